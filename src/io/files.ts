@@ -1,0 +1,80 @@
+// File input and output shared by every reader and writer: strict UTF-8 decoding that names the
+// line of a bad byte, and atomic writes (temporary file in the same folder, then rename), so a
+// crash or a bad record never leaves a half-written output behind.
+
+import { randomBytes } from "node:crypto";
+import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { NerkitError } from "../errors.js";
+
+const BOM = "\uFEFF";
+
+/** Decodes UTF-8 (with or without BOM); invalid bytes are an error that names the line. */
+export function decodeUtf8(bytes: Uint8Array, file?: string): string {
+  let text: string;
+  try {
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch {
+    const { line, offset } = firstInvalidUtf8(bytes);
+    throw new NerkitError("E_ENCODING", `invalid UTF-8 at byte ${offset}; save the file as UTF-8`, { file, line });
+  }
+  return text.startsWith(BOM) ? text.slice(1) : text;
+}
+
+/** Locates the first byte sequence that is not UTF-8 by decoding line by line. */
+function firstInvalidUtf8(bytes: Uint8Array): { line: number; offset: number } {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let lineStart = 0;
+  let line = 1;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try {
+        decoder.decode(bytes.subarray(lineStart, i));
+      } catch {
+        return { line, offset: lineStart };
+      }
+      lineStart = i + 1;
+      line++;
+    }
+  }
+  return { line, offset: bytes.length };
+}
+
+/** Reads a text file; a missing or unreadable file is a NerkitError, not a stack trace. */
+export function readTextFile(path: string): string {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (error as Error).message;
+    throw new NerkitError("E_IO", `cannot read: ${reason}`, { file: path });
+  }
+  return decodeUtf8(bytes, path);
+}
+
+/** Writes a file atomically: the old content stays until the new content is complete on disk. */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
+  try {
+    writeFileSync(temp, content);
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      // the temporary file was never created
+    }
+    throw new NerkitError("E_IO", `cannot write: ${(error as Error).message}`, { file: path });
+  }
+}
+
+/** Splits text into lines, accepting LF and CRLF endings and a missing final newline. */
+export function splitLines(text: string): string[] {
+  const lines = text.split("\n");
+  if (lines.length > 0 && lines[lines.length - 1] === "") lines.pop();
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
+  }
+  return lines;
+}

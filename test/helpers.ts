@@ -1,0 +1,30 @@
+// Paths that tests share: the repository root (found from the compiled test's location) and the
+// reference fixtures in ../shared, which tests read in place and never copy.
+
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+function findRoot(start: string): string {
+  let dir = start;
+  while (!existsSync(join(dir, "package.json"))) {
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error("package.json not found above " + start);
+    dir = parent;
+  }
+  return dir;
+}
+
+export const repoRoot = findRoot(dirname(fileURLToPath(import.meta.url)));
+export const sharedDir = resolve(process.env.NERKIT_SHARED ?? join(repoRoot, "..", "shared"));
+export const fixturesDir = join(sharedDir, "fixtures");
+export const conllDir = join(sharedDir, "data", "conll2003");
+
+export function readJson<T = unknown>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
+export function tempDir(prefix = "nerkit-test-"): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
