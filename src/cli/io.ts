@@ -1,0 +1,18 @@
+// Where command output goes: a file written atomically with --out, or standard output.
+
+import { writeFileAtomic } from "../io/files.js";
+
+export interface CommandIO {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const processIO: CommandIO = {
+  stdout: (text) => void process.stdout.write(text),
+  stderr: (text) => void process.stderr.write(text),
+};
+
+export function emit(io: CommandIO, content: string, out?: string): void {
+  if (out) writeFileAtomic(out, content);
+  else io.stdout(content);
+}

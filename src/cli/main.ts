@@ -1,0 +1,59 @@
+// The nerkit command: parses arguments with commander, runs a command, and turns errors into a
+// message and an exit code (0 success, 2 bad input or usage, 1 a bug in nerkit). A user never sees
+// a stack trace for their own mistake; NERKIT_DEBUG=1 shows one for ours.
+
+import { Command, CommanderError, Help } from "commander";
+import { NerkitError } from "../errors.js";
+import { packageVersion } from "../package-root.js";
+import { convertCommand } from "./commands/convert.js";
+import { evaluateCommand } from "./commands/evaluate.js";
+import { quickstartCommand } from "./commands/quickstart.js";
+import { statsCommand } from "./commands/stats.js";
+import { CommandIO, processIO } from "./io.js";
+
+/** Every command with its options, appended to `nerkit --help`. */
+function commandsWithOptions(program: Command): string {
+  const help = new Help();
+  const lines = ["", "Commands and their options:"];
+  for (const command of program.commands) {
+    lines.push("", `  nerkit ${help.subcommandTerm(command)}`);
+    const options = help.visibleOptions(command);
+    const width = Math.max(...options.map((o) => help.optionTerm(o).length));
+    for (const option of options) lines.push(`      ${help.optionTerm(option).padEnd(width)}  ${help.optionDescription(option)}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export function buildProgram(io: CommandIO): Command {
+  const program = new Command("nerkit")
+    .description("Named-entity recognition with BERT-family transformers: data formats, seqeval-identical evaluation")
+    .version(packageVersion)
+    .showHelpAfterError("(run nerkit --help for every command and option)")
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .exitOverride();
+  for (const make of [quickstartCommand, convertCommand, statsCommand, evaluateCommand]) {
+    program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
+  }
+  program.addHelpText("after", () => commandsWithOptions(program));
+  return program;
+}
+
+export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
+    }
+    if (error instanceof NerkitError) {
+      io.stderr(`nerkit: error: ${error.describe()}\n`);
+      return 2;
+    }
+    io.stderr(`nerkit: internal error: ${(error as Error)?.message ?? String(error)}\n`);
+    if (process.env.NERKIT_DEBUG) io.stderr(`${(error as Error)?.stack ?? ""}\n`);
+    else io.stderr("(this is a bug in nerkit; NERKIT_DEBUG=1 shows the stack)\n");
+    return 1;
+  }
+}

@@ -1,0 +1,43 @@
+// Parsers for option values shared by commands; a bad value is a usage error naming the option.
+
+import { NerkitError, SkippedRecord } from "../errors.js";
+import { SchemeTable, schemeByName } from "../data/schemes.js";
+import { INPUT_FORMATS, InputFormat } from "../data/corpus.js";
+import { OffsetUnit } from "../text/offsets.js";
+
+export function integer(name: string): (value: string) => number {
+  return (value) => {
+    if (!/^-?\d+$/.test(value)) throw new NerkitError("E_USAGE", `${name} expects an integer, got '${value}'`);
+    return Number(value);
+  };
+}
+
+export function scheme(value: string): SchemeTable {
+  return schemeByName(value);
+}
+
+export function inputFormat(value: string): InputFormat {
+  if (!(INPUT_FORMATS as readonly string[]).includes(value)) {
+    throw new NerkitError("E_USAGE", `unknown format '${value}': use one of ${INPUT_FORMATS.join(", ")}`);
+  }
+  return value as InputFormat;
+}
+
+export function oneOf<T extends string>(name: string, allowed: readonly T[]): (value: string) => T {
+  return (value) => {
+    if (!(allowed as readonly string[]).includes(value)) {
+      throw new NerkitError("E_USAGE", `${name} must be one of ${allowed.join(", ")}, got '${value}'`);
+    }
+    return value as T;
+  };
+}
+
+export const offsetUnit = oneOf<OffsetUnit>("--offset-unit", ["utf16", "codepoint"]);
+
+/** Tells the user, on stderr, how many records a lenient read skipped and why (the first few). */
+export function reportSkipped(skipped: readonly SkippedRecord[], stderr: (text: string) => void): void {
+  if (skipped.length === 0) return;
+  stderr(`nerkit: skipped ${skipped.length} bad record${skipped.length === 1 ? "" : "s"} (--lenient)\n`);
+  for (const { error } of skipped.slice(0, 5)) stderr(`  ${error.describe()}\n`);
+  if (skipped.length > 5) stderr(`  … and ${skipped.length - 5} more\n`);
+}

@@ -1,0 +1,170 @@
+// CoNLL column files: one token per line, whitespace-separated columns (the token first, the tag in
+// the last column unless told otherwise), a blank line between sentences, "-DOCSTART-" lines between
+// documents. Every other column is kept, so a file converted to another scheme keeps its POS and
+// chunk columns. The reader validates as it goes and names the line of anything wrong.
+
+import { NerkitError, SkippedRecord } from "../errors.js";
+import { splitLines } from "../io/files.js";
+import { firstIllegalTransition } from "./chunks.js";
+import { SchemeTable } from "./schemes.js";
+import { ALL_PREFIXES, parseTag } from "./tags.js";
+
+export interface ConllSentence {
+  /** The columns of each token's line. */
+  rows: string[][];
+  tokens: string[];
+  tags: string[];
+  /** 1-based line number of the sentence's first token. */
+  line: number;
+  /** A -DOCSTART- line came before this sentence. */
+  documentStart: boolean;
+  /** Set only with `keepBroken`: what is wrong with this sentence (its rows may be incomplete). */
+  error?: NerkitError;
+}
+
+export interface ConllCorpus {
+  sentences: ConllSentence[];
+  /** Number of columns per line. */
+  columns: number;
+  /** 0-based index of the tag column. */
+  tagColumn: number;
+  skipped: SkippedRecord[];
+}
+
+export interface ReadConllOptions {
+  /** File name for error messages. */
+  file?: string;
+  /** 1-based column of the tag; negative counts from the end (-1, the default, is the last). */
+  tagColumn?: number;
+  /** Skip (and count) sentences with errors instead of failing. */
+  lenient?: boolean;
+  /** Only this scheme's prefixes are allowed. */
+  scheme?: SchemeTable;
+  /** Also reject transitions the scheme does not allow (I-PER after O in IOB2). Needs `scheme`. */
+  strict?: boolean;
+  /** With `lenient`, keep a broken sentence in place (marked with `error`) instead of dropping it,
+   *  so that two files can still be paired sentence by sentence. */
+  keepBroken?: boolean;
+}
+
+const DOCSTART = "-DOCSTART-";
+const COLUMN_SEPARATOR = /\s+/;
+
+function resolveColumn(column: number, columns: number, place: { file?: string; line?: number }): number {
+  const index = column < 0 ? columns + column : column - 1;
+  if (column === 0 || index < 0 || index >= columns) {
+    throw new NerkitError("E_USAGE", `tag column ${column} does not exist: lines have ${columns} columns`, place);
+  }
+  return index;
+}
+
+/** Parses CoNLL text. Errors carry the file and line. */
+export function parseConll(text: string, options: ReadConllOptions = {}): ConllCorpus {
+  const { file, lenient = false, scheme } = options;
+  const prefixes = scheme?.prefixes ?? ALL_PREFIXES;
+  const lines = splitLines(text);
+  const sentences: ConllSentence[] = [];
+  const skipped: SkippedRecord[] = [];
+  let columns = 0;
+  let tagColumn = -1;
+  let rows: string[][] = [];
+  let firstLine = 0;
+  let documentStart = false;
+  let broken: NerkitError | undefined;
+
+  const finishSentence = () => {
+    if (rows.length > 0 || broken) {
+      if (!broken && options.strict && scheme) {
+        const tags = rows.map((r) => r[tagColumn]);
+        const illegal = firstIllegalTransition(tags, scheme);
+        if (illegal) broken = new NerkitError("E_TRANSITION", illegal.message, { file, line: firstLine + illegal.index });
+      }
+      if (broken) {
+        if (!lenient) throw broken;
+        skipped.push({ error: broken });
+        if (options.keepBroken) {
+          sentences.push({ rows, tokens: [], tags: [], line: firstLine, documentStart, error: broken });
+          documentStart = false;
+        }
+      } else {
+        sentences.push({
+          rows,
+          tokens: rows.map((r) => r[0]),
+          tags: rows.map((r) => r[tagColumn]),
+          line: firstLine,
+          documentStart,
+        });
+        documentStart = false;
+      }
+    }
+    rows = [];
+    broken = undefined;
+  };
+
+  for (let i = 0; i < lines.length; i++) {
+    const lineNumber = i + 1;
+    const trimmed = lines[i].trim();
+    if (trimmed === "") {
+      finishSentence();
+      continue;
+    }
+    const fields = trimmed.split(COLUMN_SEPARATOR);
+    if (fields[0] === DOCSTART) {
+      finishSentence();
+      documentStart = true;
+      continue;
+    }
+    if (broken) continue;
+    if (rows.length === 0) firstLine = lineNumber;
+    if (columns === 0) {
+      if (fields.length < 2) {
+        broken = new NerkitError("E_FORMAT", `expected at least 2 columns (token and tag), found 1: '${trimmed}'`, { file, line: lineNumber });
+        continue;
+      }
+      columns = fields.length;
+      tagColumn = resolveColumn(options.tagColumn ?? -1, columns, { file, line: lineNumber });
+    }
+    if (fields.length !== columns) {
+      broken = new NerkitError("E_FORMAT", `expected ${columns} columns like the first line, found ${fields.length}`, {
+        file,
+        line: lineNumber,
+      });
+      continue;
+    }
+    try {
+      parseTag(fields[tagColumn], prefixes);
+    } catch (error) {
+      broken = (error as NerkitError).at({ file, line: lineNumber, field: `column ${tagColumn + 1}` });
+      continue;
+    }
+    rows.push(fields);
+  }
+  finishSentence();
+  return { sentences, columns: Math.max(columns, 2), tagColumn: tagColumn < 0 ? 1 : tagColumn, skipped };
+}
+
+export interface WriteConllOptions {
+  /** Column separator; a space by default. */
+  separator?: string;
+  /** Write -DOCSTART- lines where the input had them (default true). */
+  documentMarkers?: boolean;
+}
+
+/** Writes sentences back as CoNLL text; `tags`, when given per sentence, replace the tag column. */
+export function formatConll(corpus: Pick<ConllCorpus, "sentences" | "columns" | "tagColumn">, options: WriteConllOptions = {}): string {
+  const separator = options.separator ?? " ";
+  const markers = options.documentMarkers ?? true;
+  const marker = [DOCSTART, ...new Array(Math.max(0, corpus.columns - 2)).fill("-X-"), "O"].join(separator);
+  const parts: string[] = [];
+  for (const sentence of corpus.sentences) {
+    if (markers && sentence.documentStart) parts.push(marker, "");
+    for (let i = 0; i < sentence.tokens.length; i++) {
+      const row = sentence.rows[i] ? [...sentence.rows[i]] : [sentence.tokens[i], sentence.tags[i]];
+      row[0] = sentence.tokens[i];
+      row[sentence.rows[i] ? corpus.tagColumn : 1] = sentence.tags[i];
+      parts.push(row.join(separator));
+    }
+    parts.push("");
+  }
+  return parts.length === 0 ? "" : parts.join("\n") + "\n";
+}

@@ -1,0 +1,102 @@
+// Evaluation of CoNLL files: a gold file and a prediction file with the same tokens, or one file
+// whose last two columns hold gold and predicted tags. Checks that the tokens line up, reads the
+// tags in the chosen mode and returns the seqeval report with the counts and error analysis.
+
+import { NerkitError, SkippedRecord } from "../errors.js";
+import { readTextFile } from "../io/files.js";
+import { firstIllegalTransition } from "../data/chunks.js";
+import { ConllSentence, parseConll } from "../data/conll.js";
+import { detectScheme } from "../data/scheme-detect.js";
+import { SchemeName, SchemeTable, schemeByName } from "../data/schemes.js";
+import { ConfusionReport, confusion } from "./confusion.js";
+import { CorpusCounts, EvaluationMode, countEntities } from "./entity-counts.js";
+import { EvaluationReport, reportFromCounts } from "./seqeval.js";
+
+export interface EvaluateFilesOptions {
+  gold: string;
+  /** Prediction file; when absent, the gold file holds the predictions in `predColumn`. */
+  pred?: string;
+  /** 1-based column of predicted tags (negative from the end) in the gold file; default last. */
+  predColumn?: number;
+  /** 1-based column of gold tags; default last, or second to last with `predColumn`. */
+  tagColumn?: number;
+  mode?: EvaluationMode;
+  scheme?: SchemeName | SchemeTable;
+  lenient?: boolean;
+}
+
+export interface FileEvaluation {
+  report: EvaluationReport;
+  counts: CorpusCounts;
+  confusion: ConfusionReport;
+  gold: string[][];
+  pred: string[][];
+  scheme?: SchemeTable;
+  skipped: SkippedRecord[];
+}
+
+function readSentences(path: string, tagColumn: number | undefined, lenient: boolean): { sentences: ConllSentence[]; skipped: SkippedRecord[] } {
+  const corpus = parseConll(readTextFile(path), { file: path, tagColumn, lenient, keepBroken: true });
+  return { sentences: corpus.sentences, skipped: corpus.skipped };
+}
+
+export function evaluateFiles(options: EvaluateFilesOptions): FileEvaluation {
+  const lenient = options.lenient ?? false;
+  const mode = options.mode ?? "default";
+  const twoFiles = options.pred !== undefined;
+  const goldRead = readSentences(options.gold, options.tagColumn ?? (twoFiles ? -1 : -2), lenient);
+  const predRead = twoFiles ? readSentences(options.pred!, options.predColumn ?? -1, lenient) : readSentences(options.gold, options.predColumn ?? -1, lenient);
+  const skipped = [...goldRead.skipped, ...(twoFiles ? predRead.skipped : [])];
+  const predFile = options.pred ?? options.gold;
+
+  if (goldRead.sentences.length !== predRead.sentences.length) {
+    throw new NerkitError(
+      "E_MISMATCH",
+      `${options.gold} has ${goldRead.sentences.length} sentences but ${predFile} has ${predRead.sentences.length}`,
+      { file: predFile },
+    );
+  }
+  const pairs: [ConllSentence, ConllSentence][] = [];
+  goldRead.sentences.forEach((g, s) => {
+    const p = predRead.sentences[s];
+    if (g.error || p.error) return;
+    for (let i = 0; i < Math.max(g.tokens.length, p.tokens.length); i++) {
+      if (g.tokens[i] !== p.tokens[i]) {
+        throw new NerkitError(
+          "E_MISMATCH",
+          `token ${JSON.stringify(p.tokens[i] ?? "(end of sentence)")} differs from the gold file's ${JSON.stringify(g.tokens[i] ?? "(end of sentence)")} (${options.gold}:${g.line + i})`,
+          { file: predFile, line: p.line + Math.min(i, p.tokens.length) },
+        );
+      }
+    }
+    pairs.push([g, p]);
+  });
+
+  let scheme: SchemeTable | undefined;
+  let kept = pairs;
+  if (mode === "strict") {
+    scheme =
+      options.scheme === undefined
+        ? detectScheme(pairs.map(([g]) => g.tags), { seqevalOnly: true })
+        : typeof options.scheme === "string"
+          ? schemeByName(options.scheme)
+          : options.scheme;
+    // A gold file that breaks its own scheme is a data error; predictions that do are what strict mode measures.
+    kept = pairs.filter(([g]) => {
+      const illegal = firstIllegalTransition(g.tags, scheme!);
+      if (!illegal) return true;
+      const error = new NerkitError("E_TRANSITION", `${illegal.message} in the gold tags (use --mode default, or --lenient to skip)`, {
+        file: options.gold,
+        line: g.line + illegal.index,
+      });
+      if (!lenient) throw error;
+      skipped.push({ error });
+      return false;
+    });
+  }
+  const gold = kept.map(([g]) => g.tags);
+  const pred = kept.map(([, p]) => p.tags);
+  const evaluateOptions = { mode, scheme };
+  const counts = countEntities(gold, pred, evaluateOptions);
+  return { report: reportFromCounts(counts), counts, confusion: confusion(gold, pred, evaluateOptions), gold, pred, scheme, skipped };
+}
