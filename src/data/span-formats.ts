@@ -10,6 +10,7 @@
 import { NerkitError, SkippedRecord } from "../errors.js";
 import { splitLines } from "../io/files.js";
 import { OffsetUnit, codePointToUtf16, utf16ToCodePoint } from "../text/offsets.js";
+import { Word } from "../text/word-tokenizer.js";
 import { Span, SpanDocument, validateSpans } from "./spans.js";
 
 export const SPAN_FORMATS = ["jsonl", "doccano", "labelstudio"] as const;
@@ -92,12 +93,35 @@ function idOf(record: JsonObject): string | number | undefined {
   return typeof id === "string" || typeof id === "number" ? id : undefined;
 }
 
+/** Prodigy-style tokens [{"text", "start", "end"}], checked against the text. */
+function tokensOf(record: JsonObject, text: string, unit: OffsetUnit): Word[] | undefined {
+  const list = record.tokens;
+  if (list === undefined) return undefined;
+  if (!Array.isArray(list)) fail(`expected a list of tokens, found ${JSON.stringify(list)}`, "tokens");
+  const toUtf16 = unit === "codepoint" ? codePointToUtf16(text) : (offset: number) => offset;
+  return list.map((token, i) => {
+    if (!isObject(token) || typeof token.start !== "number" || typeof token.end !== "number") {
+      fail(`expected {"text", "start", "end"}, found ${JSON.stringify(token)}`, `tokens[${i}]`);
+    }
+    const start = toUtf16(token.start);
+    const end = toUtf16(token.end);
+    const word = text.slice(start, end);
+    if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end && end <= text.length) || (typeof token.text === "string" && token.text !== word)) {
+      fail(`token [${token.start}, ${token.end}) does not match the text`, `tokens[${i}]`);
+    }
+    return { text: word, start, end };
+  });
+}
+
 function spanListRecord(record: JsonObject, keys: readonly string[], unit: OffsetUnit, line: number): SpanDocument {
   const text = textOf(record, "text");
   const key = keys.find((k) => record[k] !== undefined);
   const list = key === undefined ? [] : record[key];
   if (!Array.isArray(list)) fail(`expected a list of spans, found ${JSON.stringify(list)}`, key);
-  return finishDocument(text, list.map((value, i) => rawSpan(value, `${key}[${i}]`)), unit, idOf(record), line);
+  const doc = finishDocument(text, list.map((value, i) => rawSpan(value, `${key}[${i}]`)), unit, idOf(record), line);
+  const tokens = tokensOf(record, text, unit);
+  if (tokens) doc.tokens = tokens;
+  return doc;
 }
 
 function labelStudioTask(task: JsonObject, unit: OffsetUnit, line: number): SpanDocument {
@@ -171,7 +195,7 @@ export function parseSpanFile(text: string, format: SpanFormat, options: ReadSpa
   return { documents, skipped };
 }
 
-/** JSON lines {"id"?, "text", "spans": [{"start", "end", "label", "text"}]}, offsets in `unit`. */
+/** JSON lines {"id"?, "text", "spans": [{"start", "end", "label", "text"}], "tokens"?: [{"text", "start", "end"}]}, offsets in `unit`. */
 export function formatSpanJsonl(documents: readonly SpanDocument[], unit: OffsetUnit = "utf16"): string {
   return documents
     .map((doc) => {
@@ -180,6 +204,7 @@ export function formatSpanJsonl(documents: readonly SpanDocument[], unit: Offset
       if (doc.id !== undefined) record.id = doc.id;
       record.text = doc.text;
       record.spans = doc.spans.map((s) => ({ start: convert(s.start), end: convert(s.end), label: s.label, text: doc.text.slice(s.start, s.end) }));
+      if (doc.tokens) record.tokens = doc.tokens.map((t) => ({ text: t.text, start: convert(t.start), end: convert(t.end) }));
       return JSON.stringify(record) + "\n";
     })
     .join("");

@@ -17,6 +17,9 @@ export interface SpanDocument {
   id?: string | number;
   text: string;
   spans: Span[];
+  /** The text's tokenization when the file gives one (Prodigy's "tokens"), kept so that
+   *  CoNLL -> JSONL -> CoNLL returns the same tokens. Otherwise words come from tokenizeWords. */
+  tokens?: Word[];
   /** 1-based line (or record) the document came from, for error messages. */
   line?: number;
 }
@@ -50,7 +53,7 @@ export function validateSpans(doc: SpanDocument, place: { file?: string; line?: 
 /** Words of a document and their tags in `scheme`; every span must cover at least one word. */
 export function spansToTags(doc: SpanDocument, scheme: SchemeTable, place: { file?: string; line?: number } = {}): { words: Word[]; tags: string[] } {
   const spans = validateSpans(doc, place);
-  const words = tokenizeWords(doc.text, spans.flatMap((s) => [s.start, s.end]));
+  const words = doc.tokens ?? tokenizeWords(doc.text, spans.flatMap((s) => [s.start, s.end]));
   const chunks: Chunk[] = [];
   let w = 0;
   for (const span of spans) {
@@ -59,6 +62,10 @@ export function spansToTags(doc: SpanDocument, scheme: SchemeTable, place: { fil
     while (w < words.length && words[w].end <= span.end) w++;
     if (w === first) {
       throw new NerkitError("E_SPAN", `span [${span.start}, ${span.end}) '${span.label}' covers no word`, place);
+    }
+    const cut = words[first - 1]?.end > span.start ? words[first - 1] : words[w]?.start < span.end ? words[w] : undefined;
+    if (cut) {
+      throw new NerkitError("E_SPAN", `span [${span.start}, ${span.end}) '${span.label}' cuts the token '${cut.text}' [${cut.start}, ${cut.end})`, place);
     }
     chunks.push({ type: span.label, start: first, end: w });
   }
@@ -73,5 +80,5 @@ export function tagsToSpans(tokens: readonly string[], tags: readonly string[], 
     end: words[chunk.end - 1].end,
     label: chunk.type,
   }));
-  return { text, spans };
+  return { text, spans, tokens: words };
 }
