@@ -4,14 +4,14 @@
 // chunk columns. The reader validates as it goes and names the line of anything wrong.
 
 import { NerkitError, SkippedRecord } from "../errors.js";
-import { splitLines } from "../io/files.js";
 import { firstIllegalTransition } from "./chunks.js";
+import { ColumnScanner } from "./column-scanner.js";
 import { SchemeTable } from "./schemes.js";
 import { ALL_PREFIXES, parseTag } from "./tags.js";
 
 export interface ConllSentence {
-  /** The columns of each token's line. */
-  rows: string[][];
+  /** Every column of each token's line; kept only when lines have more than token and tag. */
+  rows?: string[][];
   tokens: string[];
   tags: string[];
   /** 1-based line number of the sentence's first token. */
@@ -48,7 +48,6 @@ export interface ReadConllOptions {
 }
 
 const DOCSTART = "-DOCSTART-";
-const COLUMN_SEPARATOR = /\s+/;
 
 function resolveColumn(column: number, columns: number, place: { file?: string; line?: number }): number {
   const index = column < 0 ? columns + column : column - 1;
@@ -62,82 +61,96 @@ function resolveColumn(column: number, columns: number, place: { file?: string; 
 export function parseConll(text: string, options: ReadConllOptions = {}): ConllCorpus {
   const { file, lenient = false, scheme } = options;
   const prefixes = scheme?.prefixes ?? ALL_PREFIXES;
-  const lines = splitLines(text);
   const sentences: ConllSentence[] = [];
   const skipped: SkippedRecord[] = [];
+  const scanner = new ColumnScanner();
+  // Tags already validated: a corpus has few distinct tags and many tokens.
+  const validTags = new Set<string>();
   let columns = 0;
   let tagColumn = -1;
-  let rows: string[][] = [];
+  let tokens: string[] = [];
+  let tags: string[] = [];
+  let rows: string[][] | undefined;
   let firstLine = 0;
   let documentStart = false;
   let broken: NerkitError | undefined;
 
   const finishSentence = () => {
-    if (rows.length > 0 || broken) {
+    if (tokens.length > 0 || broken) {
       if (!broken && options.strict && scheme) {
-        const tags = rows.map((r) => r[tagColumn]);
         const illegal = firstIllegalTransition(tags, scheme);
         if (illegal) broken = new NerkitError("E_TRANSITION", illegal.message, { file, line: firstLine + illegal.index });
       }
       if (broken) {
         if (!lenient) throw broken;
         skipped.push({ error: broken });
-        if (options.keepBroken) {
-          sentences.push({ rows, tokens: [], tags: [], line: firstLine, documentStart, error: broken });
-          documentStart = false;
-        }
+        if (options.keepBroken) sentences.push({ tokens: [], tags: [], line: firstLine, documentStart, error: broken });
       } else {
-        sentences.push({
-          rows,
-          tokens: rows.map((r) => r[0]),
-          tags: rows.map((r) => r[tagColumn]),
-          line: firstLine,
-          documentStart,
-        });
-        documentStart = false;
+        const sentence: ConllSentence = { tokens, tags, line: firstLine, documentStart };
+        if (rows) sentence.rows = rows;
+        sentences.push(sentence);
       }
+      documentStart = false;
     }
-    rows = [];
+    tokens = [];
+    tags = [];
+    rows = columns > 2 ? [] : undefined;
     broken = undefined;
   };
 
-  for (let i = 0; i < lines.length; i++) {
-    const lineNumber = i + 1;
-    const trimmed = lines[i].trim();
-    if (trimmed === "") {
+  let lineNumber = 0;
+  // A UTF-8 BOM left by a caller that did not decode through decodeUtf8 is not part of the first token.
+  let position = text.charCodeAt(0) === 0xfeff ? 1 : 0;
+  while (position < text.length) {
+    lineNumber++;
+    let lineEnd = text.indexOf("\n", position);
+    if (lineEnd === -1) lineEnd = text.length;
+    const count = scanner.scan(text, position, lineEnd);
+    const lineStart = position;
+    position = lineEnd + 1;
+    if (count === 0) {
       finishSentence();
       continue;
     }
-    const fields = trimmed.split(COLUMN_SEPARATOR);
-    if (fields[0] === DOCSTART) {
+    const first = scanner.field(text, 0);
+    if (first === DOCSTART) {
       finishSentence();
       documentStart = true;
       continue;
     }
     if (broken) continue;
-    if (rows.length === 0) firstLine = lineNumber;
+    if (tokens.length === 0) firstLine = lineNumber;
     if (columns === 0) {
-      if (fields.length < 2) {
-        broken = new NerkitError("E_FORMAT", `expected at least 2 columns (token and tag), found 1: '${trimmed}'`, { file, line: lineNumber });
+      if (count < 2) {
+        const line = text.slice(lineStart, lineEnd).trim();
+        broken = new NerkitError("E_FORMAT", `expected at least 2 columns (token and tag), found 1: '${line}'`, { file, line: lineNumber });
         continue;
       }
-      columns = fields.length;
+      columns = count;
       tagColumn = resolveColumn(options.tagColumn ?? -1, columns, { file, line: lineNumber });
+      if (columns > 2) rows = [];
     }
-    if (fields.length !== columns) {
-      broken = new NerkitError("E_FORMAT", `expected ${columns} columns like the first line, found ${fields.length}`, {
-        file,
-        line: lineNumber,
-      });
+    if (count !== columns) {
+      broken = new NerkitError("E_FORMAT", `expected ${columns} columns like the first line, found ${count}`, { file, line: lineNumber });
       continue;
     }
-    try {
-      parseTag(fields[tagColumn], prefixes);
-    } catch (error) {
-      broken = (error as NerkitError).at({ file, line: lineNumber, field: `column ${tagColumn + 1}` });
-      continue;
+    const tag = scanner.field(text, tagColumn);
+    if (!validTags.has(tag)) {
+      try {
+        parseTag(tag, prefixes);
+      } catch (error) {
+        broken = (error as NerkitError).at({ file, line: lineNumber, field: `column ${tagColumn + 1}` });
+        continue;
+      }
+      validTags.add(tag);
     }
-    rows.push(fields);
+    tokens.push(first);
+    tags.push(tag);
+    if (rows) {
+      const row = new Array<string>(count);
+      for (let f = 0; f < count; f++) row[f] = f === 0 ? first : f === tagColumn ? tag : scanner.field(text, f);
+      rows.push(row);
+    }
   }
   finishSentence();
   return { sentences, columns: Math.max(columns, 2), tagColumn: tagColumn < 0 ? 1 : tagColumn, skipped };
@@ -159,9 +172,14 @@ export function formatConll(corpus: Pick<ConllCorpus, "sentences" | "columns" | 
   for (const sentence of corpus.sentences) {
     if (markers && sentence.documentStart) parts.push(marker, "");
     for (let i = 0; i < sentence.tokens.length; i++) {
-      const row = sentence.rows[i] ? [...sentence.rows[i]] : [sentence.tokens[i], sentence.tags[i]];
+      const columns = sentence.rows?.[i];
+      if (!columns) {
+        parts.push(sentence.tokens[i] + separator + sentence.tags[i]);
+        continue;
+      }
+      const row = [...columns];
       row[0] = sentence.tokens[i];
-      row[sentence.rows[i] ? corpus.tagColumn : 1] = sentence.tags[i];
+      row[corpus.tagColumn] = sentence.tags[i];
       parts.push(row.join(separator));
     }
     parts.push("");

@@ -85,7 +85,7 @@ export function toTokenSentences(
       const { words, tags } = spansToTags(doc, target, { file: corpus.file, line: doc.line });
       if (words.length === 0) continue;
       const tokens = words.map((w) => w.text);
-      sentences.push({ rows: tokens.map((t, i) => [t, tags[i]]), tokens, tags, line: doc.line ?? 0, documentStart: false });
+      sentences.push({ tokens, tags, line: doc.line ?? 0, documentStart: false });
     } catch (error) {
       if (!(error instanceof NerkitError) || !options.lenient) throw error;
       options.skipped?.push({ error });

@@ -7,6 +7,7 @@ import { classificationReport } from "../../metrics/classification-report.js";
 import { conllevalReport } from "../../metrics/conlleval-report.js";
 import { EvaluationMode } from "../../metrics/entity-counts.js";
 import { evaluateFiles } from "../../metrics/evaluate-files.js";
+import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { CommandIO, emit } from "../io.js";
 import { integer, oneOf, reportSkipped, scheme } from "../options.js";
@@ -64,7 +65,7 @@ export function evaluateCommand(io: CommandIO): Command {
         case "html":
           output = htmlReport({
             report: result.report,
-            confusion: result.confusion,
+            confusion: confusion(result.gold, result.pred, { mode: options.mode, scheme: result.scheme }),
             description: `${options.gold} against ${options.pred ?? "its prediction column"}, ${options.mode} mode${result.scheme ? ` (${result.scheme.name})` : ""}`,
           });
           break;

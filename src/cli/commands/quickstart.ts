@@ -13,6 +13,7 @@ import { corpusStats, formatStats } from "../../data/stats.js";
 import { writeFileAtomic, readTextFile } from "../../io/files.js";
 import { classificationReport } from "../../metrics/classification-report.js";
 import { evaluateFiles } from "../../metrics/evaluate-files.js";
+import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { packageRoot } from "../../package-root.js";
 import { CommandIO } from "../io.js";
@@ -40,7 +41,7 @@ export function quickstartCommand(io: CommandIO): Command {
       const outputs: [string, string][] = [
         ["gold.jsonl", formatSpanJsonl(toSpanDocuments(tokenCorpus, { sourceScheme: SCHEMES.IOB2 }))],
         ["gold.bilou.conll", formatConll(toTokenSentences(tokenCorpus, SCHEMES.BILOU, { sourceScheme: SCHEMES.IOB2 }))],
-        ["report.html", htmlReport({ report: result.report, confusion: result.confusion, description: `${gold} against ${pred}` })],
+        ["report.html", htmlReport({ report: result.report, confusion: confusion(result.gold, result.pred), description: `${gold} against ${pred}` })],
       ];
       io.stdout("== convert\n");
       for (const [name, content] of outputs) {
