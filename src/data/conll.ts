@@ -10,7 +10,7 @@ import { SchemeTable } from "./schemes.js";
 import { ALL_PREFIXES, parseTag } from "./tags.js";
 
 export interface ConllSentence {
-  /** Every column of each token's line; kept only when lines have more than token and tag. */
+  /** Every column of each token's line; absent for plain "TOKEN TAG" files. */
   rows?: string[][];
   tokens: string[];
   tags: string[];
@@ -57,6 +57,11 @@ function resolveColumn(column: number, columns: number, place: { file?: string; 
   return index;
 }
 
+/** The token is the first column, or the second when the tag is in the first. */
+export function tokenColumnFor(tagColumn: number): number {
+  return tagColumn === 0 ? 1 : 0;
+}
+
 /** Parses CoNLL text. Errors carry the file and line. */
 export function parseConll(text: string, options: ReadConllOptions = {}): ConllCorpus {
   const { file, lenient = false, scheme } = options;
@@ -68,6 +73,8 @@ export function parseConll(text: string, options: ReadConllOptions = {}): ConllC
   const validTags = new Set<string>();
   let columns = 0;
   let tagColumn = -1;
+  let tokenColumn = 0;
+  let keepRows = false;
   let tokens: string[] = [];
   let tags: string[] = [];
   let rows: string[][] | undefined;
@@ -84,17 +91,20 @@ export function parseConll(text: string, options: ReadConllOptions = {}): ConllC
       if (broken) {
         if (!lenient) throw broken;
         skipped.push({ error: broken });
-        if (options.keepBroken) sentences.push({ tokens: [], tags: [], line: firstLine, documentStart, error: broken });
+        if (options.keepBroken) {
+          sentences.push({ tokens: [], tags: [], line: firstLine, documentStart, error: broken });
+          documentStart = false;
+        }
       } else {
         const sentence: ConllSentence = { tokens, tags, line: firstLine, documentStart };
         if (rows) sentence.rows = rows;
         sentences.push(sentence);
+        documentStart = false;
       }
-      documentStart = false;
     }
     tokens = [];
     tags = [];
-    rows = columns > 2 ? [] : undefined;
+    rows = keepRows ? [] : undefined;
     broken = undefined;
   };
 
@@ -112,8 +122,7 @@ export function parseConll(text: string, options: ReadConllOptions = {}): ConllC
       finishSentence();
       continue;
     }
-    const first = scanner.field(text, 0);
-    if (first === DOCSTART) {
+    if (scanner.field(text, 0) === DOCSTART) {
       finishSentence();
       documentStart = true;
       continue;
@@ -128,7 +137,9 @@ export function parseConll(text: string, options: ReadConllOptions = {}): ConllC
       }
       columns = count;
       tagColumn = resolveColumn(options.tagColumn ?? -1, columns, { file, line: lineNumber });
-      if (columns > 2) rows = [];
+      tokenColumn = tokenColumnFor(tagColumn);
+      keepRows = columns > 2 || tagColumn !== 1;
+      if (keepRows) rows = [];
     }
     if (count !== columns) {
       broken = new NerkitError("E_FORMAT", `expected ${columns} columns like the first line, found ${count}`, { file, line: lineNumber });
@@ -144,11 +155,12 @@ export function parseConll(text: string, options: ReadConllOptions = {}): ConllC
       }
       validTags.add(tag);
     }
-    tokens.push(first);
+    const token = scanner.field(text, tokenColumn);
+    tokens.push(token);
     tags.push(tag);
     if (rows) {
       const row = new Array<string>(count);
-      for (let f = 0; f < count; f++) row[f] = f === 0 ? first : f === tagColumn ? tag : scanner.field(text, f);
+      for (let f = 0; f < count; f++) row[f] = f === tokenColumn ? token : f === tagColumn ? tag : scanner.field(text, f);
       rows.push(row);
     }
   }
@@ -178,7 +190,7 @@ export function formatConll(corpus: Pick<ConllCorpus, "sentences" | "columns" | 
         continue;
       }
       const row = [...columns];
-      row[0] = sentence.tokens[i];
+      row[tokenColumnFor(corpus.tagColumn)] = sentence.tokens[i];
       row[corpus.tagColumn] = sentence.tags[i];
       parts.push(row.join(separator));
     }

@@ -38,13 +38,23 @@ function isObject(value: Json | undefined): value is JsonObject {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
+/** A short JSON rendering for error messages; never throws, even on very deep values. */
+function preview(value: Json | undefined): string {
+  try {
+    const text = preview(value);
+    return text.length > 80 ? text.slice(0, 77) + "..." : text;
+  } catch {
+    return Array.isArray(value) ? "a deeply nested array" : "a deeply nested value";
+  }
+}
+
 function fail(message: string, field?: string): never {
   throw new NerkitError("E_FORMAT", message, { field });
 }
 
 function textOf(record: JsonObject, field: string): string {
   const text = record[field];
-  if (typeof text !== "string") fail(`expected a string, found ${JSON.stringify(text) ?? "nothing"}`, field);
+  if (typeof text !== "string") fail(`expected a string, found ${preview(text)}`, field);
   return text;
 }
 
@@ -53,16 +63,16 @@ function rawSpan(value: Json, field: string): RawSpan {
   if (Array.isArray(value)) {
     const [start, end, label] = value;
     if (typeof start !== "number" || typeof end !== "number" || typeof label !== "string") {
-      fail(`expected [start, end, label], found ${JSON.stringify(value)}`, field);
+      fail(`expected [start, end, label], found ${preview(value)}`, field);
     }
     return { start, end, label };
   }
-  if (!isObject(value)) fail(`expected a span object or [start, end, label], found ${JSON.stringify(value)}`, field);
+  if (!isObject(value)) fail(`expected a span object or [start, end, label], found ${preview(value)}`, field);
   const start = value.start ?? value.start_offset;
   const end = value.end ?? value.end_offset;
   const label = value.label ?? (Array.isArray(value.labels) ? value.labels[0] : undefined);
   if (typeof start !== "number" || typeof end !== "number" || typeof label !== "string") {
-    fail(`expected numeric "start", "end" and a string "label", found ${JSON.stringify(value)}`, field);
+    fail(`expected numeric "start", "end" and a string "label", found ${preview(value)}`, field);
   }
   const text = typeof value.text === "string" ? value.text : undefined;
   return { start, end, label, text };
@@ -97,11 +107,12 @@ function idOf(record: JsonObject): string | number | undefined {
 function tokensOf(record: JsonObject, text: string, unit: OffsetUnit): Word[] | undefined {
   const list = record.tokens;
   if (list === undefined) return undefined;
-  if (!Array.isArray(list)) fail(`expected a list of tokens, found ${JSON.stringify(list)}`, "tokens");
+  if (!Array.isArray(list)) fail(`expected a list of tokens, found ${preview(list)}`, "tokens");
   const toUtf16 = unit === "codepoint" ? codePointToUtf16(text) : (offset: number) => offset;
+  let previousEnd = 0;
   return list.map((token, i) => {
     if (!isObject(token) || typeof token.start !== "number" || typeof token.end !== "number") {
-      fail(`expected {"text", "start", "end"}, found ${JSON.stringify(token)}`, `tokens[${i}]`);
+      fail(`expected {"text", "start", "end"}, found ${preview(token)}`, `tokens[${i}]`);
     }
     const start = toUtf16(token.start);
     const end = toUtf16(token.end);
@@ -109,6 +120,8 @@ function tokensOf(record: JsonObject, text: string, unit: OffsetUnit): Word[] | 
     if (!(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start < end && end <= text.length) || (typeof token.text === "string" && token.text !== word)) {
       fail(`token [${token.start}, ${token.end}) does not match the text`, `tokens[${i}]`);
     }
+    if (start < previousEnd) fail(`token [${token.start}, ${token.end}) overlaps or precedes the token before it`, `tokens[${i}]`);
+    previousEnd = end;
     return { text: word, start, end };
   });
 }
@@ -117,7 +130,7 @@ function spanListRecord(record: JsonObject, keys: readonly string[], unit: Offse
   const text = textOf(record, "text");
   const key = keys.find((k) => record[k] !== undefined);
   const list = key === undefined ? [] : record[key];
-  if (!Array.isArray(list)) fail(`expected a list of spans, found ${JSON.stringify(list)}`, key);
+  if (!Array.isArray(list)) fail(`expected a list of spans, found ${preview(list)}`, key);
   const doc = finishDocument(text, list.map((value, i) => rawSpan(value, `${key}[${i}]`)), unit, idOf(record), line);
   const tokens = tokensOf(record, text, unit);
   if (tokens) doc.tokens = tokens;
@@ -134,8 +147,9 @@ function labelStudioTask(task: JsonObject, unit: OffsetUnit, line: number): Span
   const results = isObject(annotation) && Array.isArray(annotation.result) ? annotation.result : [];
   const spans: RawSpan[] = [];
   results.forEach((result, i) => {
-    if (!isObject(result) || !isObject(result.value)) fail("expected an object with a value", `annotations.result[${i}]`);
-    if (!Array.isArray(result.value.labels)) return; // relations, choices and other non-span results
+    if (!isObject(result)) fail("expected an object", `annotations.result[${i}]`);
+    // Relations (no value), choices, text areas and other non-span results carry no labels.
+    if (!isObject(result.value) || !Array.isArray(result.value.labels)) return;
     spans.push(rawSpan(result.value, `annotations.result[${i}].value`));
   });
   return finishDocument(text, spans, unit, idOf(task), line);
@@ -144,7 +158,7 @@ function labelStudioTask(task: JsonObject, unit: OffsetUnit, line: number): Span
 const SPAN_KEYS = ["spans", "ents", "entities", "label", "labels"] as const;
 
 function readRecord(record: Json, format: SpanFormat, unit: OffsetUnit, line: number): SpanDocument {
-  if (!isObject(record)) fail(`expected a JSON object per line, found ${JSON.stringify(record).slice(0, 40)}`);
+  if (!isObject(record)) fail(`expected a JSON object per line, found ${preview(record)}`);
   if (format === "labelstudio") return labelStudioTask(record, unit, line);
   return spanListRecord(record, SPAN_KEYS, unit, line);
 }

@@ -21,21 +21,38 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
   return text.startsWith(BOM) ? text.slice(1) : text;
 }
 
-/** Locates the first byte sequence that is not UTF-8 by decoding line by line. */
+/** Locates the first byte sequence that is not well-formed UTF-8 (RFC 3629, Table 3-7 of Unicode). */
 function firstInvalidUtf8(bytes: Uint8Array): { line: number; offset: number } {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
-  let lineStart = 0;
   let line = 1;
-  for (let i = 0; i <= bytes.length; i++) {
-    if (i === bytes.length || bytes[i] === 0x0a) {
-      try {
-        decoder.decode(bytes.subarray(lineStart, i));
-      } catch {
-        return { line, offset: lineStart };
-      }
-      lineStart = i + 1;
-      line++;
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      if (b === 0x0a) line++;
+      i++;
+      continue;
     }
+    // Lead byte -> number of continuation bytes and the allowed range of the first one.
+    let count = 0;
+    let low = 0x80;
+    let high = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) count = 1;
+    else if (b >= 0xe0 && b <= 0xef) {
+      count = 2;
+      if (b === 0xe0) low = 0xa0;
+      if (b === 0xed) high = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      count = 3;
+      if (b === 0xf0) low = 0x90;
+      if (b === 0xf4) high = 0x8f;
+    } else return { line, offset: i };
+    for (let k = 1; k <= count; k++) {
+      const c = bytes[i + k];
+      const min = k === 1 ? low : 0x80;
+      const max = k === 1 ? high : 0xbf;
+      if (c === undefined || c < min || c > max) return { line, offset: i };
+    }
+    i += count + 1;
   }
   return { line, offset: bytes.length };
 }

@@ -14,8 +14,8 @@ export function codePointToUtf16(text: string): (offset: number) => number {
     unit += char.length;
   }
   table.push(unit);
-  // An offset past the end stays past the end, so range checks still report it.
-  return (offset) => (offset >= 0 && offset < table.length ? table[offset] : offset + (unit - (table.length - 1)));
+  // An offset outside the text stays outside (past the end, or negative), so range checks still report it.
+  return (offset) => (offset < 0 || !Number.isInteger(offset) ? offset : offset < table.length ? table[offset] : offset + (unit - (table.length - 1)));
 }
 
 /** Maps UTF-16 offsets of `text` to code-point offsets (for writing files Python tools read). */
