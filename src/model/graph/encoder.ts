@@ -1,0 +1,67 @@
+// The whole token-classification model as one ONNX graph: embeddings, L encoder layers (post-norm,
+// as BERT, RoBERTa, XLM-R and DistilBERT all are), the classifier. Inputs: input_ids and
+// attention_mask (B, T) int64, plus token_type_ids for models that have segment embeddings;
+// output: logits (B, T, L). Dropout is left out: this graph is for inference.
+
+import { DataType } from "../onnx/proto.js";
+import { GraphBuilder } from "../onnx/graph-builder.js";
+import { Architecture, usesPaddingOffsetPositions } from "../architecture.js";
+import { modelNames, parameterTable } from "../parameters.js";
+import { WeightInput, activation, attentionBias, layerNorm, linear, paddingOffsetPositions, positionRange, selfAttention } from "./layers.js";
+
+export interface Tensor {
+  shape: readonly number[];
+  data: Float32Array;
+}
+
+/** Graph inputs each architecture takes, in order. */
+export function graphInputs(arch: Architecture): string[] {
+  return arch.modelType === "bert" ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
+}
+
+export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor): Uint8Array {
+  const g = new GraphBuilder();
+  const names = modelNames(arch);
+  const shapes = new Map(parameterTable(arch).map((p) => [p.name, p.shape]));
+  const added = new Set<string>();
+  const weight: WeightInput = (name) => {
+    if (!added.has(name)) {
+      const tensor = weights(name);
+      g.initializer(name, tensor.data, shapes.get(name) ?? tensor.shape);
+      added.add(name);
+    }
+    return name;
+  };
+
+  const dims = ["batch", "tokens"];
+  const ids = g.input("input_ids", DataType.INT64, dims);
+  const mask = g.input("attention_mask", DataType.INT64, dims);
+  const types = arch.modelType === "bert" ? g.input("token_type_ids", DataType.INT64, dims) : undefined;
+
+  let x = g.scope("embeddings", () => {
+    const words = g.op("Gather", [weight(`${names.words}.weight`), ids]); // (B, T, H)
+    const positionIds = usesPaddingOffsetPositions(arch) ? paddingOffsetPositions(g, ids, arch.padTokenId) : positionRange(g, ids);
+    let sum = g.op("Add", [words, g.op("Gather", [weight(`${names.positions}.weight`), positionIds])]);
+    if (names.tokenTypes) {
+      // RoBERTa and XLM-R have one segment row, always row 0.
+      const typeIds = types ?? g.int64([0], []);
+      sum = g.op("Add", [sum, g.op("Gather", [weight(`${names.tokenTypes}.weight`), typeIds])]);
+    }
+    return layerNorm(g, sum, weight, names.embeddingNorm, arch.layerNormEps);
+  });
+
+  const bias = attentionBias(g, mask);
+  names.layers.forEach((layer, i) => {
+    x = g.scope(`layer.${i}`, () => {
+      const attended = selfAttention(g, x, bias, weight, { query: layer.query, key: layer.key, value: layer.value, output: layer.attentionOutput }, arch.heads, arch.hidden);
+      const h = layerNorm(g, g.op("Add", [attended, x]), weight, layer.attentionNorm, arch.layerNormEps);
+      const ffn = linear(g, activation(g, linear(g, h, weight, layer.intermediate), arch.activation), weight, layer.output);
+      return layerNorm(g, g.op("Add", [ffn, h]), weight, layer.outputNorm, arch.layerNormEps);
+    });
+  });
+
+  linear(g, x, weight, names.classifier);
+  g.nameLast("logits");
+  g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);
+  return g.build(`${arch.modelType} token classifier, ${arch.layers} layers, hidden ${arch.hidden}, ${arch.labels.length} labels`);
+}

@@ -1,0 +1,103 @@
+// Builds an ONNX graph node by node: named inputs, weights as initializers, ops with generated
+// output names, and the serialized model at the end. Layer modules (../graph/*) call it; it knows
+// nothing about transformers.
+
+import { packageVersion } from "../../package-root.js";
+import { DataType, DataTypeCode, Dim, ModelData, NodeData, TensorData, ValueInfo, AttributeValue, modelProto } from "./proto.js";
+
+export const OPSET = 17;
+
+function bytesOf(data: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+export class GraphBuilder {
+  readonly nodes: NodeData[] = [];
+  readonly initializers: TensorData[] = [];
+  readonly inputs: ValueInfo[] = [];
+  readonly outputs: ValueInfo[] = [];
+  private readonly used = new Set<string>();
+  private counter = 0;
+  private prefix = "";
+
+  /** Runs `build` with node names prefixed by `name/`, so graphs read like the model's modules. */
+  scope<T>(name: string, build: () => T): T {
+    const saved = this.prefix;
+    this.prefix = `${saved}${name}/`;
+    try {
+      return build();
+    } finally {
+      this.prefix = saved;
+    }
+  }
+
+  private fresh(base: string): string {
+    let name = `${this.prefix}${base}`;
+    while (this.used.has(name)) name = `${this.prefix}${base}_${++this.counter}`;
+    this.used.add(name);
+    return name;
+  }
+
+  input(name: string, dataType: DataTypeCode, dims: readonly Dim[]): string {
+    this.used.add(name);
+    this.inputs.push({ name, dataType, dims });
+    return name;
+  }
+
+  output(name: string, dataType: DataTypeCode, dims: readonly Dim[]): void {
+    this.outputs.push({ name, dataType, dims });
+  }
+
+  /** A weight or constant stored in the model; `name` is kept as given (checkpoint names stay readable). */
+  initializer(name: string, data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]): string {
+    const dataType = data instanceof Float32Array ? DataType.FLOAT : data instanceof BigInt64Array ? DataType.INT64 : DataType.INT32;
+    this.used.add(name);
+    this.initializers.push({ name, dataType, dims, raw: bytesOf(data) });
+    return name;
+  }
+
+  int64(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    return this.initializer(this.fresh("const_i64"), BigInt64Array.from(values.map(BigInt)), dims);
+  }
+
+  float(values: readonly number[], dims: readonly number[] = []): string {
+    return this.initializer(this.fresh("const_f32"), Float32Array.from(values), dims);
+  }
+
+  /** Adds a node and returns its outputs' names; `outputs` names them or says how many. */
+  ops(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}, outputs: number | readonly string[] = 1, domain?: string): string[] {
+    const names =
+      typeof outputs === "number" ? Array.from({ length: outputs }, (_, i) => this.fresh(outputs === 1 ? opType : `${opType}_out${i}`)) : [...outputs];
+    for (const name of names) this.used.add(name);
+    this.nodes.push({ opType, inputs, outputs: names, name: this.fresh(`${opType}_node`), attributes, domain });
+    return names;
+  }
+
+  op(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
+    return this.ops(opType, inputs, attributes)[0];
+  }
+
+  /** Renames the last node's first output (to give a graph output its public name). */
+  nameLast(name: string): string {
+    const node = this.nodes[this.nodes.length - 1];
+    const old = node.outputs[0];
+    (node.outputs as string[])[0] = name;
+    this.used.add(name);
+    for (const n of this.nodes) (n.inputs as string[]).forEach((input, i, list) => input === old && (list[i] = name));
+    return name;
+  }
+
+  build(docString?: string): Uint8Array {
+    const model: ModelData = {
+      graphName: "nerkit",
+      nodes: this.nodes,
+      initializers: this.initializers,
+      inputs: this.inputs,
+      outputs: this.outputs,
+      opsetVersion: OPSET,
+      producerVersion: packageVersion,
+      docString,
+    };
+    return modelProto(model);
+  }
+}
