@@ -42,5 +42,28 @@ export { confusion, ERROR_KINDS } from "./metrics/confusion.js";
 export type { ConfusionReport, ErrorKind } from "./metrics/confusion.js";
 export { htmlReport } from "./metrics/html-report.js";
 
+// Tokenizers (WordPiece, byte-level BPE, Unigram from tokenizer.json) with offsets and word ids.
+export { loadTokenizer, tokenizerFromJson, alignLabels, IGNORE_INDEX } from "./text/tokenizers/index.js";
+export type { Encoding, Tokenizer, SpecialTokens, LoadTokenizerOptions } from "./text/tokenizers/index.js";
+
+// Models: checkpoints, the Hub cache, the ONNX graph.
+export { loadCheckpoint } from "./model/checkpoint/load-checkpoint.js";
+export type { Checkpoint } from "./model/checkpoint/load-checkpoint.js";
+export { readSafetensors } from "./model/checkpoint/safetensors.js";
+export { writeSafetensors } from "./model/checkpoint/safetensors-writer.js";
+export { resolveModel } from "./model/hub/resolve-model.js";
+export type { ResolveModelOptions } from "./model/hub/resolve-model.js";
+export { architectureOf } from "./model/architecture.js";
+export type { Architecture } from "./model/architecture.js";
+export { buildTokenClassifier } from "./model/graph/encoder.js";
+export { TokenClassifierSession } from "./model/session.js";
+
+// Inference: text in, entities out.
+export { loadPipeline, NerPipeline, WINDOW_MODES } from "./infer/pipeline.js";
+export type { Entity, TokenItem, PredictOptions, WindowMode, DecodeMode } from "./infer/pipeline.js";
+export { AGGREGATION_STRATEGIES } from "./infer/aggregation.js";
+export type { AggregationStrategy } from "./infer/aggregation.js";
+export { viterbi } from "./infer/viterbi.js";
+
 // The command line, for embedding.
 export { main as runCli } from "./cli/main.js";

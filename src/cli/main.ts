@@ -7,6 +7,7 @@ import { NerkitError } from "../errors.js";
 import { packageVersion } from "../package-root.js";
 import { convertCommand } from "./commands/convert.js";
 import { evaluateCommand } from "./commands/evaluate.js";
+import { predictCommand } from "./commands/predict.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { statsCommand } from "./commands/stats.js";
 import { CommandIO, processIO } from "./io.js";
@@ -26,12 +27,12 @@ function commandsWithOptions(program: Command): string {
 
 export function buildProgram(io: CommandIO): Command {
   const program = new Command("nerkit")
-    .description("Named-entity recognition with BERT-family transformers: data formats, seqeval-identical evaluation")
+    .description("Named-entity recognition with BERT-family transformers: prediction, data formats, seqeval-identical evaluation")
     .version(packageVersion)
     .showHelpAfterError("(run nerkit --help for every command and option)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
-  for (const make of [quickstartCommand, convertCommand, statsCommand, evaluateCommand]) {
+  for (const make of [quickstartCommand, predictCommand, convertCommand, statsCommand, evaluateCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

@@ -3,6 +3,7 @@
 // attention_mask (B, T) int64, plus token_type_ids for models that have segment embeddings;
 // output: logits (B, T, L). Dropout is left out: this graph is for inference.
 
+import { NerkitError } from "../../errors.js";
 import { DataType } from "../onnx/proto.js";
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { Architecture, usesPaddingOffsetPositions } from "../architecture.js";
@@ -27,7 +28,11 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
   const weight: WeightInput = (name) => {
     if (!added.has(name)) {
       const tensor = weights(name);
-      g.initializer(name, tensor.data, shapes.get(name) ?? tensor.shape);
+      const expected = shapes.get(name);
+      if (expected && expected.join(",") !== tensor.shape.join(",")) {
+        throw new NerkitError("E_FORMAT", `tensor ${name} has shape [${tensor.shape.join(", ")}] but config.json implies [${expected.join(", ")}]${name.startsWith("classifier") ? " (id2label and the classifier disagree on the number of labels)" : ""}`);
+      }
+      g.initializer(name, tensor.data, expected ?? tensor.shape);
       added.add(name);
     }
     return name;

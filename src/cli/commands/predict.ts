@@ -1,0 +1,95 @@
+// nerkit predict: entities for each document of a text or JSON lines file (or stdin), written as
+// JSON lines. The model is a checkpoint folder or a Hugging Face Hub id (downloaded once into the
+// Hugging Face cache, with a progress bar).
+
+import { Command, Option } from "commander";
+import { AGGREGATION_STRATEGIES, AggregationStrategy } from "../../infer/aggregation.js";
+import { DecodeMode, NerPipeline, PredictOptions, WINDOW_MODES, WindowMode, loadPipeline } from "../../infer/pipeline.js";
+import { InputKind, readInputChunks } from "../../infer/predict-io.js";
+import { resolveModel } from "../../model/hub/resolve-model.js";
+import { createProgressRenderer } from "../../model/hub/progress.js";
+import { writeFileAtomic } from "../../io/files.js";
+import { CommandIO } from "../io.js";
+import { integer, oneOf } from "../options.js";
+import { NerkitError } from "../../errors.js";
+
+interface PredictCommandOptions {
+  model: string;
+  input: string;
+  format: InputKind | "auto";
+  aggregation: AggregationStrategy;
+  maxLength?: number;
+  stride?: number;
+  windows: WindowMode;
+  batchSize: number;
+  ignoreLabels: string;
+  threshold: number;
+  decode: DecodeMode;
+  threads?: number;
+  device: "cpu" | "cuda";
+  revision?: string;
+  out?: string;
+}
+
+function probability(value: string): number {
+  const x = Number(value);
+  if (!(x >= 0 && x <= 1)) throw new NerkitError("E_USAGE", `--threshold expects a number between 0 and 1, got '${value}'`);
+  return x;
+}
+
+/** Opens the model named on the command line, downloading it from the Hub when it is an id. */
+export async function openPipeline(model: string, options: { revision?: string; threads?: number; device?: "cpu" | "cuda" }): Promise<NerPipeline> {
+  const progress = createProgressRenderer(process.stderr);
+  const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
+  progress.end();
+  return loadPipeline(dir, { threads: options.threads, device: options.device });
+}
+
+export function predictCommand(io: CommandIO): Command {
+  return new Command("predict")
+    .description("find entities in text: one document per line, or JSON lines {\"id\"?, \"text\"}; writes JSON lines")
+    .requiredOption("--model <dir|hub-id>", "checkpoint folder (config.json, model.safetensors, tokenizer) or Hugging Face id such as dslim/bert-base-NER")
+    .argument("[input]", "input file; - or nothing for standard input", "-")
+    .addOption(new Option("--format <kind>", "input kind: text, jsonl, or auto (JSON lines if the first line starts with '{')").choices(["auto", "text", "jsonl"]).default("auto"))
+    .option("--aggregation <strategy>", "none (one item per token), simple, first, average or max, as transformers' pipeline", oneOf("--aggregation", AGGREGATION_STRATEGIES), "simple")
+    .option("--max-length <n>", "tokens per window, special tokens included (default: what the model reads)", integer("--max-length"))
+    .option("--stride <n>", "tokens shared by consecutive windows", integer("--stride"))
+    .option("--windows <mode>", "long texts: hf (transformers' behaviour: only the first window(s) are read), overlap (the whole text in overlapping windows) or sentences (windows end at sentence boundaries)", oneOf("--windows", WINDOW_MODES), "hf")
+    .option("--batch-size <n>", "windows per model run; windows are sorted by length and padded per batch", integer("--batch-size"), 8)
+    .option("--ignore-labels <labels>", "comma-separated labels or types to leave out", "O")
+    .option("--threshold <x>", "leave out entities scoring below x", probability, 0)
+    .option("--decode <mode>", "argmax (transformers') or viterbi (best sequence the tagging scheme allows: no entity starts with I-)", oneOf("--decode", ["argmax", "viterbi"] as const), "argmax")
+    .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
+    .option("--device <device>", "cpu, or cuda with onnxruntime-node's CUDA build", oneOf("--device", ["cpu", "cuda"] as const), "cpu")
+    .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
+    .option("-o, --out <file>", "output file (default: standard output)")
+    .action(async (input: string, options: PredictCommandOptions) => {
+      const pipeline = await openPipeline(options.model, options);
+      pipeline.onTruncate = (_, read, total) =>
+        io.stderr(`nerkit: warning: a document has ${total} tokens; only the first ${read} were read (transformers' behaviour). Use --windows overlap to read it all.\n`);
+      const predictOptions: PredictOptions = {
+        aggregation: options.aggregation,
+        maxLength: options.maxLength,
+        stride: options.stride,
+        windows: options.windows,
+        batchSize: options.batchSize,
+        ignoreLabels: options.ignoreLabels.split(",").map((l) => l.trim()).filter((l) => l !== ""),
+        threshold: options.threshold,
+        decode: options.decode,
+      };
+      const lines: string[] = [];
+      const write = (line: string) => (options.out ? lines.push(line) : io.stdout(line));
+      try {
+        for await (const chunk of readInputChunks(input, options.format, 64)) {
+          const results = await pipeline.run(chunk.map((d) => d.text), predictOptions);
+          chunk.forEach((doc, i) => {
+            const entities = results[i].map(({ word: _word, ...entity }) => entity);
+            write(JSON.stringify(doc.id === undefined ? { text: doc.text, entities } : { id: doc.id, text: doc.text, entities }) + "\n");
+          });
+        }
+      } finally {
+        await pipeline.close();
+      }
+      if (options.out) writeFileAtomic(options.out, lines.join(""));
+    });
+}

@@ -1,0 +1,74 @@
+// Input and output of `nerkit predict`: plain text (one document per line) or JSON lines
+// {"id"?, "text"} in, JSON lines {"id"?, "text", "entities"} out. Reading is by lines from a
+// stream, so stdin can be piped through without loading it all.
+
+import { createReadStream } from "node:fs";
+import { createInterface } from "node:readline";
+import { Readable } from "node:stream";
+import { NerkitError } from "../errors.js";
+
+export interface PredictInput {
+  id?: string | number;
+  text: string;
+  /** 1-based line in the input, for error messages. */
+  line: number;
+}
+
+export type InputKind = "text" | "jsonl";
+
+/** One input line; blank lines are skipped in JSONL and kept (as empty documents) in text. */
+export function parseInputLine(line: string, kind: InputKind, lineNumber: number, file?: string): PredictInput | undefined {
+  if (kind === "text") return { text: line, line: lineNumber };
+  if (line.trim() === "") return undefined;
+  let record: unknown;
+  try {
+    record = JSON.parse(line);
+  } catch (error) {
+    throw new NerkitError("E_FORMAT", `invalid JSON: ${(error as Error).message}`, { file, line: lineNumber });
+  }
+  if (typeof record !== "object" || record === null || Array.isArray(record)) {
+    throw new NerkitError("E_FORMAT", 'expected an object {"text": ...}', { file, line: lineNumber });
+  }
+  const { id, text } = record as Record<string, unknown>;
+  if (typeof text !== "string") throw new NerkitError("E_FORMAT", '"text" must be a string', { file, line: lineNumber, field: "text" });
+  if (id !== undefined && typeof id !== "string" && typeof id !== "number") {
+    throw new NerkitError("E_FORMAT", '"id" must be a string or a number', { file, line: lineNumber, field: "id" });
+  }
+  return id === undefined ? { text, line: lineNumber } : { id, text, line: lineNumber };
+}
+
+/** Guesses the input kind from the first non-blank line: JSON lines start with "{". */
+export function guessInputKind(firstLine: string): InputKind {
+  return firstLine.trimStart().startsWith("{") ? "jsonl" : "text";
+}
+
+/** Reads documents in chunks of `chunkSize` from a file ("-" for stdin). */
+export async function* readInputChunks(path: string, kind: InputKind | "auto", chunkSize: number, stdin: Readable = process.stdin): AsyncGenerator<PredictInput[]> {
+  const stream = path === "-" ? stdin : createReadStream(path, { encoding: "utf8" });
+  const file = path === "-" ? "<stdin>" : path;
+  stream.on("error", () => undefined); // reported through the iterator below
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let resolved: InputKind | undefined = kind === "auto" ? undefined : kind;
+  let chunk: PredictInput[] = [];
+  let lineNumber = 0;
+  try {
+    for await (const raw of lines) {
+      lineNumber++;
+      const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+      resolved ??= line.trim() === "" ? undefined : guessInputKind(line);
+      if (resolved === undefined) continue;
+      const input = parseInputLine(line, resolved, lineNumber, file);
+      if (!input) continue;
+      chunk.push(input);
+      if (chunk.length >= chunkSize) {
+        yield chunk;
+        chunk = [];
+      }
+    }
+  } catch (error) {
+    if (error instanceof NerkitError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new NerkitError("E_IO", code === "ENOENT" ? "cannot read: no such file" : `cannot read: ${(error as Error).message}`, { file });
+  }
+  if (chunk.length > 0) yield chunk;
+}

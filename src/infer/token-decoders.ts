@@ -1,0 +1,94 @@
+// Tokens back to text, as the tokenizer's decoder in tokenizer.json does (transformers'
+// convert_tokens_to_string for fast tokenizers): the pipeline spells each entity's "word" this way.
+// WordPiece joins with spaces and glues "##" pieces (then tidies " ." and friends), byte-level
+// BPE maps its printable stand-ins back to bytes, Metaspace turns "▁" into spaces.
+
+import { TokensToString } from "./aggregation.js";
+
+/** GPT-2's byte-to-printable-character table, reversed: character -> byte. */
+function byteLevelTable(): Map<string, number> {
+  const printable: number[] = [];
+  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
+  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
+  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
+  const table = new Map<string, number>();
+  for (const b of printable) table.set(String.fromCodePoint(b), b);
+  let extra = 0;
+  for (let b = 0; b < 256; b++) if (!printable.includes(b)) table.set(String.fromCodePoint(256 + extra++), b);
+  return table;
+}
+
+const CLEANUPS: [string, string][] = [
+  [" .", "."],
+  [" ?", "?"],
+  [" !", "!"],
+  [" ,", ","],
+  [" ' ", "'"],
+  [" n't", "n't"],
+  [" 'm", "'m"],
+  [" do not", " don't"],
+  [" 's", "'s"],
+  [" 've", "'ve"],
+  [" 're", "'re"],
+];
+
+function cleanup(text: string): string {
+  for (const [from, to] of CLEANUPS) text = text.split(from).join(to);
+  return text;
+}
+
+type DecoderSpec = { type?: string; prefix?: string; cleanup?: boolean; replacement?: string; prepend_scheme?: string; add_prefix_space?: boolean; decoders?: DecoderSpec[] };
+
+/** The decoder of a tokenizer.json (null decoder: tokens joined as they are). */
+export function tokensToStringFor(spec: DecoderSpec | null | undefined): TokensToString {
+  switch (spec?.type) {
+    case "WordPiece": {
+      const prefix = spec.prefix ?? "##";
+      const tidy = spec.cleanup ?? true;
+      return (tokens) =>
+        tokens
+          .map((token, i) => {
+            let piece = token;
+            if (i !== 0) piece = piece.startsWith(prefix) ? piece.slice(prefix.length) : " " + piece;
+            return tidy ? cleanup(piece) : piece;
+          })
+          .join("");
+    }
+    case "ByteLevel": {
+      const table = byteLevelTable();
+      const encoder = new TextEncoder();
+      const decoder = new TextDecoder("utf-8");
+      return (tokens) => {
+        const bytes: number[] = [];
+        for (const token of tokens) {
+          const mapped: number[] = [];
+          let ok = true;
+          for (const char of token) {
+            const b = table.get(char);
+            if (b === undefined) {
+              ok = false;
+              break;
+            }
+            mapped.push(b);
+          }
+          // A token with a character outside the table (an already decoded word) keeps its own UTF-8 bytes.
+          bytes.push(...(ok ? mapped : encoder.encode(token)));
+        }
+        return decoder.decode(Uint8Array.from(bytes));
+      };
+    }
+    case "Metaspace": {
+      const replacement = spec.replacement ?? "▁";
+      const prepends = spec.prepend_scheme !== undefined ? spec.prepend_scheme !== "never" : spec.add_prefix_space !== false;
+      return (tokens) =>
+        tokens
+          .map((token, i) => {
+            const piece = token.split(replacement).join(" ");
+            return i === 0 && prepends && piece.startsWith(" ") ? piece.slice(1) : piece;
+          })
+          .join("");
+    }
+    default:
+      return (tokens) => tokens.join(spec?.type === undefined ? " " : "");
+  }
+}
