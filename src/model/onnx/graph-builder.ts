@@ -49,8 +49,9 @@ export class GraphBuilder {
   }
 
   /** A weight or constant stored in the model; `name` is kept as given (checkpoint names stay readable). */
-  initializer(name: string, data: Float32Array | BigInt64Array | Int32Array, dims: readonly number[]): string {
-    const dataType = data instanceof Float32Array ? DataType.FLOAT : data instanceof BigInt64Array ? DataType.INT64 : DataType.INT32;
+  initializer(name: string, data: Float32Array | BigInt64Array | Int32Array | Uint8Array, dims: readonly number[]): string {
+    const dataType =
+      data instanceof Float32Array ? DataType.FLOAT : data instanceof BigInt64Array ? DataType.INT64 : data instanceof Int32Array ? DataType.INT32 : DataType.UINT8;
     this.used.add(name);
     this.initializers.push({ name, dataType, dims, raw: bytesOf(data) });
     return name;
@@ -62,6 +63,12 @@ export class GraphBuilder {
 
   float(values: readonly number[], dims: readonly number[] = []): string {
     return this.initializer(this.fresh("const_f32"), Float32Array.from(values), dims);
+  }
+
+  /** A float32 tensor of zeros of a fixed shape, made at run time (not stored in the model). */
+  zeros(dims: readonly number[]): string {
+    const value = { tensor: { name: "value", dataType: DataType.FLOAT, dims: [1], raw: new Uint8Array(4) } };
+    return this.op("ConstantOfShape", [this.int64([...dims])], { value });
   }
 
   /** Adds a node and returns its outputs' names; `outputs` names them or says how many. */
