@@ -1,0 +1,59 @@
+// Three AdamW steps in one ONNX Runtime run each (forward, backward, clipping, update) reproduce
+// PyTorch's: the fixture recipe of ../shared/fixtures/README.md (lr 1e-3, linear schedule with one
+// warm-up step of three, weight decay 0.01 except biases and LayerNorm weights, clipping at 1.0,
+// the same batch each step). Parameters within 1e-4; per-step losses and gradient norms too.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
+import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
+import { architectureOf } from "../src/model/architecture.js";
+import { StepRunner } from "../src/train/step-runner.js";
+import { linearScheduleLr } from "../src/train/schedule.js";
+import { fixturesDir, readJson } from "./helpers.js";
+
+interface ModelCase {
+  input_ids: number[][];
+  attention_mask: number[][];
+  token_type_ids: number[][] | null;
+  labels: number[][];
+  train_steps: { loss_per_step: number[]; grad_norm_per_step: number[]; lr_per_step: number[] };
+}
+const cases = readJson<Record<string, ModelCase>>(join(fixturesDir, "hf", "model-cases.json"));
+const ints = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
+
+test("the linear schedule gives the fixture's learning rates", () => {
+  assert.deepEqual([0, 1, 2].map((s) => linearScheduleLr(1e-3, s, 1, 3)), cases.bert.train_steps.lr_per_step);
+});
+
+for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
+  test(`${kind}-tiny: three training steps equal PyTorch's`, async () => {
+    const dir = join(fixturesDir, "hf", `${kind}-tiny`);
+    const checkpoint = loadCheckpoint(dir);
+    const runner = await StepRunner.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name).data, { threads: 1 });
+    const c = cases[kind];
+    const batch = {
+      rows: c.input_ids.length,
+      length: c.input_ids[0].length,
+      inputIds: ints(c.input_ids),
+      attentionMask: ints(c.attention_mask),
+      tokenTypeIds: c.token_type_ids ? ints(c.token_type_ids) : undefined,
+      labels: ints(c.labels),
+    };
+    for (let s = 0; s < 3; s++) {
+      const { loss, gradNorm } = await runner.step(batch, linearScheduleLr(1e-3, s, 1, 3), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
+      assert.ok(Math.abs(loss - c.train_steps.loss_per_step[s]) < 1e-5, `step ${s}: loss ${loss}`);
+      assert.ok(Math.abs(gradNorm - c.train_steps.grad_norm_per_step[s]) < 1e-5, `step ${s}: grad norm ${gradNorm}`);
+    }
+    const expected = readSafetensors(join(dir, "expected_after_3_steps.safetensors"));
+    for (const p of runner.parameters) {
+      const got = runner.tensor(p.name);
+      const want = expected.tensor(p.name).data;
+      let worst = 0;
+      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
+      assert.ok(worst < 1e-4, `${p.name}: max |Δ| ${worst}`);
+    }
+    await runner.release();
+  });
+}
