@@ -29,7 +29,8 @@ export interface Architecture {
   initializerRange: number;
 }
 
-export function architectureOf(config: ModelConfig, file = "config.json"): Architecture {
+/** The architecture of a checkpoint; `labels` replaces its label set (training a new head). */
+export function architectureOf(config: ModelConfig, file = "config.json", labels?: string[]): Architecture {
   if (!ACTIVATIONS.includes(config.hiddenAct)) {
     throw new NerkitError("E_FORMAT", `unsupported activation ${JSON.stringify(config.hiddenAct)}: nerkit supports ${ACTIVATIONS.join(", ")}`, { file });
   }
@@ -39,7 +40,7 @@ export function architectureOf(config: ModelConfig, file = "config.json"): Archi
   if (config.positionEmbeddingType !== "absolute") {
     throw new NerkitError("E_FORMAT", `position_embedding_type ${JSON.stringify(config.positionEmbeddingType)} is not supported (only "absolute")`, { file });
   }
-  if (config.labels.length === 0) {
+  if ((labels ?? config.labels).length === 0) {
     throw new NerkitError("E_FORMAT", "config.json has no id2label: this is not a token-classification checkpoint", { file, field: "id2label" });
   }
   const range = config.raw.initializer_range;
@@ -55,7 +56,7 @@ export function architectureOf(config: ModelConfig, file = "config.json"): Archi
     layerNormEps: config.layerNormEps,
     padTokenId: config.padTokenId,
     activation: config.hiddenAct as Activation,
-    labels: config.labels,
+    labels: labels ?? config.labels,
     initializerRange: typeof range === "number" ? range : 0.02,
   };
 }

@@ -7,9 +7,9 @@ import * as ort from "onnxruntime-node";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";
-import { GradientGraphOptions } from "./graph/gradient-graph.js";
 import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
-import { buildTrainStepGraph } from "./graph/train-step-graph.js";
+import { buildGradientGraph, gradName } from "./graph/gradient-graph.js";
+import { buildOptimizerGraph, buildTrainStepGraph } from "./graph/train-step-graph.js";
 
 export interface TrainingBatch {
   rows: number;
@@ -42,11 +42,16 @@ export class StepRunner {
   /** Number of optimizer updates done so far (AdamW's t). */
   updates = 0;
 
+  /** Sessions for gradient accumulation (forward-backward alone, then the optimizer alone), made on first use. */
+  private split?: { gradients: ort.InferenceSession; optimizer: ort.InferenceSession; sums: Map<string, Float32Array> };
+
   private constructor(
+    readonly arch: Architecture,
     readonly parameters: ParameterSpec[],
     private readonly batchInputs: string[],
     private readonly session: ort.InferenceSession,
     initial: TensorSet,
+    private readonly sessionOptions: ort.InferenceSession.SessionOptions,
     private readonly classWeights?: Float32Array,
   ) {
     this.current = initial;
@@ -56,14 +61,11 @@ export class StepRunner {
   static async create(
     arch: Architecture,
     weights: (name: string) => Float32Array,
-    options: GradientGraphOptions & { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined } = {},
+    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined } = {},
   ): Promise<StepRunner> {
     const built = buildTrainStepGraph(arch, { classWeights: options.classWeights !== undefined });
-    const session = await ort.InferenceSession.create(built.model, {
-      graphOptimizationLevel: "all",
-      intraOpNumThreads: options.threads,
-      interOpNumThreads: 1,
-    });
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", intraOpNumThreads: options.threads, interOpNumThreads: 1 };
+    const session = await ort.InferenceSession.create(built.model, sessionOptions);
     const initial: TensorSet = new Map();
     for (const p of built.parameters) {
       initial.set(p.name, Float32Array.from(weights(p.name)));
@@ -72,7 +74,7 @@ export class StepRunner {
         initial.set(moment, saved ? Float32Array.from(saved) : new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
       }
     }
-    return new StepRunner(built.parameters, built.batchInputs, session, initial, options.classWeights);
+    return new StepRunner(arch, built.parameters, built.batchInputs, session, initial, sessionOptions, options.classWeights);
   }
 
   /** The current value of a parameter or moment (a view: copy it to keep it). */
@@ -82,7 +84,7 @@ export class StepRunner {
     return data;
   }
 
-  async step(batch: TrainingBatch, lr: number, settings: AdamWSettings): Promise<StepResult> {
+  private scalarFeeds(lr: number, settings: AdamWSettings): Record<string, ort.Tensor> {
     const t = this.updates + 1;
     const scalars: Record<OptimizerScalar, number> = {
       lr,
@@ -94,6 +96,10 @@ export class StepRunner {
       bias_correction2: 1 - settings.beta2 ** t,
       max_grad_norm: settings.maxGradNorm > 0 ? settings.maxGradNorm : 3.4e38,
     };
+    return Object.fromEntries(OPTIMIZER_SCALARS.map((name) => [name, new ort.Tensor("float32", Float32Array.of(scalars[name]), [])]));
+  }
+
+  private batchFeeds(batch: TrainingBatch): Record<string, ort.Tensor> {
     const dims = [batch.rows, batch.length];
     const feeds: Record<string, ort.Tensor> = {
       input_ids: new ort.Tensor("int64", batch.inputIds, dims),
@@ -102,28 +108,88 @@ export class StepRunner {
     };
     if (this.batchInputs.includes("token_type_ids")) feeds.token_type_ids = new ort.Tensor("int64", batch.tokenTypeIds ?? new BigInt64Array(batch.rows * batch.length), dims);
     if (this.classWeights) feeds.class_weights = new ort.Tensor("float32", this.classWeights, [this.classWeights.length]);
-    for (const name of OPTIMIZER_SCALARS) feeds[name] = new ort.Tensor("float32", Float32Array.of(scalars[name]), []);
-    const shapes = new Map(this.parameters.map((p) => [p.name, p.shape]));
+    return feeds;
+  }
+
+  private shapeOf(name: string): number[] {
+    const p = this.parameters.find((q) => q.name === name.replace(/^adam_[mv]\./, ""));
+    return p!.shape;
+  }
+
+  /** Feeds of every parameter and moment, and fetches writing their updates into the spare buffers. */
+  private stateFeeds(): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
+    const feeds: Record<string, ort.Tensor> = {};
     const fetches: Record<string, ort.Tensor> = {};
     for (const [name, data] of this.current) {
-      const shape = shapes.get(name) ?? shapes.get(name.replace(/^adam_[mv]\./, ""))!;
+      const shape = this.shapeOf(name);
       feeds[name] = new ort.Tensor("float32", data, shape);
       fetches[updatedName(name)] = new ort.Tensor("float32", this.next.get(name)!, shape);
     }
-    const loss = new ort.Tensor("float32", new Float32Array(1), []);
-    const gradNorm = new ort.Tensor("float32", new Float32Array(1), []);
-    await this.session.run(feeds, { ...fetches, loss, grad_norm: gradNorm });
-    const result = { loss: (loss.data as Float32Array)[0], gradNorm: (gradNorm.data as Float32Array)[0] };
-    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) {
-      // The new values are discarded: `current` still holds the last good step.
-      throw new NerkitError("E_FORMAT", `the loss became ${result.loss} (gradient norm ${result.gradNorm}) at update ${t}; the parameters of update ${t - 1} are kept`);
+    return { feeds, fetches };
+  }
+
+  /** Keeps the update if loss and norm are finite; otherwise the last good values stay. */
+  private commit(loss: number, gradNorm: number): StepResult {
+    const t = this.updates + 1;
+    if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+      throw new NerkitError("E_FORMAT", `the loss became ${loss} (gradient norm ${gradNorm}) at update ${t}; the parameters of update ${t - 1} are kept`);
     }
     [this.current, this.next] = [this.next, this.current];
     this.updates = t;
-    return result;
+    return { loss, gradNorm };
+  }
+
+  /** One optimizer update on one batch: a single session run (forward, backward, clipping, AdamW). */
+  async step(batch: TrainingBatch, lr: number, settings: AdamWSettings): Promise<StepResult> {
+    const { feeds, fetches } = this.stateFeeds();
+    const loss = new ort.Tensor("float32", new Float32Array(1), []);
+    const gradNorm = new ort.Tensor("float32", new Float32Array(1), []);
+    await this.session.run({ ...this.batchFeeds(batch), ...this.scalarFeeds(lr, settings), ...feeds }, { ...fetches, loss, grad_norm: gradNorm });
+    return this.commit((loss.data as Float32Array)[0], (gradNorm.data as Float32Array)[0]);
+  }
+
+  /**
+   * One optimizer update over several micro-batches (gradient accumulation, as transformers'
+   * Trainer: each micro-batch's mean loss divided by their number, gradients summed).
+   */
+  async accumulatedStep(batches: readonly TrainingBatch[], lr: number, settings: AdamWSettings): Promise<StepResult> {
+    if (batches.length === 1) return this.step(batches[0], lr, settings);
+    if (!this.split) {
+      const gradients = await ort.InferenceSession.create(buildGradientGraph(this.arch, { classWeights: this.classWeights !== undefined }).model, this.sessionOptions);
+      const optimizer = await ort.InferenceSession.create(buildOptimizerGraph(this.parameters), this.sessionOptions);
+      this.split = { gradients, optimizer, sums: new Map(this.parameters.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1))])) };
+    }
+    const { gradients, optimizer, sums } = this.split;
+    for (const sum of sums.values()) sum.fill(0);
+    let loss = 0;
+    const scale = 1 / batches.length;
+    for (const batch of batches) {
+      const params = Object.fromEntries(this.parameters.map((p) => [p.name, new ort.Tensor("float32", this.current.get(p.name)!, p.shape)]));
+      const out = await gradients.run({ ...this.batchFeeds(batch), ...params });
+      loss += (out.loss.data as Float32Array)[0] * scale;
+      for (const p of this.parameters) {
+        const g = out[gradName(p.name)].data as Float32Array;
+        const sum = sums.get(p.name)!;
+        for (let i = 0; i < g.length; i++) sum[i] += g[i] * scale;
+      }
+    }
+    const { feeds, fetches } = this.stateFeeds();
+    const grads = Object.fromEntries(this.parameters.map((p) => [gradName(p.name), new ort.Tensor("float32", sums.get(p.name)!, p.shape)]));
+    const gradNorm = new ort.Tensor("float32", new Float32Array(1), []);
+    await optimizer.run({ ...feeds, ...grads, ...this.scalarFeeds(lr, settings) }, { ...fetches, grad_norm: gradNorm });
+    return this.commit(loss, (gradNorm.data as Float32Array)[0]);
+  }
+
+  /** Replaces a parameter or moment (when resuming from a checkpoint). */
+  load(name: string, data: Float32Array): void {
+    const target = this.current.get(name);
+    if (!target || target.length !== data.length) throw new NerkitError("E_FORMAT", `cannot restore ${name}: wrong size`);
+    target.set(data);
   }
 
   async release(): Promise<void> {
     await this.session.release();
+    await this.split?.gradients.release();
+    await this.split?.optimizer.release();
   }
 }

@@ -1,0 +1,144 @@
+// nerkit train: fine-tune a BERT-family model for token classification on labelled data in any
+// format nerkit reads, writing a Hugging Face checkpoint that `nerkit predict` and transformers load.
+
+import { Command } from "commander";
+import { NerkitError } from "../../errors.js";
+import { resolveModel } from "../../model/hub/resolve-model.js";
+import { createProgressRenderer } from "../../model/hub/progress.js";
+import { classificationReport } from "../../metrics/classification-report.js";
+import { prepare } from "../../train/prepare.js";
+import { TrainSettings, train } from "../../train/trainer.js";
+import { evaluateExamples } from "../../train/evaluate-model.js";
+import { readSafetensors } from "../../model/checkpoint/safetensors.js";
+import { parameterTable } from "../../model/parameters.js";
+import { ProgressBar } from "../progress-bar.js";
+import { CommandIO } from "../io.js";
+import { integer, oneOf } from "../options.js";
+import { join } from "node:path";
+
+interface TrainCommandOptions {
+  model: string;
+  train: string;
+  dev?: string;
+  test?: string;
+  out: string;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps?: number;
+  warmupRatio?: number;
+  maxGradNorm: number;
+  gradAccum: number;
+  maxSteps?: number;
+  maxLength?: number;
+  seed: number;
+  shuffle: boolean;
+  earlyStopping?: number;
+  metric: TrainSettings["metric"];
+  classWeights: "none" | "auto";
+  labelAllSubtokens?: boolean;
+  evalEvery: string;
+  saveEvery: string;
+  resume?: boolean;
+  threads?: number;
+  revision?: string;
+}
+
+function number(name: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (value.trim() === "" || !Number.isFinite(x) || x < 0) throw new NerkitError("E_USAGE", `${name} expects a non-negative number, got '${value}'`);
+    return x;
+  };
+}
+
+function every(name: string, value: string): "epoch" | number {
+  if (value === "epoch") return "epoch";
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new NerkitError("E_USAGE", `${name} expects 'epoch' or a positive number of steps, got '${value}'`);
+  return n;
+}
+
+export function trainCommand(io: CommandIO): Command {
+  return new Command("train")
+    .description("fine-tune a BERT-family model for token classification (transformers' Trainer, in TypeScript)")
+    .requiredOption("--model <dir|hub-id>", "base checkpoint: a folder or a Hugging Face id (a new head is made for the data's labels)")
+    .requiredOption("--train <file>", "training data (CoNLL, JSONL spans, doccano, Label Studio)")
+    .option("--dev <file>", "evaluation data, scored after every epoch")
+    .option("--test <file>", "test data, scored once with the final model")
+    .requiredOption("--out <dir>", "output folder: the trained model, checkpoint-N folders, training_log.jsonl")
+    .option("--epochs <n>", "epochs", integer("--epochs"), 3)
+    .option("--batch-size <n>", "sentences per batch", integer("--batch-size"), 32)
+    .option("--lr <x>", "peak learning rate", number("--lr"), 2e-5)
+    .option("--weight-decay <x>", "AdamW decoupled weight decay (not on biases and LayerNorm weights)", number("--weight-decay"), 0.01)
+    .option("--warmup-steps <n>", "linear warm-up steps", integer("--warmup-steps"))
+    .option("--warmup-ratio <x>", "warm-up as a fraction of all steps", number("--warmup-ratio"))
+    .option("--max-grad-norm <x>", "gradient clipping norm (0: none)", number("--max-grad-norm"), 1)
+    .option("--grad-accum <n>", "batches per optimizer step", integer("--grad-accum"), 1)
+    .option("--max-steps <n>", "stop after n optimizer steps (overrides --epochs)", integer("--max-steps"))
+    .option("--max-length <n>", "tokens per example; longer sentences are split, never cut", integer("--max-length"))
+    .option("--seed <n>", "seed for the data order and new weights", integer("--seed"), 42)
+    .option("--no-shuffle", "visit the training data in file order")
+    .option("--early-stopping <patience>", "stop after this many evaluations without improvement", integer("--early-stopping"))
+    .option("--metric <name>", "metric for the best checkpoint: f1, precision, recall, accuracy", oneOf("--metric", ["f1", "precision", "recall", "accuracy"] as const), "f1")
+    .option("--class-weights <mode>", "none, or auto (balanced weights for imbalanced labels)", oneOf("--class-weights", ["none", "auto"] as const), "none")
+    .option("--label-all-subtokens", "label every sub-token of a word, not only the first")
+    .option("--eval-every <epoch|n>", "evaluate every epoch or every n steps", "epoch")
+    .option("--save-every <epoch|n>", "save a checkpoint every epoch or every n steps", "epoch")
+    .option("--resume", "continue from the last checkpoint in --out")
+    .option("--threads <n>", "CPU threads for ONNX Runtime", integer("--threads"))
+    .option("--revision <rev>", "Hub revision for a Hub id")
+    .action(async (options: TrainCommandOptions) => {
+      if (options.gradAccum < 1 || options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size and --grad-accum must be at least 1");
+      const download = createProgressRenderer(process.stderr);
+      const modelDir = await resolveModel(options.model, { revision: options.revision, onProgress: (p) => download.update(p) });
+      download.end();
+      const prepared = prepare({ ...options, modelDir, outDir: options.out });
+      const { inputs } = prepared;
+      io.stderr(`nerkit: ${inputs.train.length} training examples, ${inputs.arch.labels.length} labels (${inputs.arch.labels.join(", ")}); about ${(prepared.memoryBytes / 2 ** 30).toFixed(2)} GiB\n`);
+      if (prepared.newHead) io.stderr(`nerkit: the checkpoint has no head for these labels: a new classifier was initialised (normal, std ${inputs.arch.initializerRange})\n`);
+      if (prepared.splits > 0) io.stderr(`nerkit: ${prepared.splits} sentences were longer than the model reads and were split into pieces\n`);
+      const settings: TrainSettings = {
+        epochs: options.epochs,
+        batchSize: options.batchSize,
+        lr: options.lr,
+        weightDecay: options.weightDecay,
+        warmupSteps: options.warmupSteps,
+        warmupRatio: options.warmupRatio,
+        maxGradNorm: options.maxGradNorm,
+        gradAccum: options.gradAccum,
+        maxSteps: options.maxSteps,
+        seed: options.seed,
+        shuffle: options.shuffle,
+        earlyStopping: options.earlyStopping,
+        metric: options.metric,
+        evalEvery: every("--eval-every", options.evalEvery),
+        saveEvery: every("--save-every", options.saveEvery),
+        resume: options.resume ?? false,
+        threads: options.threads,
+        classWeights: prepared.classWeights,
+      };
+      const bar = new ProgressBar(process.stderr);
+      for await (const event of train(inputs, settings)) {
+        if (event.kind === "start" && event.resumedFrom) io.stderr(`nerkit: resuming from ${event.resumedFrom} (step ${event.updates} of ${event.totalUpdates})\n`);
+        if (event.kind === "update") {
+          bar.update(event.update, event.totalUpdates, event.seconds, { loss: event.loss.toFixed(4), lr: event.lr.toExponential(2), "tok/s": Math.round(event.tokensPerSecond).toString() });
+        } else if (event.kind === "evaluation") {
+          bar.break();
+          io.stderr(`epoch ${event.epoch}, step ${event.update}: dev f1 ${event.report.overall.f1.toFixed(4)} (precision ${event.report.overall.precision.toFixed(4)}, recall ${event.report.overall.recall.toFixed(4)})${event.improved ? " - best so far" : ""}\n`);
+        } else if (event.kind === "early-stop") {
+          io.stderr(`nerkit: no improvement in ${event.patience} evaluations: stopping early\n`);
+        } else if (event.kind === "done") {
+          bar.break();
+          io.stdout(`trained model: ${event.outDir}${event.bestCheckpoint ? ` (weights of ${event.bestCheckpoint}, dev ${options.metric} ${event.bestMetric?.toFixed(4)})` : ""}\n`);
+        }
+      }
+      if (prepared.test && prepared.test.length > 0) {
+        const weights = readSafetensors(join(options.out, "model.safetensors"));
+        const shapes = new Map(parameterTable(inputs.arch).map((p) => [p.name, p.shape]));
+        const { report } = await evaluateExamples(inputs.arch, (n) => weights.tensor(n).data, shapes, prepared.test, { padTokenId: inputs.tokenizer.padTokenId, batchSize: options.batchSize, threads: options.threads });
+        io.stdout(`test:\n${classificationReport(report, 4)}`);
+      }
+    });
+}

@@ -1,0 +1,36 @@
+// Examples into padded batches: a seeded shuffle per epoch (or the file's order), padding to the
+// longest example of each batch, -100 labels on padding.
+
+import { Example } from "./examples.js";
+import { TrainingBatch } from "./step-runner.js";
+import { SeededRandom } from "./random.js";
+
+export const IGNORE_LABEL = -100;
+
+/** The order examples are visited in one epoch. */
+export function epochOrder(count: number, random: SeededRandom | undefined): number[] {
+  return random ? random.permutation(count) : Array.from({ length: count }, (_, i) => i);
+}
+
+export function collate(examples: readonly Example[], padTokenId: number): TrainingBatch {
+  const rows = examples.length;
+  const length = Math.max(...examples.map((e) => e.inputIds.length));
+  const inputIds = new BigInt64Array(rows * length).fill(BigInt(padTokenId));
+  const attentionMask = new BigInt64Array(rows * length);
+  const labels = new BigInt64Array(rows * length).fill(BigInt(IGNORE_LABEL));
+  examples.forEach((e, r) => {
+    for (let t = 0; t < e.inputIds.length; t++) {
+      inputIds[r * length + t] = BigInt(e.inputIds[t]);
+      attentionMask[r * length + t] = 1n;
+      labels[r * length + t] = BigInt(e.labels[t]);
+    }
+  });
+  return { rows, length, inputIds, attentionMask, labels };
+}
+
+/** Tokens that carry a label (the loss is averaged over them). */
+export function labelledTokens(batch: TrainingBatch): number {
+  let n = 0;
+  for (const l of batch.labels) if (l !== BigInt(IGNORE_LABEL)) n++;
+  return n;
+}

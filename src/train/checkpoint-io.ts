@@ -1,0 +1,109 @@
+// Training checkpoints in Hugging Face layout, written so that a crash never leaves one that
+// cannot load: everything goes into a temporary folder that is renamed into place at the end.
+// A checkpoint folder holds config.json (with the trained label set), model.safetensors and the
+// tokenizer files (what `nerkit predict` and transformers load), plus optimizer.safetensors and
+// trainer_state.json, which `--resume` reads.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { NerkitError } from "../errors.js";
+import { writeFileAtomic } from "../io/files.js";
+import { writeSafetensors } from "../model/checkpoint/safetensors-writer.js";
+import { readSafetensors } from "../model/checkpoint/safetensors.js";
+import { ParameterSpec } from "../model/parameters.js";
+import { Architecture } from "../model/architecture.js";
+
+export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
+const ARCHITECTURES: Record<string, string> = {
+  bert: "BertForTokenClassification",
+  distilbert: "DistilBertForTokenClassification",
+  roberta: "RobertaForTokenClassification",
+  "xlm-roberta": "XLMRobertaForTokenClassification",
+};
+
+export interface TrainerState {
+  /** Optimizer updates done. */
+  updates: number;
+  epoch: number;
+  /** Batches of the current epoch already used. */
+  batchInEpoch: number;
+  /** Shuffle generator state at the start of the current epoch. */
+  epochRandomState: number;
+  bestMetric?: number;
+  bestCheckpoint?: string;
+  evaluationsWithoutImprovement: number;
+  totalUpdates: number;
+}
+
+/** config.json of the trained model: the base config with the new labels and head class. */
+export function trainedConfig(baseConfig: Record<string, unknown>, arch: Architecture): Record<string, unknown> {
+  const id2label = Object.fromEntries(arch.labels.map((l, i) => [String(i), l]));
+  const label2id = Object.fromEntries(arch.labels.map((l, i) => [l, i]));
+  return { ...baseConfig, architectures: [ARCHITECTURES[arch.modelType]], id2label, label2id };
+}
+
+export interface CheckpointContent {
+  config: Record<string, unknown>;
+  parameters: readonly ParameterSpec[];
+  tensor: (name: string) => Float32Array;
+  /** Optimizer moments and trainer state; absent for the final model folder. */
+  training?: { moments: (name: string) => Float32Array; momentNames: string[]; state: TrainerState };
+  tokenizerDir: string;
+}
+
+/** Writes the model files (config, weights, tokenizer) into `dir`, each file atomically. */
+export function saveModelFiles(dir: string, content: CheckpointContent): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileAtomic(join(dir, "config.json"), JSON.stringify(content.config, null, 2) + "\n");
+  const tensors = Object.fromEntries(content.parameters.map((p) => [p.name, { shape: p.shape, data: content.tensor(p.name) }]));
+  writeSafetensors(join(dir, "model.safetensors"), tensors, { format: "pt" });
+  for (const file of TOKENIZER_FILES) {
+    if (existsSync(join(content.tokenizerDir, file))) writeFileAtomic(join(dir, file), readFileSync(join(content.tokenizerDir, file)));
+  }
+}
+
+/** Writes a checkpoint folder atomically (replacing an older one of the same name). */
+export function saveCheckpoint(dir: string, content: CheckpointContent): void {
+  const parent = dirname(dir);
+  mkdirSync(parent, { recursive: true });
+  const temp = join(parent, `.${basename(dir)}.${process.pid}.tmp`);
+  rmSync(temp, { recursive: true, force: true });
+  mkdirSync(temp);
+  try {
+    saveModelFiles(temp, content);
+    if (content.training) {
+      const { moments, momentNames, state } = content.training;
+      const shapes = new Map(content.parameters.map((p) => [p.name, p.shape]));
+      writeSafetensors(
+        join(temp, "optimizer.safetensors"),
+        Object.fromEntries(momentNames.map((n) => [n, { shape: shapes.get(n.replace(/^adam_[mv]\./, ""))!, data: moments(n) }])),
+      );
+      writeFileAtomic(join(temp, "trainer_state.json"), JSON.stringify(state, null, 2) + "\n");
+    }
+    const old = join(parent, `.${basename(dir)}.${process.pid}.old`);
+    if (existsSync(dir)) renameSync(dir, old);
+    renameSync(temp, dir);
+    rmSync(old, { recursive: true, force: true });
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    if (error instanceof NerkitError) throw error;
+    throw new NerkitError("E_IO", `cannot write the checkpoint: ${(error as Error).message}`, { file: dir });
+  }
+}
+
+/** The newest complete training checkpoint under `outDir` (checkpoint-<updates>), if any. */
+export function latestCheckpoint(outDir: string): string | undefined {
+  if (!existsSync(outDir)) return undefined;
+  const steps = readdirSync(outDir)
+    .map((name) => /^checkpoint-(\d+)$/.exec(name))
+    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(outDir, m[0], "trainer_state.json")))
+    .map((m) => Number(m[1]))
+    .sort((a, b) => b - a);
+  return steps.length > 0 ? join(outDir, `checkpoint-${steps[0]}`) : undefined;
+}
+
+export function readTrainerState(dir: string): { state: TrainerState; moments: (name: string) => Float32Array | undefined } {
+  const state = JSON.parse(readFileSync(join(dir, "trainer_state.json"), "utf8")) as TrainerState;
+  const optimizer = readSafetensors(join(dir, "optimizer.safetensors"));
+  return { state, moments: (name) => (optimizer.has(name) ? optimizer.tensor(name).data : undefined) };
+}

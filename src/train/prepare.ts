@@ -1,0 +1,112 @@
+// Everything a training run needs before its first step: the base model (folder or Hub id), the
+// label set from the training data, the starting weights (a new head when the labels differ), the
+// tokenizer, the examples, class weights, and a memory estimate checked against this machine.
+
+import { freemem, totalmem } from "node:os";
+import { join } from "node:path";
+import { NerkitError } from "../errors.js";
+import { readCorpusFile, toTokenSentences } from "../data/corpus.js";
+import { SCHEMES } from "../data/schemes.js";
+import { loadCheckpoint } from "../model/checkpoint/load-checkpoint.js";
+import { Architecture, architectureOf, maxTokens } from "../model/architecture.js";
+import { parameterCount, parameterTable } from "../model/parameters.js";
+import { loadTokenizer } from "../text/tokenizers/index.js";
+import { readTokenizerExtras } from "../infer/tokenizer-extras.js";
+import { Example, LabelledSentence, buildExamples, checkLabels, labelListOf } from "./examples.js";
+import { prefixTolerantLookup, startingWeights } from "./initial-weights.js";
+import { SeededRandom } from "./random.js";
+import { TrainInputs } from "./trainer.js";
+
+export interface PrepareOptions {
+  modelDir: string;
+  train: string;
+  dev?: string;
+  test?: string;
+  outDir: string;
+  maxLength?: number;
+  labelAllSubtokens?: boolean;
+  seed: number;
+  classWeights: "none" | "auto";
+  batchSize: number;
+}
+
+export interface Prepared {
+  inputs: TrainInputs;
+  test?: Example[];
+  newHead: boolean;
+  splits: number;
+  memoryBytes: number;
+  classWeights?: Float32Array;
+}
+
+export function readLabelledFile(path: string): LabelledSentence[] {
+  const { corpus } = readCorpusFile(path);
+  if (corpus.kind === "tokens") return corpus.conll.sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
+  return toTokenSentences(corpus, SCHEMES.IOB2).sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
+}
+
+/** Bytes a step needs: weights, gradients, two AdamW moments, the double buffers, and activations. */
+export function estimateMemory(arch: Architecture, batchSize: number, length: number): number {
+  const params = parameterCount(parameterTable(arch));
+  const state = params * 4 * 8; // weights, moments and their spares, gradients, graph copies
+  const activations = batchSize * length * 4 * arch.layers * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
+  return state + activations;
+}
+
+/** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */
+function balancedWeights(examples: readonly Example[], labelCount: number): Float32Array {
+  const counts = new Float64Array(labelCount);
+  let total = 0;
+  for (const e of examples) for (const l of e.labels) if (l >= 0) (counts[l]++, total++);
+  return Float32Array.from(counts, (c) => (c > 0 ? total / (labelCount * c) : 1));
+}
+
+export function prepare(options: PrepareOptions): Prepared {
+  const checkpoint = loadCheckpoint(options.modelDir);
+  const trainSentences = readLabelledFile(options.train);
+  if (trainSentences.length === 0) throw new NerkitError("E_FORMAT", "the training file has no sentences", { file: options.train });
+  // A checkpoint whose head already knows every label of the data keeps its head and label order
+  // (continued training of an NER model); otherwise the data's labels get a new head.
+  const dataLabels = labelListOf(trainSentences);
+  const known = checkpoint.config.labels;
+  const labels = known.length > 0 && dataLabels.every((l) => known.includes(l)) ? [...known] : dataLabels;
+  const devSentences = options.dev ? readLabelledFile(options.dev) : undefined;
+  const testSentences = options.test ? readLabelledFile(options.test) : undefined;
+  if (devSentences) checkLabels(devSentences, labels, "dev");
+  if (testSentences) checkLabels(testSentences, labels, "test");
+
+  const arch = architectureOf(checkpoint.config, join(checkpoint.dir, "config.json"), labels);
+  const lookup = prefixTolerantLookup((n) => checkpoint.weights.has(n), (n) => checkpoint.weights.tensor(n).data);
+  const { weights, newHead } = startingWeights(arch, lookup, checkpoint.config.labels, new SeededRandom(options.seed));
+  const tokenizer = loadTokenizer(checkpoint.dir, { flavor: "transformers" });
+  const limit = Math.min(maxTokens(arch), readTokenizerExtras(checkpoint.dir).modelMaxLength ?? Infinity);
+  const maxLength = Math.min(options.maxLength ?? limit, limit);
+  const build = (sentences: LabelledSentence[]) => buildExamples(sentences, tokenizer, labels, { maxLength, labelAllSubtokens: options.labelAllSubtokens });
+  const train = build(trainSentences);
+  const dev = devSentences ? build(devSentences) : undefined;
+  const test = testSentences ? build(testSentences) : undefined;
+  const longest = Math.max(...train.examples.map((e) => e.inputIds.length));
+  const memoryBytes = estimateMemory(arch, options.batchSize, longest);
+  const available = Math.max(freemem(), totalmem() * 0.5);
+  if (memoryBytes > available * 0.9) {
+    throw new NerkitError("E_USAGE", `training needs about ${(memoryBytes / 2 ** 30).toFixed(1)} GiB (batch ${options.batchSize} × ${longest} tokens) but ${(available / 2 ** 30).toFixed(1)} GiB is free: lower --batch-size or --max-length`);
+  }
+  const classWeights = options.classWeights === "auto" ? balancedWeights(train.examples, labels.length) : undefined;
+  return {
+    inputs: {
+      arch,
+      weights,
+      baseConfig: { ...checkpoint.config.raw },
+      tokenizer,
+      tokenizerDir: checkpoint.dir,
+      train: train.examples,
+      dev: dev?.examples,
+      outDir: options.outDir,
+    },
+    test: test?.examples,
+    newHead,
+    splits: train.splits,
+    memoryBytes,
+    classWeights,
+  };
+}

@@ -1,0 +1,203 @@
+// The training loop as an async generator: it yields after every optimizer update, evaluation and
+// checkpoint, and knows nothing of terminals (the CLI's progress bar and the service consume the
+// events). It does what transformers' Trainer does by default: AdamW with decoupled weight decay,
+// a linear schedule with warm-up, clipping, gradient accumulation, evaluation and a checkpoint per
+// epoch, the best checkpoint kept at the end, early stopping, and resuming after a crash with the
+// same data order and the same final parameters.
+
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { NerkitError } from "../errors.js";
+import { writeFileAtomic } from "../io/files.js";
+import { Architecture } from "../model/architecture.js";
+import { Tokenizer } from "../text/tokenizers/index.js";
+import { EvaluationReport } from "../metrics/seqeval.js";
+import { collate, epochOrder, labelledTokens } from "./batches.js";
+import { CheckpointContent, TrainerState, latestCheckpoint, readTrainerState, saveCheckpoint, saveModelFiles, trainedConfig } from "./checkpoint-io.js";
+import { Example } from "./examples.js";
+import { evaluateExamples } from "./evaluate-model.js";
+import { SeededRandom } from "./random.js";
+import { linearScheduleLr, warmupSteps } from "./schedule.js";
+import { AdamWSettings, StepRunner } from "./step-runner.js";
+import { firstMomentName, secondMomentName } from "./graph/optimizer-graph.js";
+
+export interface TrainSettings {
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  weightDecay: number;
+  warmupSteps?: number;
+  warmupRatio?: number;
+  maxGradNorm: number;
+  gradAccum: number;
+  maxSteps?: number;
+  seed: number;
+  shuffle: boolean;
+  earlyStopping?: number;
+  metric: "f1" | "precision" | "recall" | "accuracy";
+  evalEvery: "epoch" | number;
+  saveEvery: "epoch" | number;
+  resume: boolean;
+  threads?: number;
+  classWeights?: Float32Array;
+}
+
+export interface TrainInputs {
+  arch: Architecture;
+  weights: Map<string, Float32Array>;
+  baseConfig: Record<string, unknown>;
+  tokenizer: Tokenizer;
+  tokenizerDir: string;
+  train: Example[];
+  dev?: Example[];
+  outDir: string;
+}
+
+export type TrainEvent =
+  | { kind: "start"; totalUpdates: number; examples: number; resumedFrom?: string; updates: number }
+  | { kind: "update"; update: number; totalUpdates: number; epoch: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; seconds: number }
+  | { kind: "evaluation"; update: number; epoch: number; report: EvaluationReport; improved: boolean }
+  | { kind: "checkpoint"; update: number; dir: string }
+  | { kind: "early-stop"; update: number; patience: number }
+  | { kind: "done"; updates: number; bestCheckpoint?: string; bestMetric?: number; outDir: string };
+
+const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+export async function* train(inputs: TrainInputs, settings: TrainSettings): AsyncGenerator<TrainEvent> {
+  const { arch, outDir } = inputs;
+  if (inputs.train.length === 0) throw new NerkitError("E_FORMAT", "the training data has no sentences");
+  const batchesPerEpoch = Math.ceil(inputs.train.length / settings.batchSize);
+  const updatesPerEpoch = Math.max(1, Math.ceil(batchesPerEpoch / settings.gradAccum));
+  const totalUpdates = settings.maxSteps && settings.maxSteps > 0 ? settings.maxSteps : updatesPerEpoch * settings.epochs;
+  const warmup = warmupSteps(totalUpdates, settings.warmupSteps, settings.warmupRatio);
+  const adamw: AdamWSettings = { ...ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm };
+
+  const resumeDir = settings.resume ? latestCheckpoint(outDir) : undefined;
+  if (settings.resume && !resumeDir) throw new NerkitError("E_USAGE", `--resume: no checkpoint-N folder with trainer_state.json in ${outDir}`);
+  const restored = resumeDir ? readTrainerState(resumeDir) : undefined;
+  let resumedWeights: ((name: string) => Float32Array) | undefined;
+  if (resumeDir) {
+    const { readSafetensors } = await import("../model/checkpoint/safetensors.js");
+    const file = readSafetensors(join(resumeDir, "model.safetensors"));
+    resumedWeights = (name) => file.tensor(name).data;
+  }
+  const runner = await StepRunner.create(arch, (name) => resumedWeights?.(name) ?? inputs.weights.get(name)!, {
+    threads: settings.threads,
+    classWeights: settings.classWeights,
+    moments: restored?.moments,
+  });
+  const state: TrainerState = restored?.state ?? {
+    updates: 0,
+    epoch: 0,
+    batchInEpoch: 0,
+    epochRandomState: settings.seed,
+    evaluationsWithoutImprovement: 0,
+    totalUpdates,
+  };
+  runner.updates = state.updates;
+  mkdirSync(outDir, { recursive: true });
+  const logPath = join(outDir, "training_log.jsonl");
+  if (!resumeDir) writeFileAtomic(logPath, "");
+  if (resumeDir) truncateLog(logPath, state.updates);
+  const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + "\n");
+  const momentNames = runner.parameters.flatMap((p) => [firstMomentName(p.name), secondMomentName(p.name)]);
+  const config = trainedConfig(inputs.baseConfig, arch);
+  const content = (withTraining: boolean): CheckpointContent => ({
+    config,
+    parameters: runner.parameters,
+    tensor: (name) => runner.tensor(name),
+    tokenizerDir: inputs.tokenizerDir,
+    training: withTraining ? { moments: (n) => runner.tensor(n), momentNames, state: { ...state } } : undefined,
+  });
+  const shapes = new Map(runner.parameters.map((p) => [p.name, p.shape]));
+
+  yield { kind: "start", totalUpdates, examples: inputs.train.length, resumedFrom: resumeDir, updates: state.updates };
+  const started = Date.now();
+  let tokensSince = 0;
+  let since = performance.now();
+  try {
+    while (state.updates < totalUpdates) {
+      const random = settings.shuffle ? new SeededRandom(state.epochRandomState) : undefined;
+      const order = epochOrder(inputs.train.length, random);
+      const nextEpochState = random ? random.state : state.epochRandomState;
+      while (state.batchInEpoch < batchesPerEpoch && state.updates < totalUpdates) {
+        const micro: Example[][] = [];
+        while (micro.length < settings.gradAccum && state.batchInEpoch < batchesPerEpoch) {
+          const start = state.batchInEpoch * settings.batchSize;
+          micro.push(order.slice(start, start + settings.batchSize).map((i) => inputs.train[i]));
+          state.batchInEpoch++;
+        }
+        const batches = micro.map((m) => collate(m, inputs.tokenizer.padTokenId));
+        const lr = linearScheduleLr(settings.lr, state.updates, warmup, totalUpdates);
+        const result = await runner.accumulatedStep(batches, lr, adamw);
+        state.updates = runner.updates;
+        tokensSince += batches.reduce((n, b) => n + b.rows * b.length, 0);
+        const seconds = (performance.now() - since) / 1000;
+        const tokensPerSecond = tokensSince / Math.max(seconds, 1e-9);
+        tokensSince = 0;
+        since = performance.now();
+        const epoch = state.epoch + state.batchInEpoch / batchesPerEpoch;
+        log({ update: state.updates, epoch, loss: result.loss, learning_rate: lr, grad_norm: result.gradNorm, tokens_per_second: tokensPerSecond, labelled_tokens: batches.reduce((n, b) => n + labelledTokens(b), 0) });
+        yield { kind: "update", update: state.updates, totalUpdates, epoch, loss: result.loss, lr, gradNorm: result.gradNorm, tokensPerSecond, seconds: (Date.now() - started) / 1000 };
+
+        const endOfEpoch = state.batchInEpoch >= batchesPerEpoch;
+        const last = state.updates >= totalUpdates;
+        const evaluateNow = settings.evalEvery === "epoch" ? endOfEpoch || last : state.updates % settings.evalEvery === 0 || last;
+        const saveNow = settings.saveEvery === "epoch" ? endOfEpoch || last : state.updates % settings.saveEvery === 0 || last;
+        if (endOfEpoch) {
+          state.epoch++;
+          state.batchInEpoch = 0;
+          state.epochRandomState = nextEpochState;
+        }
+        let stop = false;
+        if (evaluateNow && inputs.dev && inputs.dev.length > 0) {
+          const { report } = await evaluateExamples(arch, (n) => runner.tensor(n), shapes, inputs.dev, { padTokenId: inputs.tokenizer.padTokenId, batchSize: settings.batchSize, threads: settings.threads });
+          const value = report.overall[settings.metric];
+          const improved = state.bestMetric === undefined || value > state.bestMetric;
+          if (improved) {
+            state.bestMetric = value;
+            state.bestCheckpoint = join(outDir, `checkpoint-${state.updates}`);
+            state.evaluationsWithoutImprovement = 0;
+          } else {
+            state.evaluationsWithoutImprovement++;
+          }
+          log({ update: state.updates, epoch: state.epoch, eval: report.overall, eval_types: report.types });
+          yield { kind: "evaluation", update: state.updates, epoch: state.epoch, report, improved };
+          stop = settings.earlyStopping !== undefined && state.evaluationsWithoutImprovement >= settings.earlyStopping;
+        }
+        if (saveNow || (state.bestCheckpoint === join(outDir, `checkpoint-${state.updates}`))) {
+          const dir = join(outDir, `checkpoint-${state.updates}`);
+          saveCheckpoint(dir, content(true));
+          yield { kind: "checkpoint", update: state.updates, dir };
+        }
+        if (stop) {
+          yield { kind: "early-stop", update: state.updates, patience: settings.earlyStopping! };
+          state.updates = totalUpdates;
+          break;
+        }
+        if (endOfEpoch) break;
+      }
+    }
+    // The model in --out itself: the best checkpoint's weights when there was an evaluation, else the last.
+    if (state.bestCheckpoint && existsSync(join(state.bestCheckpoint, "model.safetensors"))) {
+      const { readSafetensors } = await import("../model/checkpoint/safetensors.js");
+      const best = readSafetensors(join(state.bestCheckpoint, "model.safetensors"));
+      saveModelFiles(outDir, { ...content(false), tensor: (n) => best.tensor(n).data });
+    } else {
+      saveModelFiles(outDir, content(false));
+    }
+    writeFileAtomic(join(outDir, "trainer_state.json"), JSON.stringify(state, null, 2) + "\n");
+    yield { kind: "done", updates: state.updates, bestCheckpoint: state.bestCheckpoint, bestMetric: state.bestMetric, outDir };
+  } finally {
+    await runner.release();
+  }
+}
+
+/** After a crash the log may run past the checkpoint resumed from; drop those lines. */
+function truncateLog(path: string, updates: number): void {
+  if (!existsSync(path)) return;
+  const kept = readFileSync(path, "utf8")
+    .split("\n")
+    .filter((line) => line.trim() !== "" && (JSON.parse(line) as { update: number }).update <= updates);
+  writeFileAtomic(path, kept.map((l) => l + "\n").join(""));
+}
