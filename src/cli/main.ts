@@ -7,7 +7,9 @@ import { NerkitError } from "../errors.js";
 import { packageVersion } from "../package-root.js";
 import { convertCommand } from "./commands/convert.js";
 import { evaluateCommand } from "./commands/evaluate.js";
+import { exportCommand } from "./commands/export.js";
 import { predictCommand } from "./commands/predict.js";
+import { trainCommand } from "./commands/train.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { statsCommand } from "./commands/stats.js";
 import { CommandIO, processIO } from "./io.js";
@@ -32,7 +34,7 @@ export function buildProgram(io: CommandIO): Command {
     .showHelpAfterError("(run nerkit --help for every command and option)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
-  for (const make of [quickstartCommand, predictCommand, convertCommand, statsCommand, evaluateCommand]) {
+  for (const make of [quickstartCommand, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

@@ -8,7 +8,7 @@ import { DataType } from "../onnx/proto.js";
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { Architecture, usesPaddingOffsetPositions } from "../architecture.js";
 import { modelNames, parameterTable } from "../parameters.js";
-import { WeightInput, activation, attentionBias, layerNorm, linear, paddingOffsetPositions, positionRange, selfAttention } from "./layers.js";
+import { LinearLayer, WeightInput, activation, attentionBias, layerNorm, linear, paddingOffsetPositions, positionRange, selfAttention } from "./layers.js";
 
 export interface Tensor {
   shape: readonly number[];
@@ -20,23 +20,38 @@ export function graphInputs(arch: Architecture): string[] {
   return arch.modelType === "bert" ? ["input_ids", "attention_mask", "token_type_ids"] : ["input_ids", "attention_mask"];
 }
 
-export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor): Uint8Array {
+export interface BuildOptions {
+  /**
+   * Builds the encoder's Linear layers (the classifier stays float); float MatMul when absent.
+   * `tensor` reads a checkpoint tensor, its shape checked; `weight` adds one to the graph.
+   */
+  linear?: (tensor: (name: string) => Tensor, weight: WeightInput) => LinearLayer;
+  /** Appended to the model's doc string (what was done to the weights). */
+  note?: string;
+}
+
+export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor, options: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   const names = modelNames(arch);
   const shapes = new Map(parameterTable(arch).map((p) => [p.name, p.shape]));
   const added = new Set<string>();
+  const checked = (name: string): Tensor => {
+    const tensor = weights(name);
+    const expected = shapes.get(name);
+    if (expected && expected.join(",") !== tensor.shape.join(",")) {
+      throw new NerkitError("E_FORMAT", `tensor ${name} has shape [${tensor.shape.join(", ")}] but config.json implies [${expected.join(", ")}]${name.startsWith("classifier") ? " (id2label and the classifier disagree on the number of labels)" : ""}`);
+    }
+    return { shape: expected ?? tensor.shape, data: tensor.data };
+  };
   const weight: WeightInput = (name) => {
     if (!added.has(name)) {
-      const tensor = weights(name);
-      const expected = shapes.get(name);
-      if (expected && expected.join(",") !== tensor.shape.join(",")) {
-        throw new NerkitError("E_FORMAT", `tensor ${name} has shape [${tensor.shape.join(", ")}] but config.json implies [${expected.join(", ")}]${name.startsWith("classifier") ? " (id2label and the classifier disagree on the number of labels)" : ""}`);
-      }
-      g.initializer(name, tensor.data, expected ?? tensor.shape);
+      const tensor = checked(name);
+      g.initializer(name, tensor.data, tensor.shape);
       added.add(name);
     }
     return name;
   };
+  const dense: LinearLayer = options.linear?.(checked, weight) ?? ((g, x, name) => linear(g, x, weight, name));
 
   const dims = ["batch", "tokens"];
   const ids = g.input("input_ids", DataType.INT64, dims);
@@ -58,9 +73,10 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
   const bias = attentionBias(g, mask);
   names.layers.forEach((layer, i) => {
     x = g.scope(`layer.${i}`, () => {
-      const attended = selfAttention(g, x, bias, weight, { query: layer.query, key: layer.key, value: layer.value, output: layer.attentionOutput }, arch.heads, arch.hidden);
+      const attentionNames = { query: layer.query, key: layer.key, value: layer.value, output: layer.attentionOutput };
+      const attended = selfAttention(g, x, bias, weight, attentionNames, arch.heads, arch.hidden, dense);
       const h = layerNorm(g, g.op("Add", [attended, x]), weight, layer.attentionNorm, arch.layerNormEps);
-      const ffn = linear(g, activation(g, linear(g, h, weight, layer.intermediate), arch.activation), weight, layer.output);
+      const ffn = dense(g, activation(g, dense(g, h, layer.intermediate), arch.activation), layer.output);
       return layerNorm(g, g.op("Add", [ffn, h]), weight, layer.outputNorm, arch.layerNormEps);
     });
   });
@@ -68,5 +84,6 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
   linear(g, x, weight, names.classifier);
   g.nameLast("logits");
   g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);
-  return g.build(`${arch.modelType} token classifier, ${arch.layers} layers, hidden ${arch.hidden}, ${arch.labels.length} labels`);
+  const note = options.note ? `; ${options.note}` : "";
+  return g.build(`${arch.modelType} token classifier, ${arch.layers} layers, hidden ${arch.hidden}, ${arch.labels.length} labels${note}`);
 }

@@ -10,6 +10,9 @@ import { Activation } from "../architecture.js";
 /** Finds a checkpoint tensor by name and adds it to the graph once. */
 export type WeightInput = (name: string) => string;
 
+/** Builds the Linear layer a checkpoint name stands for: `linear` below, or int8 (../export/int8-linear.ts). */
+export type LinearLayer = (g: GraphBuilder, x: string, name: string) => string;
+
 /** y = x Wᵀ + b for x (…, in), W (out, in): (…, out). */
 export function linear(g: GraphBuilder, x: string, weight: WeightInput, name: string): string {
   const wT = g.op("Transpose", [weight(`${name}.weight`)], { perm: [1, 0] });
@@ -51,17 +54,26 @@ export interface AttentionNames {
 }
 
 /** Multi-head self-attention: softmax(Q Kᵀ / √D + bias) V, heads joined, then the output projection. */
-export function selfAttention(g: GraphBuilder, x: string, bias: string, weight: WeightInput, names: AttentionNames, heads: number, hidden: number): string {
+export function selfAttention(
+  g: GraphBuilder,
+  x: string,
+  bias: string,
+  weight: WeightInput,
+  names: AttentionNames,
+  heads: number,
+  hidden: number,
+  dense: LinearLayer = (g, x, name) => linear(g, x, weight, name),
+): string {
   const D = hidden / heads;
   const toHeads = g.int64([0, 0, heads, D]);
   const split = (projected: string, perm: number[]) => g.op("Transpose", [g.op("Reshape", [projected, toHeads])], { perm });
-  const q = split(linear(g, x, weight, names.query), [0, 2, 1, 3]); // (B, A, T, D)
-  const kT = split(linear(g, x, weight, names.key), [0, 2, 3, 1]); // (B, A, D, T)
-  const v = split(linear(g, x, weight, names.value), [0, 2, 1, 3]); // (B, A, T, D)
+  const q = split(dense(g, x, names.query), [0, 2, 1, 3]); // (B, A, T, D)
+  const kT = split(dense(g, x, names.key), [0, 2, 3, 1]); // (B, A, D, T)
+  const v = split(dense(g, x, names.value), [0, 2, 1, 3]); // (B, A, T, D)
   const scores = g.op("Add", [g.op("Div", [g.op("MatMul", [q, kT]), g.float([Math.sqrt(D)])]), bias]); // (B, A, T, T)
   const context = g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), v]); // (B, A, T, D)
   const joined = g.op("Reshape", [g.op("Transpose", [context], { perm: [0, 2, 1, 3] }), g.int64([0, 0, hidden])]); // (B, T, H)
-  return linear(g, joined, weight, names.output);
+  return dense(g, joined, names.output);
 }
 
 /** (B, T) int64 position ids 0..T-1, broadcast over the batch: (1, T). */
