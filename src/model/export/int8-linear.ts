@@ -24,7 +24,7 @@
 
 import { DataType } from "../onnx/proto.js";
 import { Tensor } from "../graph/encoder.js";
-import { LinearLayer, WeightInput } from "../graph/layers.js";
+import { LinearLayer, WeightInput } from "../graph/linear.js";
 
 /** A uint8 grid: real value = (q - zeroPoint) · scale. */
 export interface QuantParams {

@@ -6,7 +6,7 @@
 
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { GradientSink } from "./gradients.js";
-import { LinearSaved, WeightInput, linearBackward, linearForward } from "./linear.js";
+import { LinearLayer, LinearSaved, WeightInput, linearBackward, linearForward } from "./linear.js";
 
 export interface AttentionNames {
   query: string;
@@ -35,10 +35,10 @@ function joinHeads(g: GraphBuilder, x: string, hidden: number): string {
   return g.op("Reshape", [g.op("Transpose", [x], { perm: [0, 2, 1, 3] }), g.int64([0, 0, hidden])]);
 }
 
-export function attentionForward(g: GraphBuilder, x: string, bias: string, weight: WeightInput, names: AttentionNames, heads: number, hidden: number): { y: string; saved: AttentionSaved } {
-  const query = linearForward(g, x, weight, names.query, hidden, hidden);
-  const key = linearForward(g, x, weight, names.key, hidden, hidden);
-  const value = linearForward(g, x, weight, names.value, hidden, hidden);
+export function attentionForward(g: GraphBuilder, x: string, bias: string, weight: WeightInput, names: AttentionNames, heads: number, hidden: number, dense?: LinearLayer): { y: string; saved: AttentionSaved } {
+  const query = linearForward(g, x, weight, names.query, hidden, hidden, dense);
+  const key = linearForward(g, x, weight, names.key, hidden, hidden, dense);
+  const value = linearForward(g, x, weight, names.value, hidden, hidden, dense);
   const q = splitHeads(g, query.y, heads, hidden);
   const k = splitHeads(g, key.y, heads, hidden);
   const v = splitHeads(g, value.y, heads, hidden);
@@ -46,7 +46,7 @@ export function attentionForward(g: GraphBuilder, x: string, bias: string, weigh
   const scores = g.op("Add", [g.op("Div", [g.op("MatMul", [q, kT]), g.float([Math.sqrt(hidden / heads)])]), bias]);
   const probs = g.op("Softmax", [scores], { axis: -1 });
   const context = joinHeads(g, g.op("MatMul", [probs, v]), hidden);
-  const output = linearForward(g, context, weight, names.output, hidden, hidden);
+  const output = linearForward(g, context, weight, names.output, hidden, hidden, dense);
   return { y: output.y, saved: { q, k, v, probs, projections: { query: query.saved, key: key.saved, value: value.saved, output: output.saved }, heads, hidden } };
 }
 

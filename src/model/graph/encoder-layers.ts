@@ -10,7 +10,7 @@ import { AttentionSaved, attentionBackward, attentionForward } from "./attention
 import { EmbeddingsSaved, embeddingsBackward, embeddingsForward } from "./embeddings.js";
 import { GradientSink } from "./gradients.js";
 import { LayerNormSaved, layerNormBackward, layerNormForward } from "./layer-norm.js";
-import { LinearSaved, WeightInput, linearBackward, linearForward } from "./linear.js";
+import { LinearLayer, LinearSaved, WeightInput, linearBackward, linearForward } from "./linear.js";
 
 interface LayerTape {
   attention: AttentionSaved;
@@ -33,7 +33,8 @@ export function attentionBias(g: GraphBuilder, mask: string): string {
   return g.op("Unsqueeze", [g.op("Mul", [masked, g.float([-3.4028234663852886e38])]), g.int64([1, 2])]);
 }
 
-export function encoderForward(g: GraphBuilder, arch: Architecture, weight: WeightInput, ids: string, mask: string, typeIds?: string): { logits: string; tape: EncoderTape } {
+/** `dense` replaces the encoder's Linear layers (int8 inference); the tape is then not for backward. */
+export function encoderForward(g: GraphBuilder, arch: Architecture, weight: WeightInput, ids: string, mask: string, typeIds?: string, dense?: LinearLayer): { logits: string; tape: EncoderTape } {
   const names = modelNames(arch);
   const { hidden: H, intermediate: I } = arch;
   const embeddings = g.scope("embeddings", () => embeddingsForward(g, arch, names, weight, ids, typeIds));
@@ -42,11 +43,11 @@ export function encoderForward(g: GraphBuilder, arch: Architecture, weight: Weig
   const layers: LayerTape[] = [];
   names.layers.forEach((n, i) =>
     g.scope(`layer.${i}`, () => {
-      const attention = attentionForward(g, x, bias, weight, { query: n.query, key: n.key, value: n.value, output: n.attentionOutput }, arch.heads, H);
+      const attention = attentionForward(g, x, bias, weight, { query: n.query, key: n.key, value: n.value, output: n.attentionOutput }, arch.heads, H, dense);
       const attentionNorm = layerNormForward(g, g.op("Add", [attention.y, x]), weight, n.attentionNorm, arch.layerNormEps, H);
-      const intermediate = linearForward(g, attentionNorm.y, weight, n.intermediate, H, I);
+      const intermediate = linearForward(g, attentionNorm.y, weight, n.intermediate, H, I, dense);
       const activation = activationForward(g, intermediate.y, arch.activation);
-      const output = linearForward(g, activation.y, weight, n.output, I, H);
+      const output = linearForward(g, activation.y, weight, n.output, I, H, dense);
       const outputNorm = layerNormForward(g, g.op("Add", [output.y, attentionNorm.y]), weight, n.outputNorm, arch.layerNormEps, H);
       layers.push({
         attention: attention.saved,

@@ -1,14 +1,15 @@
-// The whole token-classification model as one ONNX graph: embeddings, L encoder layers (post-norm,
-// as BERT, RoBERTa, XLM-R and DistilBERT all are), the classifier. Inputs: input_ids and
+// The inference graph of a token classifier: the checkpoint's weights as initializers and the
+// forward pass of ./encoder-layers.ts (shared with training). Inputs: input_ids and
 // attention_mask (B, T) int64, plus token_type_ids for models that have segment embeddings;
 // output: logits (B, T, L). Dropout is left out: this graph is for inference.
 
 import { NerkitError } from "../../errors.js";
 import { DataType } from "../onnx/proto.js";
 import { GraphBuilder } from "../onnx/graph-builder.js";
-import { Architecture, usesPaddingOffsetPositions } from "../architecture.js";
-import { modelNames, parameterTable } from "../parameters.js";
-import { LinearLayer, WeightInput, activation, attentionBias, layerNorm, linear, paddingOffsetPositions, positionRange, selfAttention } from "./layers.js";
+import { Architecture } from "../architecture.js";
+import { parameterTable } from "../parameters.js";
+import { encoderForward } from "./encoder-layers.js";
+import { LinearLayer, WeightInput } from "./linear.js";
 
 export interface Tensor {
   shape: readonly number[];
@@ -32,7 +33,6 @@ export interface BuildOptions {
 
 export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor, options: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
-  const names = modelNames(arch);
   const shapes = new Map(parameterTable(arch).map((p) => [p.name, p.shape]));
   const added = new Set<string>();
   const checked = (name: string): Tensor => {
@@ -51,37 +51,11 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
     }
     return name;
   };
-  const dense: LinearLayer = options.linear?.(checked, weight) ?? ((g, x, name) => linear(g, x, weight, name));
-
   const dims = ["batch", "tokens"];
   const ids = g.input("input_ids", DataType.INT64, dims);
   const mask = g.input("attention_mask", DataType.INT64, dims);
   const types = arch.modelType === "bert" ? g.input("token_type_ids", DataType.INT64, dims) : undefined;
-
-  let x = g.scope("embeddings", () => {
-    const words = g.op("Gather", [weight(`${names.words}.weight`), ids]); // (B, T, H)
-    const positionIds = usesPaddingOffsetPositions(arch) ? paddingOffsetPositions(g, ids, arch.padTokenId) : positionRange(g, ids);
-    let sum = g.op("Add", [words, g.op("Gather", [weight(`${names.positions}.weight`), positionIds])]);
-    if (names.tokenTypes) {
-      // RoBERTa and XLM-R have one segment row, always row 0.
-      const typeIds = types ?? g.int64([0], []);
-      sum = g.op("Add", [sum, g.op("Gather", [weight(`${names.tokenTypes}.weight`), typeIds])]);
-    }
-    return layerNorm(g, sum, weight, names.embeddingNorm, arch.layerNormEps);
-  });
-
-  const bias = attentionBias(g, mask);
-  names.layers.forEach((layer, i) => {
-    x = g.scope(`layer.${i}`, () => {
-      const attentionNames = { query: layer.query, key: layer.key, value: layer.value, output: layer.attentionOutput };
-      const attended = selfAttention(g, x, bias, weight, attentionNames, arch.heads, arch.hidden, dense);
-      const h = layerNorm(g, g.op("Add", [attended, x]), weight, layer.attentionNorm, arch.layerNormEps);
-      const ffn = dense(g, activation(g, dense(g, h, layer.intermediate), arch.activation), layer.output);
-      return layerNorm(g, g.op("Add", [ffn, h]), weight, layer.outputNorm, arch.layerNormEps);
-    });
-  });
-
-  linear(g, x, weight, names.classifier);
+  encoderForward(g, arch, weight, ids, mask, types, options.linear?.(checked, weight));
   g.nameLast("logits");
   g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);
   const note = options.note ? `; ${options.note}` : "";

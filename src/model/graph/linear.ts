@@ -7,6 +7,12 @@ import { GradientSink, rows } from "./gradients.js";
 /** Finds a tensor by checkpoint name: an initializer (inference) or a graph input (training). */
 export type WeightInput = (name: string) => string;
 
+/**
+ * Builds the Linear layer a checkpoint name stands for, for inference graphs that replace the float
+ * MatMul (int8, ../export/int8-linear.ts). Such graphs have no backward pass.
+ */
+export type LinearLayer = (g: GraphBuilder, x: string, name: string) => string;
+
 export interface LinearSaved {
   name: string;
   x: string;
@@ -15,7 +21,8 @@ export interface LinearSaved {
   outputs: number;
 }
 
-export function linearForward(g: GraphBuilder, x: string, weight: WeightInput, name: string, inputs: number, outputs: number): { y: string; saved: LinearSaved } {
+export function linearForward(g: GraphBuilder, x: string, weight: WeightInput, name: string, inputs: number, outputs: number, replacement?: LinearLayer): { y: string; saved: LinearSaved } {
+  if (replacement) return { y: replacement(g, x, name), saved: { name, x, weight: "", inputs, outputs } };
   const w = weight(`${name}.weight`);
   const wT = g.op("Transpose", [w], { perm: [1, 0] });
   const y = g.op("Add", [g.op("MatMul", [x, wT]), weight(`${name}.bias`)]);
