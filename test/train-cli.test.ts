@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { fixturesDir, readJson, repoRoot, tempDir } from "./helpers.js";
@@ -58,9 +58,19 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
   });
 }
 
-const trainArgs = (out: string) => ["train", "--model", join(fixturesDir, "hf", "bert-tiny"), "--train", demo, "--dev", demo, "--out", out, "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--save-every", "1", "--seed", "7", "--threads", "1"];
+/** bert-tiny with dropout 0.1, so that resuming must also restore the dropout noise. */
+function modelWithDropout(): string {
+  const dir = tempDir();
+  cpSync(join(fixturesDir, "hf", "bert-tiny"), dir, { recursive: true });
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  writeFileSync(join(dir, "config.json"), JSON.stringify({ ...config, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 }));
+  return dir;
+}
 
-test("SIGKILL mid-run, then --resume, ends with the parameters of an uninterrupted run", async () => {
+let dropoutModel: string;
+const trainArgs = (out: string) => ["train", "--model", (dropoutModel ??= modelWithDropout()), "--train", demo, "--dev", demo, "--out", out, "--epochs", "2", "--batch-size", "4", "--lr", "1e-3", "--save-every", "1", "--seed", "7", "--threads", "1"];
+
+test("SIGKILL mid-run, then --resume, ends with the parameters of an uninterrupted run (dropout on)", async () => {
   const whole = join(tempDir(), "whole");
   const straight = nerkit(trainArgs(whole));
   assert.equal(straight.code, 0, straight.stderr);

@@ -27,6 +27,12 @@ export interface Architecture {
   /** Labels by id: the classifier's output size. */
   labels: string[];
   initializerRange: number;
+  /** Dropout probabilities used in training (hidden states, attention probabilities, the classifier's input). */
+  dropout: { hidden: number; attention: number; classifier: number };
+}
+
+function probability(value: unknown, fallback: number): number {
+  return typeof value === "number" && value >= 0 && value < 1 ? value : fallback;
 }
 
 /** The architecture of a checkpoint; `labels` replaces its label set (training a new head). */
@@ -44,6 +50,14 @@ export function architectureOf(config: ModelConfig, file = "config.json", labels
     throw new NerkitError("E_FORMAT", "config.json has no id2label: this is not a token-classification checkpoint", { file, field: "id2label" });
   }
   const range = config.raw.initializer_range;
+  const raw = config.raw;
+  const distil = config.modelType === "distilbert";
+  const hidden = probability(distil ? raw.dropout : raw.hidden_dropout_prob, 0.1);
+  const dropout = {
+    hidden,
+    attention: probability(distil ? raw.attention_dropout : raw.attention_probs_dropout_prob, 0.1),
+    classifier: distil ? hidden : probability(raw.classifier_dropout, hidden),
+  };
   return {
     modelType: config.modelType,
     hidden: config.hiddenSize,
@@ -58,6 +72,7 @@ export function architectureOf(config: ModelConfig, file = "config.json", labels
     activation: config.hiddenAct as Activation,
     labels: labels ?? config.labels,
     initializerRange: typeof range === "number" ? range : 0.02,
+    dropout,
   };
 }
 

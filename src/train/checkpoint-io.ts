@@ -29,6 +29,8 @@ export interface TrainerState {
   batchInEpoch: number;
   /** Shuffle generator state at the start of the current epoch. */
   epochRandomState: number;
+  /** Dropout noise generator state after the last update. */
+  dropoutRandomState: number;
   bestMetric?: number;
   bestCheckpoint?: string;
   evaluationsWithoutImprovement: number;

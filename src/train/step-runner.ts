@@ -9,6 +9,22 @@ import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";
 import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
 import { buildGradientGraph, gradName } from "./graph/gradient-graph.js";
+import { DropoutSite } from "../model/graph/dropout.js";
+
+/** Fills `out` with pseudo-random 16-bit values (mulberry32, two values per draw); returns the new state. */
+export function fillNoise(out: Uint16Array, state: number): number {
+  let s = state >>> 0;
+  for (let i = 0; i < out.length; i += 2) {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = (t ^ (t >>> 14)) >>> 0;
+    out[i] = t & 0xffff;
+    if (i + 1 < out.length) out[i + 1] = t >>> 16;
+  }
+  return s;
+}
 import { buildOptimizerGraph, buildTrainStepGraph } from "./graph/train-step-graph.js";
 
 export interface TrainingBatch {
@@ -41,6 +57,8 @@ export class StepRunner {
   private next: TensorSet;
   /** Number of optimizer updates done so far (AdamW's t). */
   updates = 0;
+  /** State of the generator of dropout noise (saved in checkpoints, so a resumed run drops the same units). */
+  dropoutState = 0;
 
   /** Sessions for gradient accumulation (forward-backward alone, then the optimizer alone), made on first use. */
   private split?: { gradients: ort.InferenceSession; optimizer: ort.InferenceSession; sums: Map<string, Float32Array> };
@@ -49,6 +67,7 @@ export class StepRunner {
     readonly arch: Architecture,
     readonly parameters: ParameterSpec[],
     private readonly batchInputs: string[],
+    private readonly dropoutSites: DropoutSite[],
     private readonly session: ort.InferenceSession,
     initial: TensorSet,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
@@ -74,7 +93,7 @@ export class StepRunner {
         initial.set(moment, saved ? Float32Array.from(saved) : new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
       }
     }
-    return new StepRunner(arch, built.parameters, built.batchInputs, session, initial, sessionOptions, options.classWeights);
+    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, session, initial, sessionOptions, options.classWeights);
   }
 
   /** The current value of a parameter or moment (a view: copy it to keep it). */
@@ -108,6 +127,12 @@ export class StepRunner {
     };
     if (this.batchInputs.includes("token_type_ids")) feeds.token_type_ids = new ort.Tensor("int64", batch.tokenTypeIds ?? new BigInt64Array(batch.rows * batch.length), dims);
     if (this.classWeights) feeds.class_weights = new ort.Tensor("float32", this.classWeights, [this.classWeights.length]);
+    for (const site of this.dropoutSites) {
+      const dims = site.dims.map((d) => (d === "batch" ? batch.rows : d === "tokens" ? batch.length : (d as number)));
+      const noise = new Uint16Array(dims.reduce((a, b) => a * b, 1));
+      this.dropoutState = fillNoise(noise, this.dropoutState);
+      feeds[site.input] = new ort.Tensor("uint16", noise, dims);
+    }
     return feeds;
   }
 

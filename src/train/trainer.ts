@@ -91,10 +91,12 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
     epoch: 0,
     batchInEpoch: 0,
     epochRandomState: settings.seed,
+    dropoutRandomState: (settings.seed * 2654435761) >>> 0,
     evaluationsWithoutImprovement: 0,
     totalUpdates,
   };
   runner.updates = state.updates;
+  runner.dropoutState = state.dropoutRandomState ?? 0;
   mkdirSync(outDir, { recursive: true });
   const logPath = join(outDir, "training_log.jsonl");
   if (!resumeDir) writeFileAtomic(logPath, "");
@@ -131,6 +133,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
         const lr = linearScheduleLr(settings.lr, state.updates, warmup, totalUpdates);
         const result = await runner.accumulatedStep(batches, lr, adamw);
         state.updates = runner.updates;
+        state.dropoutRandomState = runner.dropoutState;
         tokensSince += batches.reduce((n, b) => n + b.rows * b.length, 0);
         const seconds = (performance.now() - since) / 1000;
         const tokensPerSecond = tokensSince / Math.max(seconds, 1e-9);

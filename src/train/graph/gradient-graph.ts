@@ -9,6 +9,7 @@ import { ParameterSpec, parameterTable } from "../../model/parameters.js";
 import { GradientSink } from "../../model/graph/gradients.js";
 import { crossEntropyBackward, crossEntropyForward } from "../../model/graph/cross-entropy.js";
 import { encoderBackward, encoderForward } from "../../model/graph/encoder-layers.js";
+import { DropoutSite } from "../../model/graph/dropout.js";
 
 export interface GradientGraphOptions {
   /** Take a (L) class-weight input for the loss. */
@@ -18,6 +19,8 @@ export interface GradientGraphOptions {
 export interface BuiltGraph {
   model: Uint8Array;
   parameters: ParameterSpec[];
+  /** Dropout noise inputs (uint16), one per site, with their shapes. */
+  dropoutSites: DropoutSite[];
   /** Batch inputs in order (input_ids, attention_mask, [token_type_ids], labels, [class_weights]). */
   batchInputs: string[];
 }
@@ -25,7 +28,7 @@ export interface BuiltGraph {
 export const gradName = (parameter: string) => `grad.${parameter}`;
 
 /** Adds the forward and backward pass to `g`; returns the loss and the gradient tensor of each parameter. */
-export function addForwardBackward(g: GraphBuilder, arch: Architecture, options: GradientGraphOptions = {}): { loss: string; grads: Map<string, string>; batchInputs: string[]; parameters: ParameterSpec[] } {
+export function addForwardBackward(g: GraphBuilder, arch: Architecture, options: GradientGraphOptions = {}): { loss: string; grads: Map<string, string>; batchInputs: string[]; parameters: ParameterSpec[]; dropoutSites: DropoutSite[] } {
   const parameters = parameterTable(arch);
   for (const p of parameters) g.input(p.name, DataType.FLOAT, p.shape);
   const dims = ["batch", "tokens"];
@@ -35,7 +38,8 @@ export function addForwardBackward(g: GraphBuilder, arch: Architecture, options:
   const labels = g.input("labels", DataType.INT64, dims);
   const weights = options.classWeights ? g.input("class_weights", DataType.FLOAT, [arch.labels.length]) : undefined;
 
-  const { logits, tape } = encoderForward(g, arch, (name) => name, ids, mask, typeIds);
+  const dropoutSites: DropoutSite[] = [];
+  const { logits, tape } = encoderForward(g, arch, (name) => name, ids, mask, typeIds, undefined, { ...arch.dropout, sites: dropoutSites });
   const ce = crossEntropyForward(g, logits, labels, arch.labels.length, weights);
   const sink = new GradientSink(g);
   encoderBackward(g, arch, tape, crossEntropyBackward(g, ce.saved, g.op("Shape", [logits])), sink);
@@ -43,17 +47,17 @@ export function addForwardBackward(g: GraphBuilder, arch: Architecture, options:
     if (!sink.grads.has(p.name)) throw new Error(`no gradient reaches ${p.name}`);
   }
   const batchInputs = ["input_ids", "attention_mask", ...(typeIds ? ["token_type_ids"] : []), "labels", ...(weights ? ["class_weights"] : [])];
-  return { loss: ce.loss, grads: sink.grads, batchInputs, parameters };
+  return { loss: ce.loss, grads: sink.grads, batchInputs, parameters, dropoutSites };
 }
 
 export function buildGradientGraph(arch: Architecture, options: GradientGraphOptions = {}): BuiltGraph {
   const g = new GraphBuilder();
-  const { loss, grads, batchInputs, parameters } = addForwardBackward(g, arch, options);
+  const { loss, grads, batchInputs, parameters, dropoutSites } = addForwardBackward(g, arch, options);
   g.ops("Identity", [loss], {}, ["loss"]);
   g.output("loss", DataType.FLOAT, []);
   for (const p of parameters) {
     g.ops("Identity", [grads.get(p.name)!], {}, [gradName(p.name)]);
     g.output(gradName(p.name), DataType.FLOAT, p.shape);
   }
-  return { model: g.build(`${arch.modelType} training: loss and gradients`), parameters, batchInputs };
+  return { model: g.build(`${arch.modelType} training: loss and gradients`), parameters, batchInputs, dropoutSites };
 }

@@ -12,11 +12,11 @@ import { addOptimizer } from "./optimizer-graph.js";
 
 export function buildTrainStepGraph(arch: Architecture, options: GradientGraphOptions = {}): BuiltGraph {
   const g = new GraphBuilder();
-  const { loss, grads, batchInputs, parameters } = addForwardBackward(g, arch, options);
+  const { loss, grads, batchInputs, parameters, dropoutSites } = addForwardBackward(g, arch, options);
   g.ops("Identity", [loss], {}, ["loss"]);
   g.output("loss", DataType.FLOAT, []);
   addOptimizer(g, parameters, grads);
-  return { model: g.build(`${arch.modelType} training step: forward, backward, clipping, AdamW`), parameters, batchInputs };
+  return { model: g.build(`${arch.modelType} training step: forward, backward, clipping, AdamW`), parameters, batchInputs, dropoutSites };
 }
 
 /** The optimizer alone, with each parameter's gradient as an input "grad.<name>". */
