@@ -8,17 +8,23 @@ import { NerkitError } from "../errors.js";
 import { readCorpusFile, toTokenSentences } from "../data/corpus.js";
 import { SCHEMES } from "../data/schemes.js";
 import { loadCheckpoint } from "../model/checkpoint/load-checkpoint.js";
+import { ModelConfig, parseModelConfig } from "../model/checkpoint/config.js";
+import { initConfig } from "./init-config.js";
 import { Architecture, architectureOf, maxTokens } from "../model/architecture.js";
 import { parameterCount, parameterTable } from "../model/parameters.js";
 import { loadTokenizer } from "../text/tokenizers/index.js";
 import { readTokenizerExtras } from "../infer/tokenizer-extras.js";
 import { Example, LabelledSentence, buildExamples, checkLabels, labelListOf } from "./examples.js";
-import { prefixTolerantLookup, startingWeights } from "./initial-weights.js";
+import { WeightLookup, prefixTolerantLookup, startingWeights } from "./initial-weights.js";
 import { SeededRandom } from "./random.js";
 import { TrainInputs } from "./trainer.js";
 
 export interface PrepareOptions {
-  modelDir: string;
+  /** A base checkpoint folder; or, with `init`, none. */
+  modelDir?: string;
+  /** Random weights of a named size or a config.json (needs `tokenizerDir`). */
+  init?: string;
+  tokenizerDir?: string;
   train: string;
   dev?: string;
   test?: string;
@@ -61,8 +67,22 @@ function balancedWeights(examples: readonly Example[], labelCount: number): Floa
   return Float32Array.from(counts, (c) => (c > 0 ? total / (labelCount * c) : 1));
 }
 
-export function prepare(options: PrepareOptions): Prepared {
+/** The base model: a checkpoint folder, or a config for random weights with a tokenizer folder. */
+function baseModel(options: PrepareOptions): { config: ModelConfig; dir: string; tokenizerDir: string; lookup?: WeightLookup } {
+  if (options.init) {
+    if (!options.tokenizerDir) throw new NerkitError("E_USAGE", "--init needs --tokenizer DIR (make one with `nerkit tokenizer train`)");
+    const tokenizer = loadTokenizer(options.tokenizerDir);
+    const json = initConfig(options.init, tokenizer.vocabSize, tokenizer.padTokenId);
+    return { config: parseModelConfig(json, options.init), dir: options.tokenizerDir, tokenizerDir: options.tokenizerDir };
+  }
+  if (!options.modelDir) throw new NerkitError("E_USAGE", "give --model DIR|HUB_ID, or --init SIZE with --tokenizer DIR");
   const checkpoint = loadCheckpoint(options.modelDir);
+  const lookup = prefixTolerantLookup((n) => checkpoint.weights.has(n), (n) => checkpoint.weights.tensor(n).data);
+  return { config: checkpoint.config, dir: checkpoint.dir, tokenizerDir: options.tokenizerDir ?? checkpoint.dir, lookup };
+}
+
+export function prepare(options: PrepareOptions): Prepared {
+  const checkpoint = baseModel(options);
   const trainSentences = readLabelledFile(options.train);
   if (trainSentences.length === 0) throw new NerkitError("E_FORMAT", "the training file has no sentences", { file: options.train });
   // A checkpoint whose head already knows every label of the data keeps its head and label order
@@ -76,10 +96,12 @@ export function prepare(options: PrepareOptions): Prepared {
   if (testSentences) checkLabels(testSentences, labels, "test");
 
   const arch = architectureOf(checkpoint.config, join(checkpoint.dir, "config.json"), labels);
-  const lookup = prefixTolerantLookup((n) => checkpoint.weights.has(n), (n) => checkpoint.weights.tensor(n).data);
-  const { weights, newHead } = startingWeights(arch, lookup, checkpoint.config.labels, new SeededRandom(options.seed));
-  const tokenizer = loadTokenizer(checkpoint.dir, { flavor: "transformers" });
-  const limit = Math.min(maxTokens(arch), readTokenizerExtras(checkpoint.dir).modelMaxLength ?? Infinity);
+  const { weights, newHead } = startingWeights(arch, checkpoint.lookup, checkpoint.config.labels, new SeededRandom(options.seed));
+  const tokenizer = loadTokenizer(checkpoint.tokenizerDir, { flavor: "transformers" });
+  if (tokenizer.vocabSize > arch.vocabSize) {
+    throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.tokenizerDir });
+  }
+  const limit = Math.min(maxTokens(arch), readTokenizerExtras(checkpoint.tokenizerDir).modelMaxLength ?? Infinity);
   const maxLength = Math.min(options.maxLength ?? limit, limit);
   const build = (sentences: LabelledSentence[]) => buildExamples(sentences, tokenizer, labels, { maxLength, labelAllSubtokens: options.labelAllSubtokens });
   const train = build(trainSentences);
@@ -96,9 +118,9 @@ export function prepare(options: PrepareOptions): Prepared {
     inputs: {
       arch,
       weights,
-      baseConfig: { ...checkpoint.config.raw },
+      baseConfig: { ...checkpoint.config.raw, architectures: undefined },
       tokenizer,
-      tokenizerDir: checkpoint.dir,
+      tokenizerDir: checkpoint.tokenizerDir,
       train: train.examples,
       dev: dev?.examples,
       outDir: options.outDir,

@@ -83,7 +83,8 @@ export class StepRunner {
     options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined } = {},
   ): Promise<StepRunner> {
     const built = buildTrainStepGraph(arch, { classWeights: options.classWeights !== undefined });
-    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", intraOpNumThreads: options.threads, interOpNumThreads: 1 };
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1 };
+    if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
     const session = await ort.InferenceSession.create(built.model, sessionOptions);
     const initial: TensorSet = new Map();
     for (const p of built.parameters) {

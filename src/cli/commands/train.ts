@@ -7,6 +7,7 @@ import { resolveModel } from "../../model/hub/resolve-model.js";
 import { createProgressRenderer } from "../../model/hub/progress.js";
 import { classificationReport } from "../../metrics/classification-report.js";
 import { prepare } from "../../train/prepare.js";
+import { INIT_NAMES } from "../../train/init-config.js";
 import { TrainSettings, train } from "../../train/trainer.js";
 import { evaluateExamples } from "../../train/evaluate-model.js";
 import { readSafetensors } from "../../model/checkpoint/safetensors.js";
@@ -17,7 +18,9 @@ import { integer, oneOf } from "../options.js";
 import { join } from "node:path";
 
 interface TrainCommandOptions {
-  model: string;
+  model?: string;
+  init?: string;
+  tokenizer?: string;
   train: string;
   dev?: string;
   test?: string;
@@ -63,7 +66,9 @@ function every(name: string, value: string): "epoch" | number {
 export function trainCommand(io: CommandIO): Command {
   return new Command("train")
     .description("fine-tune a BERT-family model for token classification (transformers' Trainer, in TypeScript)")
-    .requiredOption("--model <dir|hub-id>", "base checkpoint: a folder or a Hugging Face id (a new head is made for the data's labels)")
+    .option("--model <dir|hub-id>", "base checkpoint: a folder or a Hugging Face id (a new head is made for the data's labels)")
+    .option("--init <size|config.json>", `random weights instead of a checkpoint: ${INIT_NAMES.join(", ")} or a config.json (needs --tokenizer)`)
+    .option("--tokenizer <dir>", "tokenizer folder (default: the model's); made by `nerkit tokenizer train` for --init")
     .requiredOption("--train <file>", "training data (CoNLL, JSONL spans, doccano, Label Studio)")
     .option("--dev <file>", "evaluation data, scored after every epoch")
     .option("--test <file>", "test data, scored once with the final model")
@@ -91,13 +96,18 @@ export function trainCommand(io: CommandIO): Command {
     .option("--revision <rev>", "Hub revision for a Hub id")
     .action(async (options: TrainCommandOptions) => {
       if (options.gradAccum < 1 || options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size and --grad-accum must be at least 1");
-      const download = createProgressRenderer(process.stderr);
-      const modelDir = await resolveModel(options.model, { revision: options.revision, onProgress: (p) => download.update(p) });
-      download.end();
-      const prepared = prepare({ ...options, modelDir, outDir: options.out });
+      if (options.model && options.init) throw new NerkitError("E_USAGE", "give --model or --init, not both");
+      let modelDir: string | undefined;
+      if (options.model) {
+        const download = createProgressRenderer(process.stderr);
+        modelDir = await resolveModel(options.model, { revision: options.revision, onProgress: (p) => download.update(p) });
+        download.end();
+      }
+      const prepared = prepare({ ...options, modelDir, init: options.init, tokenizerDir: options.tokenizer, outDir: options.out });
       const { inputs } = prepared;
       io.stderr(`nerkit: ${inputs.train.length} training examples, ${inputs.arch.labels.length} labels (${inputs.arch.labels.join(", ")}); about ${(prepared.memoryBytes / 2 ** 30).toFixed(2)} GiB\n`);
-      if (prepared.newHead) io.stderr(`nerkit: the checkpoint has no head for these labels: a new classifier was initialised (normal, std ${inputs.arch.initializerRange})\n`);
+      if (options.init) io.stderr(`nerkit: random weights of ${options.init} (${inputs.arch.layers} layers, hidden ${inputs.arch.hidden}): real accuracy needs a pretrained model\n`);
+      else if (prepared.newHead) io.stderr(`nerkit: the checkpoint has no head for these labels: a new classifier was initialised (normal, std ${inputs.arch.initializerRange})\n`);
       if (prepared.splits > 0) io.stderr(`nerkit: ${prepared.splits} sentences were longer than the model reads and were split into pieces\n`);
       const settings: TrainSettings = {
         epochs: options.epochs,
