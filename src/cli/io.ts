@@ -1,10 +1,13 @@
 // Where command output goes: a file written atomically with --out, or standard output.
 
+import { Readable } from "node:stream";
 import { writeFileAtomic } from "../io/files.js";
 
 export interface CommandIO {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** Standard input (process.stdin unless a caller feeds the command itself). */
+  stdin?: Readable;
 }
 
 export const processIO: CommandIO = {

@@ -2,6 +2,7 @@
 // message and an exit code (0 success, 2 bad input or usage, 1 a bug in nerkit). A user never sees
 // a stack trace for their own mistake; NERKIT_DEBUG=1 shows one for ours.
 
+import { Readable } from "node:stream";
 import { Command, CommanderError, Help } from "commander";
 import { NerkitError } from "../errors.js";
 import { packageVersion } from "../package-root.js";
@@ -12,18 +13,24 @@ import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { statsCommand } from "./commands/stats.js";
+import { tokenizerCommand } from "./commands/tokenizer.js";
 import { CommandIO, processIO } from "./io.js";
 
-/** Every command with its options, appended to `nerkit --help`. */
+/** Every command (and sub-command) with its options, appended to `nerkit --help`. */
 function commandsWithOptions(program: Command): string {
   const help = new Help();
   const lines = ["", "Commands and their options:"];
-  for (const command of program.commands) {
-    lines.push("", `  nerkit ${help.subcommandTerm(command)}`);
+  const describe = (command: Command, prefix: string) => {
+    if (command.commands.length > 0) {
+      for (const sub of command.commands) describe(sub, `${prefix} ${command.name()}`);
+      return;
+    }
+    lines.push("", `  ${prefix} ${help.subcommandTerm(command)}`);
     const options = help.visibleOptions(command);
     const width = Math.max(...options.map((o) => help.optionTerm(o).length));
     for (const option of options) lines.push(`      ${help.optionTerm(option).padEnd(width)}  ${help.optionDescription(option)}`);
-  }
+  };
+  for (const command of program.commands) describe(command, "nerkit");
   return lines.join("\n") + "\n";
 }
 
@@ -34,7 +41,8 @@ export function buildProgram(io: CommandIO): Command {
     .showHelpAfterError("(run nerkit --help for every command and option)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
-  for (const make of [quickstartCommand, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand]) {
+  const quickstart = (io: CommandIO) => quickstartCommand(io, (argv, input) => main(argv, input === undefined ? io : { ...io, stdin: Readable.from([input]) }));
+  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, tokenizerCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

@@ -80,7 +80,7 @@ export function predictCommand(io: CommandIO): Command {
       const lines: string[] = [];
       const write = (line: string) => (options.out ? lines.push(line) : io.stdout(line));
       try {
-        for await (const chunk of readInputChunks(input, options.format, 64)) {
+        for await (const chunk of readInputChunks(input, options.format, 64, io.stdin)) {
           const results = await pipeline.run(chunk.map((d) => d.text), predictOptions);
           chunk.forEach((doc, i) => {
             const entities = results[i].map(({ word: _word, ...entity }) => entity);
