@@ -10,6 +10,7 @@ import { NerkitError } from "../src/errors.js";
 import { ConllCorpus, ConllSentence, ReadConllOptions, formatConll, parseConll, tokenColumnFor } from "../src/data/conll.js";
 import { SCHEMES } from "../src/data/schemes.js";
 import { decodeUtf8 } from "../src/io/files.js";
+import { nerkitError } from "./helpers.js";
 
 const RUNS = { numRuns: 200, seed: 42 };
 
@@ -34,16 +35,6 @@ function content(corpus: ConllCorpus): Omit<ConllSentence, "line">[] {
   return corpus.sentences.map(({ rows, tokens, tags, documentStart }) => ({ rows, tokens, tags, documentStart }));
 }
 
-/** Runs `fn`, expecting a NerkitError, and returns it. */
-function nerkitError(fn: () => unknown): NerkitError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof NerkitError, `expected a NerkitError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected an error");
-}
 
 test("reads four columns: tokens from the first, tags from the last, rows kept", () => {
   const corpus = parseConll(CONLL2003);

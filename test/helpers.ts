@@ -1,10 +1,12 @@
 // Paths that tests share: the repository root (found from the compiled test's location) and the
 // reference fixtures in ../shared, which tests read in place and never copy.
 
+import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { NerkitError } from "../src/errors.js";
 
 function findRoot(start: string): string {
   let dir = start;
@@ -27,4 +29,16 @@ export function readJson<T = unknown>(path: string): T {
 
 export function tempDir(prefix = "nerkit-test-"): string {
   return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Runs `fn`, expecting a NerkitError (with `code`, when given), and returns it. */
+export function nerkitError(fn: () => unknown, code?: string): NerkitError {
+  try {
+    fn();
+  } catch (error) {
+    assert.ok(error instanceof NerkitError, `expected a NerkitError, got ${String(error)}`);
+    if (code) assert.equal(error.code, code, error.describe());
+    return error;
+  }
+  assert.fail("expected a NerkitError");
 }

@@ -17,23 +17,12 @@ import { WritableTensor, encodeSafetensors, writeSafetensors } from "../src/mode
 import { readShardedSafetensors } from "../src/model/checkpoint/sharded.js";
 import { ModelConfig, parseModelConfig } from "../src/model/checkpoint/config.js";
 import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
-import { fixturesDir, readJson, tempDir } from "./helpers.js";
+import { fixturesDir, readJson, tempDir, nerkitError } from "./helpers.js";
 
 const HF = join(fixturesDir, "hf");
 const MODELS = ["bert", "distilbert", "roberta", "xlmr"] as const;
 const FIXTURE_FILES = ["model", "expected_grads", "expected_after_3_steps"] as const;
 
-/** Asserts that `fn` throws a NerkitError (with `code` when given) and returns it. */
-function nerkitError(fn: () => unknown, code?: string): NerkitError {
-  try {
-    fn();
-  } catch (error) {
-    if (!(error instanceof NerkitError)) throw error;
-    if (code) assert.equal(error.code, code, error.describe());
-    return error;
-  }
-  assert.fail("expected a NerkitError");
-}
 
 /** A safetensors file built by hand: the length prefix (overridable), the header text, the data. */
 function rawFile(header: string, data: Uint8Array | number = 0, declaredLength?: bigint): Uint8Array {

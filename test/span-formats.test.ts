@@ -12,20 +12,11 @@ import { SCHEMES, SCHEME_NAMES, Chunk, encodeChunks } from "../src/data/schemes.
 import { formatSpanJsonl, parseSpanFile } from "../src/data/span-formats.js";
 import { SpanDocument, spansToTags, tagsToSpans, validateSpans } from "../src/data/spans.js";
 import { tokenizeWords } from "../src/text/word-tokenizer.js";
+import { nerkitError } from "./helpers.js";
 
 const RUNS = { numRuns: 200, seed: 42 };
 const jsonl = (...records: unknown[]) => records.map((r) => JSON.stringify(r)).join("\n") + "\n";
 
-/** Runs `fn`, expecting a NerkitError, and returns it. */
-function nerkitError(fn: () => unknown): NerkitError {
-  try {
-    fn();
-  } catch (error) {
-    assert.ok(error instanceof NerkitError, `expected a NerkitError, got ${String(error)}`);
-    return error;
-  }
-  assert.fail("expected an error");
-}
 
 const TEXT = "Apple hired Tim Cook in Cupertino.";
 const SPANS = [
