@@ -9,7 +9,8 @@ export type ErrorCode =
   | "E_TAG"
   | "E_TRANSITION"
   | "E_SPAN"
-  | "E_MISMATCH";
+  | "E_MISMATCH"
+  | "E_DIVERGED";
 
 export interface ErrorPlace {
   file?: string;

@@ -107,3 +107,12 @@ test("a dev label the training data never had is a clear error", () => {
   assert.equal(run.code, 2);
   assert.match(run.stderr, /dev\.conll:1: the dev data has the label B-COMPANY, which the training data never has/);
 });
+
+test("a loss that becomes NaN stops the run, saves the last good state and says so", () => {
+  const out = join(tempDir(), "nan");
+  const run = nerkit(["train", "--model", join(fixturesDir, "hf", "bert-tiny"), "--train", demo, "--out", out, "--lr", "1e30", "--max-grad-norm", "0", "--batch-size", "4", "--threads", "1"]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /the loss became NaN .* The last good state \(step 1\) is in .*checkpoint-1/);
+  const saved = readSafetensors(join(out, "checkpoint-1", "model.safetensors"));
+  assert.ok(saved.names.every((name) => saved.tensor(name).data.every(Number.isFinite)));
+});

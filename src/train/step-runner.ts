@@ -158,7 +158,7 @@ export class StepRunner {
   private commit(loss: number, gradNorm: number): StepResult {
     const t = this.updates + 1;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
-      throw new NerkitError("E_FORMAT", `the loss became ${loss} (gradient norm ${gradNorm}) at update ${t}; the parameters of update ${t - 1} are kept`);
+      throw new NerkitError("E_DIVERGED", `the loss became ${loss} (gradient norm ${gradNorm}) at update ${t}`);
     }
     [this.current, this.next] = [this.next, this.current];
     this.updates = t;

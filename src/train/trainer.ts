@@ -131,7 +131,17 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
         }
         const batches = micro.map((m) => collate(m, inputs.tokenizer.padTokenId));
         const lr = linearScheduleLr(settings.lr, state.updates, warmup, totalUpdates);
-        const result = await runner.accumulatedStep(batches, lr, adamw);
+        let result;
+        try {
+          result = await runner.accumulatedStep(batches, lr, adamw);
+        } catch (error) {
+          if (!(error instanceof NerkitError) || error.code !== "E_DIVERGED") throw error;
+          // The runner kept the last good parameters and moments: save them, so nothing is lost.
+          const dir = join(outDir, `checkpoint-${state.updates}`);
+          state.batchInEpoch -= micro.length;
+          saveCheckpoint(dir, content(true));
+          throw new NerkitError("E_DIVERGED", `${error.message}; training stopped. The last good state (step ${state.updates}) is in ${dir}: lower --lr or set --max-grad-norm, then --resume`);
+        }
         state.updates = runner.updates;
         state.dropoutRandomState = runner.dropoutState;
         tokensSince += batches.reduce((n, b) => n + b.rows * b.length, 0);
