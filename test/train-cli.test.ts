@@ -116,3 +116,14 @@ test("a loss that becomes NaN stops the run, saves the last good state and says 
   const saved = readSafetensors(join(out, "checkpoint-1", "model.safetensors"));
   assert.ok(saved.names.every((name) => saved.tensor(name).data.every(Number.isFinite)));
 });
+
+test("--early-stopping stops when dev F1 has not improved for that many evaluations", () => {
+  const out = join(tempDir(), "early");
+  // With a learning rate of 0 nothing changes, so the second evaluation cannot improve on the first.
+  const run = nerkit(["train", "--model", join(fixturesDir, "hf", "bert-tiny"), "--train", demo, "--dev", demo, "--out", out, "--lr", "0", "--epochs", "5", "--batch-size", "10", "--early-stopping", "1", "--threads", "1"]);
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /no improvement in 1 evaluations: stopping early/);
+  const evaluations = readFileSync(join(out, "training_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l)).filter((l) => l.eval);
+  assert.equal(evaluations.length, 2);
+  assert.match(run.stdout, /weights of .*checkpoint-2/);
+});
