@@ -8,7 +8,8 @@
 
 import { NerkitError } from "../../errors.js";
 import { codePointAt, unitWidth } from "./char-classes.js";
-import type { Model, TokenSink } from "./types.js";
+import type { TokenSink } from "./types.js";
+import { VocabularyModel } from "./vocabulary-model.js";
 
 export interface BpeOptions {
   vocab: Map<string, number>;
@@ -33,13 +34,12 @@ interface Word {
 
 const CACHE_LIMIT = 10_000;
 
-export class Bpe implements Model {
+export class Bpe extends VocabularyModel {
   private readonly merges = new Map<number, number>(); // pair key → rank * SHIFT + merged id
-  private readonly idToTokens: string[] = [];
   private readonly cache = new Map<string, Word>();
 
   constructor(private readonly options: BpeOptions) {
-    for (const [token, id] of options.vocab) this.idToTokens[id] = token;
+    super(options.vocab);
     const prefixLength = options.continuingSubwordPrefix?.length ?? 0;
     options.merges.forEach(([a, b], rank) => {
       const left = options.vocab.get(a);
@@ -50,18 +50,6 @@ export class Bpe implements Model {
       }
       this.merges.set(left * SHIFT + right, rank * SHIFT + merged);
     });
-  }
-
-  get size(): number {
-    return this.options.vocab.size;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.options.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.idToTokens[id];
   }
 
   tokenize(text: string, sink: TokenSink): void {

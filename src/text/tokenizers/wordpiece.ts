@@ -8,7 +8,8 @@
 
 import { NerkitError } from "../../errors.js";
 import { codePointCount } from "./char-classes.js";
-import type { Model, TokenSink } from "./types.js";
+import type { TokenSink } from "./types.js";
+import { VocabularyModel } from "./vocabulary-model.js";
 import { UnitTrie } from "./unit-trie.js";
 
 export interface WordPieceOptions {
@@ -18,31 +19,16 @@ export interface WordPieceOptions {
   maxInputCharsPerWord: number;
 }
 
-export class WordPiece implements Model {
+export class WordPiece extends VocabularyModel {
   private readonly trie = new UnitTrie();
   private readonly prefixNode: number;
-  private readonly idToTokens: string[] = [];
   private readonly unkId: number | undefined;
 
   constructor(private readonly options: WordPieceOptions) {
-    for (const [token, id] of options.vocab) {
-      this.trie.insert(token, id);
-      this.idToTokens[id] = token;
-    }
+    super(options.vocab);
+    for (const [token, id] of options.vocab) this.trie.insert(token, id);
     this.prefixNode = this.trie.find(options.continuingSubwordPrefix);
     this.unkId = options.vocab.get(options.unkToken);
-  }
-
-  get size(): number {
-    return this.options.vocab.size;
-  }
-
-  tokenToId(token: string): number | undefined {
-    return this.options.vocab.get(token);
-  }
-
-  idToToken(id: number): string | undefined {
-    return this.idToTokens[id];
   }
 
   tokenize(text: string, sink: TokenSink): void {
