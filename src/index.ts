@@ -65,5 +65,8 @@ export { AGGREGATION_STRATEGIES } from "./infer/aggregation.js";
 export type { AggregationStrategy } from "./infer/aggregation.js";
 export { viterbi } from "./infer/viterbi.js";
 
+// Post-processing: rule detectors and gazetteers, merging, confidence routing, redaction.
+export * from "./postprocess/index.js";
+
 // The command line, for embedding.
 export { main as runCli } from "./cli/main.js";

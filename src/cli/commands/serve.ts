@@ -1,0 +1,102 @@
+// nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. It listens at once, so
+// /healthz answers while the model loads and /readyz once it has; SIGINT or SIGTERM stop taking
+// requests, finish the ones in progress and release the model.
+
+import { Command } from "commander";
+import { NerkitError } from "../../errors.js";
+import { buildApp } from "../../serve/app.js";
+import { loadApiKeys, parseBytes } from "../../serve/config.js";
+import { CommandIO } from "../io.js";
+import { integer } from "../options.js";
+import { openPipeline } from "./predict.js";
+
+interface ServeCommandOptions {
+  model: string;
+  port: number;
+  host: string;
+  apiKeyFile?: string;
+  maxBatch: number;
+  maxWaitMs: number;
+  maxQueue: number;
+  bodyLimit: number;
+  accept: number;
+  review: number;
+  threads?: number;
+  revision?: string;
+  log: boolean;
+}
+
+function probability(name: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (!(value.trim() !== "" && x >= 0 && x <= 1)) throw new NerkitError("E_USAGE", `${name} expects a number between 0 and 1, got '${value}'`);
+    return x;
+  };
+}
+
+function bytes(value: string): number {
+  return parseBytes(value);
+}
+
+export function serveCommand(io: CommandIO): Command {
+  return new Command("serve")
+    .description("HTTP service: POST /v1/entities, /healthz, /readyz, /metrics, OpenAPI at /docs")
+    .requiredOption("--model <dir|hub-id>", "checkpoint folder or Hugging Face id")
+    .option("--port <n>", "TCP port", integer("--port"), 8080)
+    .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1")
+    .option("--api-key-file <file>", "file with one API key per line (NERKIT_API_KEYS, comma-separated, adds keys); without keys, no authentication")
+    .option("--max-batch <n>", "texts per model run", integer("--max-batch"), 16)
+    .option("--max-wait-ms <n>", "how long a text waits for others to share its run", integer("--max-wait-ms"), 5)
+    .option("--max-queue <n>", "texts allowed to wait; beyond, 503 with Retry-After", integer("--max-queue"), 256)
+    .option("--body-limit <size>", "largest request body (1mb, 512kb, bytes)", bytes, 1024 * 1024)
+    .option("--accept <x>", "entities scoring at least x are accepted", probability("--accept"), 0.95)
+    .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
+    .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
+    .option("--revision <rev>", "Hub revision for a Hub id")
+    .option("--no-log", "no request log (JSON lines on stdout)")
+    .action(async (options: ServeCommandOptions) => {
+      const apiKeys = loadApiKeys(options.apiKeyFile);
+      const pipeline = openPipeline(options.model, { revision: options.revision, threads: options.threads });
+      const app = await buildApp({
+        pipeline,
+        logger: options.log ? { level: "info" } : false,
+        config: {
+          maxBatch: options.maxBatch,
+          maxWaitMs: options.maxWaitMs,
+          maxQueue: options.maxQueue,
+          bodyLimit: options.bodyLimit,
+          accept: options.accept,
+          review: options.review,
+          apiKeys,
+        },
+      });
+      // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.
+      pipeline.catch(() => undefined);
+      let address: string;
+      try {
+        address = await app.listen({ port: options.port, host: options.host });
+      } catch (error) {
+        await app.close();
+        const e = error as NodeJS.ErrnoException;
+        throw new NerkitError("E_USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
+      }
+      io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); loading ${options.model}\n`);
+      await new Promise<void>((resolve, reject) => {
+        const stop = (signal: string) => {
+          io.stderr(`nerkit: ${signal}: closing\n`);
+          process.off("SIGINT", onInt).off("SIGTERM", onTerm);
+          app.close().then(() => resolve(), reject);
+        };
+        const onInt = () => stop("SIGINT");
+        const onTerm = () => stop("SIGTERM");
+        process.on("SIGINT", onInt).on("SIGTERM", onTerm);
+        pipeline.then(
+          () => io.stderr("nerkit: model loaded, ready\n"),
+          (error) => {
+            process.off("SIGINT", onInt).off("SIGTERM", onTerm);
+            app.close().then(() => reject(error), reject);
+          },
+        );
+      });
+    });
+}

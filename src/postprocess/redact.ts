@@ -1,0 +1,94 @@
+// Redaction: entity spans replaced by a type label ("[PER]"), a mask of "█" (one per code point of
+// the span, so that the redacted text keeps its visible length), or a salted hash ("[PER:3f2a…]",
+// the same for the same text and salt, so that redacted documents can still be joined on it).
+// Replacement offsets refer to the original text. Overlapping entities are refused, not resolved:
+// run mergeEntities first.
+
+import { createHmac } from "node:crypto";
+import { NerkitError } from "../errors.js";
+
+export type RedactStyle = "mask" | "type" | "hash";
+export const REDACT_STYLES: readonly RedactStyle[] = ["mask", "type", "hash"];
+
+export interface RedactOptions {
+  style: RedactStyle;
+  /** Only entities of these types are redacted; all by default. */
+  types?: string[];
+  /** The HMAC key for "hash"; required there (an unsalted hash of a name is easily reversed). */
+  salt?: string;
+}
+
+export interface Replacement {
+  type: string;
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+export interface Redacted {
+  text: string;
+  replacements: Replacement[];
+}
+
+export interface Span {
+  type: string;
+  start: number;
+  end: number;
+}
+
+export const MASK_CHAR = "█";
+
+function replacementFor(span: string, type: string, options: RedactOptions): string {
+  switch (options.style) {
+    case "type":
+      return `[${type}]`;
+    case "mask":
+      return MASK_CHAR.repeat([...span].length);
+    case "hash":
+      return `[${type}:${createHmac("sha256", options.salt as string).update(span, "utf8").digest("hex").slice(0, 10)}]`;
+  }
+}
+
+function checkOptions(options: RedactOptions): void {
+  if (!REDACT_STYLES.includes(options?.style)) {
+    throw new NerkitError("E_USAGE", `unknown redaction style ${JSON.stringify(options?.style)} (known: ${REDACT_STYLES.join(", ")})`, {
+      field: "style",
+    });
+  }
+  if (options.style === "hash" && (typeof options.salt !== "string" || options.salt === "")) {
+    throw new NerkitError("E_USAGE", 'redaction style "hash" needs a non-empty salt', { field: "salt" });
+  }
+  if (options.types !== undefined && !Array.isArray(options.types)) {
+    throw new NerkitError("E_USAGE", "types must be a list of entity types", { field: "types" });
+  }
+}
+
+export function redact(text: string, entities: readonly Span[], options: RedactOptions): Redacted {
+  checkOptions(options);
+  const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end);
+  for (const [i, entity] of sorted.entries()) {
+    const { start, end, type } = entity;
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end <= start || end > text.length) {
+      throw new NerkitError("E_SPAN", `entity ${type} [${start}, ${end}) is not a non-empty span of a text of length ${text.length}`);
+    }
+    const previous = sorted[i - 1];
+    if (previous && previous.end > start) {
+      throw new NerkitError(
+        "E_SPAN",
+        `entities ${previous.type} [${previous.start}, ${previous.end}) and ${type} [${start}, ${end}) overlap; merge them before redacting`,
+      );
+    }
+  }
+  const selected = options.types ? sorted.filter((entity) => options.types?.includes(entity.type)) : sorted;
+  const replacements: Replacement[] = [];
+  const pieces: string[] = [];
+  let position = 0;
+  for (const { type, start, end } of selected) {
+    const replacement = replacementFor(text.slice(start, end), type, options);
+    replacements.push({ type, start, end, replacement });
+    pieces.push(text.slice(position, start), replacement);
+    position = end;
+  }
+  pieces.push(text.slice(position));
+  return { text: pieces.join(""), replacements };
+}

@@ -1,0 +1,209 @@
+// The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
+// Routes: POST /v1/entities, GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
+// (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
+// and signals are the CLI's business (src/cli/commands/serve.ts); /v1/redact is not here yet.
+
+import { createHash, timingSafeEqual } from "node:crypto";
+import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import { NerkitError } from "../errors.js";
+import { AggregationStrategy } from "../infer/aggregation.js";
+import { Decision, route } from "../postprocess/routing.js";
+import { Entity, TokenItem } from "../infer/pipeline.js";
+import { packageVersion } from "../package-root.js";
+import { ServeConfig, serveConfig } from "./config.js";
+import { HttpError, errorBody } from "./http-error.js";
+import { createMetrics } from "./metrics.js";
+import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
+import { entitiesRequest, entitiesRouteSchema } from "./schemas.js";
+
+/** What the service needs of a NerPipeline (tests pass a fake). */
+export interface PipelineLike {
+  run(texts: readonly string[], options: { aggregation?: AggregationStrategy }): Promise<(Entity[] | TokenItem[])[]>;
+  close(): Promise<void>;
+}
+
+export interface BuildAppOptions {
+  /** A loaded pipeline, or one still loading (/readyz answers 503 until it is). */
+  pipeline: PipelineLike | Promise<PipelineLike>;
+  config?: Partial<ServeConfig>;
+  /** Fastify's pino logger: false (default) or its options. */
+  logger?: boolean | Record<string, unknown>;
+}
+
+interface ApiEntity {
+  type: string;
+  text: string;
+  start: number;
+  end: number;
+  score: number;
+  label?: string;
+  index?: number;
+}
+
+const OPEN_ROUTES = new Set(["/healthz", "/readyz"]);
+
+/** Lone surrogates become U+FFFD (same length, so offsets still index the caller's text). */
+function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+/** The library's entity (or token) as the API shows it: no `word`; the text sliced from the caller's text. */
+function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
+  const base = { text: text.slice(item.start, item.end), start: item.start, end: item.end, score: item.score };
+  if ("label" in item) return { type: item.label.replace(/^[BIESLU]-/, ""), ...base, label: item.label, index: item.index };
+  return { type: item.type, ...base };
+}
+
+function digest(key: string): Buffer {
+  return createHash("sha256").update(key).digest();
+}
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  const bearer = typeof header === "string" ? /^Bearer\s+(.+)$/i.exec(header.trim())?.[1] : undefined;
+  const apiKey = request.headers["x-api-key"];
+  return bearer ?? (typeof apiKey === "string" ? apiKey.trim() : undefined);
+}
+
+/** fastify's own errors (body parsing, limits) and ours, as a status and an error body. */
+function describeError(error: unknown): { status: number; code: string; message: string; headers?: Record<string, string> } {
+  if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message, headers: error.headers };
+  if (error instanceof QueueFullError) {
+    return { status: 503, code: "E_OVERLOADED", message: error.message, headers: { "retry-after": String(error.retryAfterSeconds) } };
+  }
+  if (error instanceof NerkitError) return { status: 400, code: error.code, message: error.describe() };
+  const e = error as FastifyError;
+  switch (e?.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return { status: 413, code: "E_BODY_TOO_LARGE", message: "the request body is larger than the server's limit (--body-limit)" };
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return { status: 415, code: "E_MEDIA_TYPE", message: "send the body as application/json" };
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return { status: 400, code: "E_VALIDATION", message: "the body is empty; send a JSON object with 'text' or 'texts'" };
+  }
+  if (e?.statusCode === 400 && (e instanceof SyntaxError || /JSON/i.test(e.code ?? "") || /JSON/.test(e.message ?? ""))) {
+    return { status: 400, code: "E_INVALID_JSON", message: `the body is not valid JSON: ${e.message}` };
+  }
+  if (typeof e?.statusCode === "number" && e.statusCode >= 400 && e.statusCode < 500) {
+    return { status: e.statusCode, code: "E_BAD_REQUEST", message: e.message };
+  }
+  return { status: 500, code: "E_INTERNAL", message: "internal error (this is a bug in nerkit; the server's log has the details)" };
+}
+
+export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  const config = serveConfig(options.config);
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: true });
+
+  let pipeline: PipelineLike | undefined;
+  let loadError: unknown;
+  const loading = Promise.resolve(options.pipeline).then(
+    (p) => (pipeline = p),
+    (error) => {
+      loadError = error;
+      app.log.error({ err: error }, "the model failed to load");
+    },
+  );
+
+  const batcher = new MicroBatcher<{ aggregation: AggregationStrategy }, Entity[] | TokenItem[]>(
+    (texts, runOptions) => pipeline!.run(texts, runOptions),
+    {
+      maxBatch: config.maxBatch,
+      maxWaitMs: config.maxWaitMs,
+      maxQueue: config.maxQueue,
+      key: (o) => o.aggregation,
+      onBatch: (size) => metrics.batchSize.observe(size),
+    },
+  );
+  const metrics = createMetrics(() => batcher.waiting);
+  const keys = config.apiKeys.map(digest);
+
+  // zod validates in the route (clearer messages); the JSON Schemas only document the API.
+  // The API speaks JSON only: a text/plain body is 415, not a string that fails validation.
+  app.removeContentTypeParser("text/plain");
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.setErrorHandler((error, request, reply) => {
+    const { status, code, message, headers } = describeError(error);
+    if (status >= 500 && code === "E_INTERNAL") request.log.error({ err: error }, "request failed");
+    void reply.code(status).headers(headers ?? {}).send(errorBody(code, message));
+  });
+  app.setNotFoundHandler((request, reply) => {
+    void reply.code(404).send(errorBody("E_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`));
+  });
+
+  app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
+    if (keys.length === 0 || OPEN_ROUTES.has(request.url.split("?")[0])) return;
+    const key = presentedKey(request);
+    const given = key === undefined ? undefined : digest(key);
+    if (!given || !keys.some((k) => timingSafeEqual(k, given))) {
+      return reply
+        .code(401)
+        .header("www-authenticate", "Bearer")
+        .send(errorBody("E_UNAUTHORIZED", key === undefined ? "an API key is required: 'Authorization: Bearer KEY' or 'x-api-key: KEY'" : "the API key is not valid"));
+    }
+  });
+  app.addHook("onResponse", async (request, reply) => {
+    const routeUrl = request.routeOptions.url ?? "(unknown)";
+    metrics.requestSeconds.observe({ method: request.method, route: routeUrl, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+  app.addHook("onClose", async () => {
+    await batcher.drain();
+    await loading;
+    await pipeline?.close();
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      info: { title: "nerkit", description: "Named-entity recognition with BERT-family transformers", version: packageVersion },
+      components: {
+        securitySchemes: {
+          bearer: { type: "http", scheme: "bearer" },
+          apiKey: { type: "apiKey", in: "header", name: "x-api-key" },
+        },
+      },
+      security: config.apiKeys.length > 0 ? [{ bearer: [] }, { apiKey: [] }] : [],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs" });
+
+  const request = entitiesRequest(config.maxTexts);
+  app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {
+    const parsed = request.safeParse(req.body);
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
+      throw new HttpError(400, "E_VALIDATION", message);
+    }
+    const body = parsed.data;
+    if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
+    const texts = body.texts ?? [body.text!];
+    const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? "simple" });
+    const keep = body.labels ? new Set(body.labels) : undefined;
+    const documents = results.map((items, i) => {
+      const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
+      const routed = route(entities, { accept: config.accept, review: config.review });
+      metrics.documents.inc();
+      metrics.decisions.inc({ level: "document", decision: routed.decision });
+      for (const e of routed.entities) {
+        metrics.entities.inc({ type: e.type });
+        metrics.decisions.inc({ level: "entity", decision: e.decision satisfies Decision });
+      }
+      return { entities: routed.entities, decision: routed.decision };
+    });
+    return body.texts ? { documents } : documents[0];
+  });
+
+  app.get("/healthz", { schema: { summary: "The process is alive" } }, async () => ({ status: "ok" }));
+  app.get("/readyz", { schema: { summary: "The model is loaded" } }, async (_req, reply) => {
+    if (pipeline) return { status: "ready" };
+    return reply.code(503).send(errorBody("E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading"));
+  });
+  app.get("/metrics", { schema: { summary: "Prometheus metrics" } }, async (_req, reply) => {
+    void reply.type(metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  return app;
+}

@@ -1,0 +1,79 @@
+// The service's settings: defaults, the parsing of sizes such as "1mb", and the API keys (a file
+// with one key per line, or NERKIT_API_KEYS). Reading the model is the CLI's business, not this file's.
+
+import { readFileSync } from "node:fs";
+import { NerkitError } from "../errors.js";
+
+export interface ServeConfig {
+  /** Texts per pipeline run. */
+  maxBatch: number;
+  /** How long the first text of a batch waits for others, in milliseconds. */
+  maxWaitMs: number;
+  /** Texts allowed to wait; beyond this a request is answered 503 with Retry-After. */
+  maxQueue: number;
+  /** Request body limit in bytes. */
+  bodyLimit: number;
+  /** Entities scoring at least this are accepted. */
+  accept: number;
+  /** Entities scoring at least this (and below accept) go to review; below it they are rejected. */
+  review: number;
+  /** Accepted keys; empty: no authentication. */
+  apiKeys: readonly string[];
+  /** Texts per request (the "texts" array's maximum length). */
+  maxTexts: number;
+}
+
+export const DEFAULT_CONFIG: ServeConfig = {
+  maxBatch: 16,
+  maxWaitMs: 5,
+  maxQueue: 256,
+  bodyLimit: 1024 * 1024,
+  accept: 0.95,
+  review: 0.8,
+  apiKeys: [],
+  maxTexts: 256,
+};
+
+export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
+  const config = { ...DEFAULT_CONFIG, ...overrides };
+  if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
+    throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
+  }
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts"] as const) {
+    if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
+  }
+  if (!(config.maxWaitMs >= 0)) throw new NerkitError("E_USAGE", `maxWaitMs must be >= 0, got ${config.maxWaitMs}`);
+  return config;
+}
+
+const UNITS: Record<string, number> = { "": 1, b: 1, kb: 1024, k: 1024, mb: 1024 ** 2, m: 1024 ** 2, gb: 1024 ** 3, g: 1024 ** 3 };
+
+/** "1mb", "512kb", "2048" → bytes (binary units, as Express's body-parser reads them). */
+export function parseBytes(value: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = match ? UNITS[match[2].toLowerCase()] : undefined;
+  if (!match || unit === undefined) throw new NerkitError("E_USAGE", `expected a size such as 1mb, 512kb or 2048, got '${value}'`);
+  const bytes = Math.floor(Number(match[1]) * unit);
+  if (bytes <= 0) throw new NerkitError("E_USAGE", `a size must be positive, got '${value}'`);
+  return bytes;
+}
+
+/** Keys from a file (one per line; blank lines and lines starting with # are skipped) and NERKIT_API_KEYS (comma-separated). */
+export function loadApiKeys(file: string | undefined, env: NodeJS.ProcessEnv = process.env): string[] {
+  const keys: string[] = [];
+  if (file !== undefined) {
+    let content: string;
+    try {
+      content = readFileSync(file, "utf8");
+    } catch (error) {
+      throw new NerkitError("E_IO", `cannot read the API key file: ${(error as Error).message}`, { file });
+    }
+    for (const line of content.split(/\r?\n/)) {
+      const key = line.trim();
+      if (key !== "" && !key.startsWith("#")) keys.push(key);
+    }
+    if (keys.length === 0) throw new NerkitError("E_USAGE", "the API key file has no key", { file });
+  }
+  for (const key of (env.NERKIT_API_KEYS ?? "").split(",")) if (key.trim() !== "") keys.push(key.trim());
+  return keys;
+}

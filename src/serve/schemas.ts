@@ -1,0 +1,66 @@
+// The request and response shapes of /v1/entities, as zod schemas (validation in the route) and
+// the JSON Schema zod derives from them (the OpenAPI document). Error messages name the field.
+
+import { z } from "zod";
+import { AGGREGATION_STRATEGIES } from "../infer/aggregation.js";
+
+const nonEmptyText = z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
+
+export function entitiesRequest(maxTexts: number) {
+  return z
+    .strictObject(
+      {
+        text: nonEmptyText.optional().describe("one document"),
+        texts: z
+          .array(nonEmptyText, { error: "must be an array of strings" })
+          .min(1, { error: "must hold at least one text" })
+          .max(maxTexts, { error: `must hold at most ${maxTexts} texts` })
+          .optional()
+          .describe("several documents (answered in order)"),
+        aggregation: z
+          .enum(AGGREGATION_STRATEGIES as ["none", "simple", "first", "average", "max"], { error: `must be one of ${AGGREGATION_STRATEGIES.join(", ")}` })
+          .optional()
+          .describe("how tokens become entities, as transformers' pipeline (default simple)"),
+        labels: z.array(z.string(), { error: "must be an array of entity types" }).optional().describe("entity types to keep (default: all)"),
+      },
+      { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "the body must be a JSON object") },
+    )
+    .refine((body) => (body.text === undefined) !== (body.texts === undefined), { error: "give exactly one of 'text' or 'texts'" });
+}
+
+export type EntitiesRequest = z.infer<ReturnType<typeof entitiesRequest>>;
+
+const decision = z.enum(["accept", "review", "reject"]);
+
+const apiEntity = z.object({
+  type: z.string(),
+  text: z.string(),
+  start: z.number().int().describe("UTF-16 offset, inclusive"),
+  end: z.number().int().describe("UTF-16 offset, exclusive"),
+  score: z.number(),
+  decision,
+  label: z.string().optional().describe("with aggregation none: the token's label"),
+  index: z.number().int().optional().describe("with aggregation none: the token's index"),
+});
+
+const apiDocument = z.object({ entities: z.array(apiEntity), decision: z.enum(["accept", "review"]) });
+
+/** {"text"} is answered with one document; {"texts"} with {"documents": [...]}, one per text, in order. */
+export const entitiesResponse = z.union([apiDocument, z.object({ documents: z.array(apiDocument) })]);
+
+const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+/** A zod schema as the JSON Schema (OpenAPI 3.0 flavour) that @fastify/swagger documents. */
+export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: "openapi-3.0", unrepresentable: "any", io: "input" }) as Record<string, unknown>;
+  return rest;
+}
+
+export function entitiesRouteSchema(maxTexts: number) {
+  const error = jsonSchema(errorResponse);
+  return {
+    summary: "Entities in one text or several",
+    body: jsonSchema(entitiesRequest(maxTexts)),
+    response: { 200: jsonSchema(entitiesResponse), 400: error, 401: error, 413: error, 503: error },
+  };
+}
