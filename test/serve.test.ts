@@ -353,3 +353,34 @@ test("nerkit serve listens, answers, and exits 0 on SIGTERM", async () => {
   assert.equal(await exited, 0, stderr);
   assert.match(stderr, /SIGTERM: closing/);
 });
+
+describe("POST /v1/redact", () => {
+  test("model entities and rule detections replaced; offsets refer to the original text", async () => {
+    const pipeline = new FakePipeline();
+    await withApp({ pipeline, config: { redactSalt: "pepper" } }, async (app) => {
+      const text = "😀 Write to Maria at maria@example.com or call +44 20 7946 0958.";
+      const typed = await app.inject({ method: "POST", url: "/v1/redact", payload: { text } });
+      assert.equal(typed.statusCode, 200, typed.body);
+      const body = typed.json() as { text: string; replacements: { type: string; start: number; end: number; replacement: string }[] };
+      assert.equal(body.text, "😀 [PER] to [PER] at [EMAIL] or call [PHONE].");
+      for (const r of body.replacements) assert.ok(r.end > r.start && r.end <= text.length);
+      assert.deepEqual(body.replacements.map((r) => text.slice(r.start, r.end)), ["Write", "Maria", "maria@example.com", "+44 20 7946 0958"]);
+
+      const onlyEmail = (await app.inject({ method: "POST", url: "/v1/redact", payload: { text, types: ["EMAIL"], style: "mask" } })).json() as { text: string };
+      assert.equal(onlyEmail.text, `😀 Write to Maria at ${"█".repeat(17)} or call +44 20 7946 0958.`);
+      const hashed = (await app.inject({ method: "POST", url: "/v1/redact", payload: { text, types: ["PER"], style: "hash" } })).json() as { text: string };
+      const again = (await app.inject({ method: "POST", url: "/v1/redact", payload: { text, types: ["PER"], style: "hash" } })).json() as { text: string };
+      assert.match(hashed.text, /\[PER:[0-9a-f]{10}\] to \[PER:[0-9a-f]{10}\]/);
+      assert.equal(hashed.text, again.text);
+    });
+  });
+
+  test("hash without a salt and bad bodies are 400 with a JSON error", async () => {
+    await withApp({ pipeline: new FakePipeline(), config: {} }, async (app) => {
+      const noSalt = await app.inject({ method: "POST", url: "/v1/redact", payload: { text: "Maria", style: "hash" } });
+      assertError({ status: noSalt.statusCode, body: noSalt.json() }, 400, "E_VALIDATION", /salt/);
+      const bad = await app.inject({ method: "POST", url: "/v1/redact", payload: { text: "", style: "blur" } });
+      assertError({ status: bad.statusCode, body: bad.json() }, 400, "E_VALIDATION", /text: must not be empty.*style: must be one of mask, type, hash/);
+    });
+  });
+});

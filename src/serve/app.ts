@@ -17,7 +17,9 @@ import { ServeConfig, serveConfig } from "./config.js";
 import { HttpError, errorBody } from "./http-error.js";
 import { createMetrics } from "./metrics.js";
 import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
-import { entitiesRequest, entitiesRouteSchema } from "./schemas.js";
+import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
+import { postprocess } from "../postprocess/index.js";
+import { redact } from "../postprocess/redact.js";
 
 /** What the service needs of a NerPipeline (tests pass a fake). */
 export interface PipelineLike {
@@ -44,6 +46,11 @@ interface ApiEntity {
 }
 
 const OPEN_ROUTES = new Set(["/healthz", "/readyz"]);
+
+/** zod's issues as one message that names each field ("texts[1]: must not be empty"). */
+function validationMessage(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
+}
 
 /** Lone surrogates become U+FFFD (same length, so offsets still index the caller's text). */
 function wellFormed(text: string): string {
@@ -173,10 +180,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const request = entitiesRequest(config.maxTexts);
   app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {
     const parsed = request.safeParse(req.body);
-    if (!parsed.success) {
-      const message = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
-      throw new HttpError(400, "E_VALIDATION", message);
-    }
+    if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
     const body = parsed.data;
     if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
     const texts = body.texts ?? [body.text!];
@@ -194,6 +198,22 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       return { entities: routed.entities, decision: routed.decision };
     });
     return body.texts ? { documents } : documents[0];
+  });
+
+  app.post("/v1/redact", { schema: redactRouteSchema() }, async (req) => {
+    const parsed = redactRequest.safeParse(req.body);
+    if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
+    const body = parsed.data;
+    const style = body.style ?? "type";
+    if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
+    if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
+    const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: "simple" });
+    const modelEntities = items.map((item) => apiEntity(item, body.text));
+    const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
+    const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
+    const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });
+    metrics.documents.inc();
+    return { text: redacted.text, replacements: redacted.replacements };
   });
 
   app.get("/healthz", { schema: { summary: "The process is alive" } }, async () => ({ status: "ok" }));

@@ -21,6 +21,8 @@ export interface ServeConfig {
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length). */
   maxTexts: number;
+  /** Salt of style "hash" in /v1/redact (NERKIT_REDACT_SALT); without one that style is refused. */
+  redactSalt?: string;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {

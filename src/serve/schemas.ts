@@ -64,3 +64,27 @@ export function entitiesRouteSchema(maxTexts: number) {
     response: { 200: jsonSchema(entitiesResponse), 400: error, 401: error, 413: error, 503: error },
   };
 }
+
+export const redactRequest = z.strictObject(
+  {
+    text: nonEmptyText.describe("the text to redact"),
+    types: z.array(z.string(), { error: "must be an array of entity types" }).optional().describe("entity types to redact (default: all)"),
+    style: z.enum(["mask", "type", "hash"], { error: "must be one of mask, type, hash" }).optional().describe("█████, [PER] (default), or a stable salted hash [PER:1a2b3c4d5e]"),
+    rules: z.boolean({ error: "must be true or false" }).optional().describe("also run the rule detectors: e-mail, phone, IBAN, card, URL, IP, date, money (default true)"),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "the body must be a JSON object") },
+);
+
+const redactResponse = z.object({
+  text: z.string(),
+  replacements: z.array(z.object({ type: z.string(), start: z.number().int(), end: z.number().int(), replacement: z.string() })).describe("offsets into the original text"),
+});
+
+export function redactRouteSchema() {
+  const error = jsonSchema(errorResponse);
+  return {
+    summary: "The text with its entities (model and rules) replaced",
+    body: jsonSchema(redactRequest),
+    response: { 200: jsonSchema(redactResponse), 400: error, 401: error, 413: error, 503: error },
+  };
+}

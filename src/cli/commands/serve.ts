@@ -68,6 +68,7 @@ export function serveCommand(io: CommandIO): Command {
           accept: options.accept,
           review: options.review,
           apiKeys,
+          redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
         },
       });
       // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.
