@@ -10,19 +10,12 @@ import { FastifyInstance } from "fastify";
 import { Entity, NerPipeline, loadPipeline } from "../src/infer/pipeline.js";
 import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
 import { MicroBatcher, QueueFullError } from "../src/serve/micro-batcher.js";
+import { ApiEntityBody } from "../src/serve/schemas.js";
 import { fixturesDir, repoRoot } from "./helpers.js";
 
 const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 
-interface ApiEntity {
-  type: string;
-  text: string;
-  start: number;
-  end: number;
-  score: number;
-  decision: string;
-  label?: string;
-}
+type ApiEntity = ApiEntityBody;
 interface ApiDocument {
   entities: ApiEntity[];
   decision: string;

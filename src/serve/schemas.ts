@@ -43,6 +43,8 @@ const apiEntity = z.object({
   index: z.number().int().optional().describe("with aggregation none: the token's index"),
 });
 
+export type ApiEntityBody = z.infer<typeof apiEntity>;
+
 const apiDocument = z.object({ entities: z.array(apiEntity), decision: z.enum(["accept", "review"]) });
 
 /** {"text"} is answered with one document; {"texts"} with {"documents": [...]}, one per text, in order. */

@@ -17,7 +17,8 @@ import { CommandIO } from "../io.js";
 import { integer, oneOf } from "../options.js";
 import { join } from "node:path";
 
-interface TrainCommandOptions {
+/** The command's options: the trainer's settings as commander parses them, plus the data and model. */
+interface TrainCommandOptions extends Omit<TrainSettings, "evalEvery" | "saveEvery" | "resume" | "classWeights"> {
   model?: string;
   init?: string;
   tokenizer?: string;
@@ -25,26 +26,12 @@ interface TrainCommandOptions {
   dev?: string;
   test?: string;
   out: string;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  warmupSteps?: number;
-  warmupRatio?: number;
-  maxGradNorm: number;
-  gradAccum: number;
-  maxSteps?: number;
   maxLength?: number;
-  seed: number;
-  shuffle: boolean;
-  earlyStopping?: number;
-  metric: TrainSettings["metric"];
   classWeights: "none" | "auto";
   labelAllSubtokens?: boolean;
   evalEvery: string;
   saveEvery: string;
   resume?: boolean;
-  threads?: number;
   revision?: string;
 }
 
@@ -110,23 +97,10 @@ export function trainCommand(io: CommandIO): Command {
       else if (prepared.newHead) io.stderr(`nerkit: the checkpoint has no head for these labels: a new classifier was initialised (normal, std ${inputs.arch.initializerRange})\n`);
       if (prepared.splits > 0) io.stderr(`nerkit: ${prepared.splits} sentences were longer than the model reads and were split into pieces\n`);
       const settings: TrainSettings = {
-        epochs: options.epochs,
-        batchSize: options.batchSize,
-        lr: options.lr,
-        weightDecay: options.weightDecay,
-        warmupSteps: options.warmupSteps,
-        warmupRatio: options.warmupRatio,
-        maxGradNorm: options.maxGradNorm,
-        gradAccum: options.gradAccum,
-        maxSteps: options.maxSteps,
-        seed: options.seed,
-        shuffle: options.shuffle,
-        earlyStopping: options.earlyStopping,
-        metric: options.metric,
+        ...options,
         evalEvery: every("--eval-every", options.evalEvery),
         saveEvery: every("--save-every", options.saveEvery),
         resume: options.resume ?? false,
-        threads: options.threads,
         classWeights: prepared.classWeights,
       };
       const bar = new ProgressBar(process.stderr);
