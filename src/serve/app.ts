@@ -1,5 +1,5 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// Routes: POST /v1/entities, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
 // and signals are the CLI's business (src/cli/commands/serve.ts); /v1/redact is not here yet.
@@ -20,6 +20,8 @@ import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
+import { Annotate } from "./jobs/runner.js";
+import { JobService } from "./jobs/routes.js";
 
 /** What the service needs of a NerPipeline (tests pass a fake). */
 export interface PipelineLike {
@@ -125,6 +127,31 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
   const metrics = createMetrics(() => batcher.waiting);
+  // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
+  const annotate: Annotate = async (texts) => {
+    await loading;
+    if (!pipeline) throw new Error("the model failed to load");
+    for (;;) {
+      try {
+        const results = await batcher.submit(texts.map(wellFormed), { aggregation: "simple" });
+        return results.map((items, i) => {
+          const routed = route(items.map((item) => apiEntity(item, texts[i])), { accept: config.accept, review: config.review });
+          return { entities: routed.entities, decision: routed.decision };
+        });
+      } catch (error) {
+        if (!(error instanceof QueueFullError)) throw error;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    }
+  };
+  const jobs = new JobService({
+    db: config.db,
+    busyTimeoutMs: config.dbBusyTimeoutMs,
+    annotate,
+    chunkSize: config.maxBatch,
+    concurrency: 2,
+    onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed"),
+  });
   const keys = config.apiKeys.map(digest);
 
   // zod validates in the route (clearer messages); the JSON Schemas only document the API.
@@ -158,6 +185,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics.requestSeconds.observe({ method: request.method, route: routeUrl, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.addHook("onClose", async () => {
+    await jobs.close();
     await batcher.drain();
     await loading;
     await pipeline?.close();
@@ -176,6 +204,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
+  await app.register(jobs.routes);
+  // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
+  void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
 
   const request = entitiesRequest(config.maxTexts);
   app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {

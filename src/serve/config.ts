@@ -23,6 +23,10 @@ export interface ServeConfig {
   maxTexts: number;
   /** Salt of style "hash" in /v1/redact (NERKIT_REDACT_SALT); without one that style is refused. */
   redactSalt?: string;
+  /** SQLite file of the batch jobs (":memory:": jobs last as long as the process). */
+  db: string;
+  /** How long a job write waits for another connection's lock before answering 503. */
+  dbBusyTimeoutMs: number;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {
@@ -34,6 +38,8 @@ export const DEFAULT_CONFIG: ServeConfig = {
   review: 0.8,
   apiKeys: [],
   maxTexts: 256,
+  db: ":memory:",
+  dbBusyTimeoutMs: 5000,
 };
 
 export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {

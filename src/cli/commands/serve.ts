@@ -24,6 +24,7 @@ interface ServeCommandOptions {
   threads?: number;
   revision?: string;
   log: boolean;
+  db: string;
 }
 
 function probability(name: string): (value: string) => number {
@@ -53,6 +54,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .option("--revision <rev>", "Hub revision for a Hub id")
+    .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs); :memory: keeps them in memory only", "./nerkit.db")
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
@@ -69,6 +71,7 @@ export function serveCommand(io: CommandIO): Command {
           review: options.review,
           apiKeys,
           redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
+          db: options.db,
         },
       });
       // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.

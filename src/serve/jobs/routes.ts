@@ -1,0 +1,161 @@
+// Batch jobs over HTTP: POST /v1/jobs (a JSONL body, one {"id"?, "text"} per line) answers 202 at
+// once and the runner annotates in the background; GET /v1/jobs/:id gives progress and
+// GET /v1/jobs/:id/results pages the stored results as NDJSON, in document order.
+// The database is opened at startup only if its file exists (to resume unfinished jobs), otherwise
+// on the first job, so a server that never gets a job leaves no file behind. A database that
+// cannot be opened or written is answered 503, never a crash.
+// What it leaves out: listing and deleting jobs, per-key ownership of jobs.
+
+import { existsSync } from "node:fs";
+import { Readable } from "node:stream";
+import { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { HttpError } from "../http-error.js";
+import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
+import { SqliteJobRepository } from "../storage/sqlite.js";
+import { Annotate, JobRunner } from "./runner.js";
+
+export interface JobServiceOptions {
+  /** SQLite file, or ":memory:". */
+  db: string;
+  busyTimeoutMs?: number;
+  annotate: Annotate;
+  chunkSize: number;
+  concurrency: number;
+  onError?: (jobId: string, error: unknown) => void;
+}
+
+const MAX_PAGE = 10_000;
+
+const jobLine = z.strictObject(
+  {
+    id: z.string({ error: "must be a string" }).optional(),
+    text: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be a JSON object") },
+);
+
+const pageQuery = z.strictObject(
+  {
+    offset: z.coerce.number({ error: "must be an integer >= 0" }).int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).optional(),
+    limit: z.coerce.number({ error: "must be an integer" }).int({ error: "must be an integer" }).min(1, { error: `must be between 1 and ${MAX_PAGE}` }).max(MAX_PAGE, { error: `must be between 1 and ${MAX_PAGE}` }).optional(),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query") },
+);
+
+/** JSONL → documents; blank lines are skipped; the first bad line is a 400 naming its number (from 1). */
+export function parseJobBody(body: string): NewDocument[] {
+  const documents: NewDocument[] = [];
+  const lines = body.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].replace(/\r$/, "");
+    if (line.trim() === "") continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch (error) {
+      throw new HttpError(400, "E_VALIDATION", `line ${i + 1}: not valid JSON: ${(error as Error).message}`);
+    }
+    const parsed = jobLine.safeParse(value);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      throw new HttpError(400, "E_VALIDATION", `line ${i + 1}: ${issue.path.length ? `${issue.path.map(String).join(".")}: ` : ""}${issue.message}`);
+    }
+    documents.push({ docId: parsed.data.id, text: parsed.data.text });
+  }
+  if (documents.length === 0) throw new HttpError(400, "E_VALIDATION", 'the body holds no document: send one {"text": ...} per line');
+  return documents;
+}
+
+function unavailable(error: unknown): never {
+  if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
+  throw error;
+}
+
+export class JobService {
+  private repository: JobRepository | undefined;
+  private runner: JobRunner | undefined;
+  private closed = false;
+
+  constructor(private readonly options: JobServiceOptions) {}
+
+  /** The repository, opened on first use; StorageUnavailableError if it cannot be. */
+  private open(): { repository: JobRepository; runner: JobRunner } {
+    if (this.closed) throw new StorageUnavailableError("the server is closing");
+    if (!this.repository || !this.runner) {
+      this.repository = SqliteJobRepository.open(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs });
+      this.runner = new JobRunner(this.repository, this.options.annotate, this.options);
+    }
+    return { repository: this.repository, runner: this.runner };
+  }
+
+  private get exists(): boolean {
+    return this.repository !== undefined || (this.options.db !== ":memory:" && existsSync(this.options.db));
+  }
+
+  /** Resumes the jobs a previous process left unfinished (nothing to do without a database file). */
+  async resumeJobs(): Promise<string[]> {
+    if (this.closed || !this.exists) return [];
+    return this.open().runner.resumeJobs();
+  }
+
+  /** Resolves once no job is queued or running (for tests and a graceful shutdown). */
+  async idle(): Promise<void> {
+    await this.runner?.idle();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.runner?.stop();
+    await this.repository?.close();
+  }
+
+  /** The routes, as a fastify plugin: its JSONL body parser stays inside it (/v1/entities is JSON only). */
+  readonly routes = async (scope: FastifyInstance): Promise<void> => {
+    scope.addContentTypeParser(["application/x-ndjson", "text/plain"], { parseAs: "string" }, (_req, body, done) => done(null, body));
+
+    scope.post("/v1/jobs", { schema: { summary: "A batch job: one JSON document per line; annotated in the background" } }, async (req, reply) => {
+      if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
+      const documents = parseJobBody(req.body);
+      try {
+        const { repository, runner } = this.open();
+        const job = await repository.createJob(documents);
+        runner.enqueue(job.id);
+        return reply.code(202).send({ id: job.id, status: job.status, total: job.total });
+      } catch (error) {
+        unavailable(error);
+      }
+    });
+
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: { summary: "A job's progress" } }, async (req) => {
+      const job = await this.find(req.params.id);
+      return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
+    });
+
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: { summary: "A job's results so far, as NDJSON in document order (offset, limit)" } }, async (req, reply) => {
+      const query = pageQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", query.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; "));
+      const job = await this.find(req.params.id);
+      let rows;
+      try {
+        rows = await this.open().repository.results(job.id, query.data.offset ?? 0, query.data.limit ?? 1000);
+      } catch (error) {
+        unavailable(error);
+      }
+      // One page is read at once (bounded by limit): better-sqlite3 cannot write while a cursor is open.
+      const lines = rows.map((r) => JSON.stringify({ seq: r.seq, ...(r.docId !== undefined ? { id: r.docId } : {}), text: r.text, entities: r.entities, decision: r.decision }) + "\n");
+      return reply.type("application/x-ndjson").send(Readable.from(lines));
+    });
+  };
+
+  private async find(id: string) {
+    let job;
+    try {
+      job = this.exists ? await this.open().repository.getJob(id) : undefined;
+    } catch (error) {
+      unavailable(error);
+    }
+    if (!job) throw new HttpError(404, "E_NOT_FOUND", `no job ${id}`);
+    return job;
+  }
+}

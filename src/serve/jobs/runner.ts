@@ -1,0 +1,105 @@
+// Runs batch jobs in the background: one job at a time, its pending documents cut into chunks,
+// at most `concurrency` chunks in flight; each chunk's results are stored as soon as they come
+// (so progress is visible and a crash loses at most the chunks in flight). resumeJobs() picks up
+// the jobs a crash or a shutdown left queued or running, with their still-pending documents; the
+// repository stores a result at most once, so a chunk annotated twice is not doubled.
+// What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
+
+import { DocumentResult, JobRepository } from "../storage/repository.js";
+
+/** Annotates texts: one result (entities and a decision) per text, in order. */
+export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
+
+export interface JobRunnerOptions {
+  /** Texts per annotate call. */
+  chunkSize: number;
+  /** Annotate calls in flight for one job. */
+  concurrency: number;
+  /** Where errors that end a job are reported. */
+  onError?: (jobId: string, error: unknown) => void;
+}
+
+export class JobRunner {
+  private readonly queue: string[] = [];
+  private active: Promise<void> | undefined;
+  private stopped = false;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly repository: JobRepository,
+    private readonly annotate: Annotate,
+    private readonly options: JobRunnerOptions,
+  ) {}
+
+  enqueue(jobId: string): void {
+    if (this.stopped || this.queue.includes(jobId)) return;
+    this.queue.push(jobId);
+    this.pump();
+  }
+
+  /** Queues the jobs left unfinished; answers their ids. */
+  async resumeJobs(): Promise<string[]> {
+    const ids = await this.repository.unfinishedJobs();
+    for (const id of ids) this.enqueue(id);
+    return ids;
+  }
+
+  /** Resolves once no job is queued or running. */
+  idle(): Promise<void> {
+    if (!this.active && this.queue.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Takes no more chunks; results that arrive after this are dropped (their documents stay pending). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.queue.length = 0;
+    await this.active;
+  }
+
+  private pump(): void {
+    if (this.active || this.stopped) return;
+    const jobId = this.queue.shift();
+    if (jobId === undefined) {
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+      return;
+    }
+    this.active = this.process(jobId)
+      .catch((error) => this.options.onError?.(jobId, error))
+      .finally(() => {
+        this.active = undefined;
+        this.pump();
+      });
+  }
+
+  private async process(jobId: string): Promise<void> {
+    await this.repository.setStatus(jobId, "running");
+    const pending = await this.repository.pendingDocuments(jobId);
+    const chunks: (typeof pending)[] = [];
+    for (let i = 0; i < pending.length; i += this.options.chunkSize) chunks.push(pending.slice(i, i + this.options.chunkSize));
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async () => {
+      while (!this.stopped && !failure && next < chunks.length) {
+        const chunk = chunks[next++];
+        try {
+          const results = await this.annotate(chunk.map((d) => d.text));
+          if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
+          if (this.stopped) return;
+          await this.repository.saveResults(jobId, chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
+    if (this.stopped) return;
+    if (failure) {
+      this.options.onError?.(jobId, failure.error);
+      await this.repository.setStatus(jobId, "failed", failure.error instanceof Error ? failure.error.message : String(failure.error));
+    } else if (pending.length === 0) {
+      // Every result was stored before a crash but the job was never marked done.
+      await this.repository.saveResults(jobId, []);
+    }
+  }
+}

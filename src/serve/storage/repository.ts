@@ -1,0 +1,62 @@
+// Where batch jobs live: a job, its documents (one per JSONL line, numbered by seq from 0) and
+// one result per document. The methods are async so that a PostgreSQL implementation (a pool,
+// network round trips) can follow the SQLite one (sqlite.ts) behind the same interface.
+// What it leaves out: deleting old jobs, listing jobs, per-user ownership.
+
+export type JobStatus = "queued" | "running" | "done" | "failed";
+
+export interface Job {
+  id: string;
+  createdAt: string;
+  status: JobStatus;
+  total: number;
+  done: number;
+  error?: string;
+}
+
+export interface NewDocument {
+  /** The caller's id for the document, if it gave one. */
+  docId?: string;
+  text: string;
+}
+
+export interface PendingDocument {
+  seq: number;
+  text: string;
+}
+
+export interface DocumentResult {
+  seq: number;
+  entities: unknown[];
+  decision: string;
+}
+
+export interface StoredResult extends DocumentResult {
+  docId?: string;
+  text: string;
+}
+
+export interface JobRepository {
+  /** Stores the job (status queued) and all its documents (pending) in one transaction. */
+  createJob(documents: readonly NewDocument[]): Promise<Job>;
+  getJob(id: string): Promise<Job | undefined>;
+  /** Jobs left queued or running (by a crash or a shutdown), oldest first. */
+  unfinishedJobs(): Promise<string[]>;
+  /** Documents of the job that have no result yet, in seq order. */
+  pendingDocuments(jobId: string): Promise<PendingDocument[]>;
+  setStatus(jobId: string, status: JobStatus, error?: string): Promise<void>;
+  /** Stores each result at most once (a second one for the same seq is ignored), marks its
+   * document done and updates the job's progress; the job becomes done with its last document. */
+  saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void>;
+  /** Results in seq order, from the offset-th, at most limit. */
+  results(jobId: string, offset: number, limit: number): Promise<StoredResult[]>;
+  close(): Promise<void>;
+}
+
+/** The database cannot be opened or written now (locked, read-only, missing folder): the service answers 503. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "StorageUnavailableError";
+  }
+}

@@ -1,0 +1,186 @@
+// The job repository on SQLite (better-sqlite3, synchronous under the async interface): WAL mode,
+// numbered migrations recorded in schema_migrations and applied in one transaction at open, every
+// write in a transaction. UNIQUE(job_id, seq) on results makes storing a result idempotent, which
+// is what lets a job resume after a crash without doubling a document.
+// What it leaves out: connection pooling (one connection; SQLite serialises writers anyway).
+
+import { randomUUID } from "node:crypto";
+import Database from "better-sqlite3";
+import { DocumentResult, Job, JobRepository, JobStatus, NewDocument, PendingDocument, StorageUnavailableError, StoredResult } from "./repository.js";
+
+/** Numbered migrations; a new one is appended, never edited once released. */
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        created_at TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        total INTEGER NOT NULL,
+        done_count INTEGER NOT NULL DEFAULT 0,
+        error TEXT
+      );
+      CREATE INDEX jobs_status ON jobs (status, created_at);
+      CREATE TABLE documents (
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        seq INTEGER NOT NULL,
+        doc_id TEXT,
+        text TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'done')),
+        PRIMARY KEY (job_id, seq)
+      );
+      CREATE TABLE results (
+        job_id TEXT NOT NULL REFERENCES jobs (id),
+        seq INTEGER NOT NULL,
+        entities TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        UNIQUE (job_id, seq)
+      );`,
+  },
+];
+
+/** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|CANTOPEN|PERM|IOERR|FULL)/;
+
+function translate(error: unknown): unknown {
+  const code = (error as { code?: unknown })?.code;
+  if (typeof code === "string" && UNAVAILABLE.test(code)) {
+    return new StorageUnavailableError(`the job database is unavailable (${code}): ${(error as Error).message}`, { cause: error });
+  }
+  if (error instanceof TypeError && /directory does not exist/.test(error.message)) {
+    return new StorageUnavailableError(`the job database is unavailable: ${error.message}`, { cause: error });
+  }
+  return error;
+}
+
+function guarded<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (error) {
+    return Promise.reject(translate(error));
+  }
+}
+
+interface JobRow {
+  id: string;
+  created_at: string;
+  status: JobStatus;
+  total: number;
+  done_count: number;
+  error: string | null;
+}
+
+function toJob(row: JobRow): Job {
+  return { id: row.id, createdAt: row.created_at, status: row.status, total: row.total, done: row.done_count, ...(row.error !== null ? { error: row.error } : {}) };
+}
+
+export interface SqliteOptions {
+  /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
+  busyTimeoutMs?: number;
+}
+
+export class SqliteJobRepository implements JobRepository {
+  private constructor(private readonly db: Database.Database) {}
+
+  /** Opens (creating if need be) the database at path (":memory:" allowed) and migrates it. */
+  static open(path: string, options: SqliteOptions = {}): SqliteJobRepository {
+    let db: Database.Database | undefined;
+    try {
+      db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+      db.pragma("journal_mode = WAL");
+      db.pragma("foreign_keys = ON");
+      migrate(db);
+      return new SqliteJobRepository(db);
+    } catch (error) {
+      db?.close();
+      throw translate(error);
+    }
+  }
+
+  createJob(documents: readonly NewDocument[]): Promise<Job> {
+    return guarded(() => {
+      const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: "queued", total: documents.length, done_count: 0, error: null };
+      const insertJob = this.db.prepare("INSERT INTO jobs (id, created_at, status, total, done_count) VALUES (@id, @created_at, @status, @total, 0)");
+      const insertDocument = this.db.prepare("INSERT INTO documents (job_id, seq, doc_id, text, status) VALUES (?, ?, ?, ?, 'pending')");
+      this.db.transaction(() => {
+        insertJob.run({ id: job.id, created_at: job.created_at, status: job.status, total: job.total });
+        documents.forEach((d, seq) => insertDocument.run(job.id, seq, d.docId ?? null, d.text));
+        if (documents.length === 0) this.db.prepare("UPDATE jobs SET status = 'done' WHERE id = ?").run(job.id);
+      })();
+      return toJob({ ...job, status: documents.length === 0 ? "done" : "queued" });
+    });
+  }
+
+  getJob(id: string): Promise<Job | undefined> {
+    return guarded(() => {
+      const row = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
+      return row && toJob(row);
+    });
+  }
+
+  unfinishedJobs(): Promise<string[]> {
+    return guarded(() => (this.db.prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all() as { id: string }[]).map((r) => r.id));
+  }
+
+  pendingDocuments(jobId: string): Promise<PendingDocument[]> {
+    return guarded(() => this.db.prepare("SELECT seq, text FROM documents WHERE job_id = ? AND status = 'pending' ORDER BY seq").all(jobId) as PendingDocument[]);
+  }
+
+  setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
+    return guarded(() => {
+      this.db.transaction(() => this.db.prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?").run(status, error ?? null, jobId))();
+    });
+  }
+
+  saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
+    return guarded(() => {
+      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision) VALUES (?, ?, ?, ?)");
+      const markDone = this.db.prepare("UPDATE documents SET status = 'done' WHERE job_id = ? AND seq = ?");
+      // done_count is recounted rather than incremented, so it stays right whatever was ignored.
+      const progress = this.db.prepare(`
+        UPDATE jobs SET done_count = (SELECT COUNT(*) FROM results WHERE job_id = @id),
+          status = CASE WHEN (SELECT COUNT(*) FROM results WHERE job_id = @id) >= total THEN 'done' ELSE status END
+        WHERE id = @id`);
+      this.db.transaction(() => {
+        for (const r of results) {
+          insert.run(jobId, r.seq, JSON.stringify(r.entities), r.decision);
+          markDone.run(jobId, r.seq);
+        }
+        progress.run({ id: jobId });
+      })();
+    });
+  }
+
+  results(jobId: string, offset: number, limit: number): Promise<StoredResult[]> {
+    return guarded(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
+           WHERE r.job_id = ? ORDER BY r.seq LIMIT ? OFFSET ?`,
+        )
+        .all(jobId, limit, offset) as { seq: number; doc_id: string | null; text: string; entities: string; decision: string }[];
+      return rows.map((r) => ({ seq: r.seq, ...(r.doc_id !== null ? { docId: r.doc_id } : {}), text: r.text, entities: JSON.parse(r.entities) as unknown[], decision: r.decision }));
+    });
+  }
+
+  close(): Promise<void> {
+    return guarded(() => {
+      if (this.db.open) this.db.close();
+    });
+  }
+}
+
+/** Applies the migrations not yet recorded, all in one transaction (all or none). */
+function migrate(db: Database.Database): void {
+  db.transaction(() => {
+    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
+    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
+    for (const m of MIGRATIONS) {
+      if (applied.has(m.version)) continue;
+      db.exec(m.sql);
+      record.run(m.version, new Date().toISOString());
+    }
+  }).immediate();
+}
