@@ -1,5 +1,6 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// Routes: POST /v1/entities, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), the review
+// queue over job results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
 // and signals are the CLI's business (src/cli/commands/serve.ts); /v1/redact is not here yet.
@@ -22,6 +23,7 @@ import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
 import { Annotate } from "./jobs/runner.js";
 import { JobService } from "./jobs/routes.js";
+import { reviewRoutes } from "./review/routes.js";
 
 /** What the service needs of a NerPipeline (tests pass a fake). */
 export interface PipelineLike {
@@ -205,6 +207,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   await app.register(jobs.routes);
+  await app.register(reviewRoutes(() => jobs.existingRepository()));
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
 

@@ -93,6 +93,15 @@ export class JobService {
     return this.repository !== undefined || (this.options.db !== ":memory:" && existsSync(this.options.db));
   }
 
+  /** The repository if a database exists (opening it if need be), else undefined: for the review routes. */
+  existingRepository(): JobRepository | undefined {
+    try {
+      return this.exists ? this.open().repository : undefined;
+    } catch (error) {
+      unavailable(error);
+    }
+  }
+
   /** Resumes the jobs a previous process left unfinished (nothing to do without a database file). */
   async resumeJobs(): Promise<string[]> {
     if (this.closed || !this.exists) return [];

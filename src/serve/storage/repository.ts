@@ -1,6 +1,7 @@
 // Where batch jobs live: a job, its documents (one per JSONL line, numbered by seq from 0) and
 // one result per document. The methods are async so that a PostgreSQL implementation (a pool,
 // network round trips) can follow the SQLite one (sqlite.ts) behind the same interface.
+// Reviews (a person's verdict on one stored result) live beside the results they judge.
 // What it leaves out: deleting old jobs, listing jobs, per-user ownership.
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
@@ -36,6 +37,34 @@ export interface StoredResult extends DocumentResult {
   text: string;
 }
 
+export type ReviewAction = "accept" | "correct" | "reject";
+
+/** A stored result with the job it belongs to. */
+export interface JobResult extends StoredResult {
+  jobId: string;
+}
+
+export interface NewReview {
+  jobId: string;
+  seq: number;
+  reviewer: string;
+  action: ReviewAction;
+  /** The reviewer's spans, for action correct only. */
+  spans?: readonly unknown[];
+}
+
+export interface StoredReview {
+  reviewer: string;
+  action: ReviewAction;
+  spans?: unknown[];
+  createdAt: string;
+}
+
+export interface ReviewedResult extends JobResult {
+  /** Oldest first. */
+  reviews: StoredReview[];
+}
+
 export interface JobRepository {
   /** Stores the job (status queued) and all its documents (pending) in one transaction. */
   createJob(documents: readonly NewDocument[]): Promise<Job>;
@@ -50,6 +79,14 @@ export interface JobRepository {
   saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void>;
   /** Results in seq order, from the offset-th, at most limit. */
   results(jobId: string, offset: number, limit: number): Promise<StoredResult[]>;
+  /** One stored result, or undefined. */
+  result(jobId: string, seq: number): Promise<JobResult | undefined>;
+  /** Results whose document decision is "review" and that no one has reviewed, oldest job first. */
+  reviewQueue(offset: number, limit: number): Promise<JobResult[]>;
+  /** Stores a review in a transaction; the same reviewer reviewing again replaces their review. */
+  saveReview(review: NewReview): Promise<void>;
+  /** Every result with at least one review, each with its reviews oldest first. */
+  reviewedResults(): Promise<ReviewedResult[]>;
   close(): Promise<void>;
 }
 

@@ -6,7 +6,20 @@
 
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
-import { DocumentResult, Job, JobRepository, JobStatus, NewDocument, PendingDocument, StorageUnavailableError, StoredResult } from "./repository.js";
+import {
+  DocumentResult,
+  Job,
+  JobRepository,
+  JobResult,
+  JobStatus,
+  NewDocument,
+  NewReview,
+  PendingDocument,
+  ReviewAction,
+  ReviewedResult,
+  StorageUnavailableError,
+  StoredResult,
+} from "./repository.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly { version: number; sql: string }[] = [
@@ -36,6 +49,20 @@ export const MIGRATIONS: readonly { version: number; sql: string }[] = [
         entities TEXT NOT NULL,
         decision TEXT NOT NULL,
         UNIQUE (job_id, seq)
+      );`,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE reviews (
+        job_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        reviewer TEXT NOT NULL,
+        action TEXT NOT NULL CHECK (action IN ('accept', 'correct', 'reject')),
+        spans TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (job_id, seq, reviewer),
+        FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
       );`,
   },
 ];
@@ -69,6 +96,21 @@ interface JobRow {
   total: number;
   done_count: number;
   error: string | null;
+}
+
+interface ResultRow {
+  job_id: string;
+  seq: number;
+  doc_id: string | null;
+  text: string;
+  entities: string;
+  decision: string;
+}
+
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+
+function toResult(r: ResultRow): JobResult {
+  return { jobId: r.job_id, seq: r.seq, ...(r.doc_id !== null ? { docId: r.doc_id } : {}), text: r.text, entities: JSON.parse(r.entities) as unknown[], decision: r.decision };
 }
 
 function toJob(row: JobRow): Job {
@@ -161,6 +203,56 @@ export class SqliteJobRepository implements JobRepository {
         )
         .all(jobId, limit, offset) as { seq: number; doc_id: string | null; text: string; entities: string; decision: string }[];
       return rows.map((r) => ({ seq: r.seq, ...(r.doc_id !== null ? { docId: r.doc_id } : {}), text: r.text, entities: JSON.parse(r.entities) as unknown[], decision: r.decision }));
+    });
+  }
+
+  result(jobId: string, seq: number): Promise<JobResult | undefined> {
+    return guarded(() => {
+      const row = this.db.prepare(`SELECT ${RESULT_COLUMNS} WHERE r.job_id = ? AND r.seq = ?`).get(jobId, seq) as ResultRow | undefined;
+      return row && toResult(row);
+    });
+  }
+
+  reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
+    return guarded(() => {
+      const rows = this.db
+        .prepare(
+          `SELECT ${RESULT_COLUMNS} WHERE r.decision = 'review'
+             AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)
+           ORDER BY r.rowid LIMIT ? OFFSET ?`,
+        )
+        .all(limit, offset) as ResultRow[];
+      return rows.map(toResult);
+    });
+  }
+
+  saveReview(review: NewReview): Promise<void> {
+    return guarded(() => {
+      // Delete then insert (not an upsert), so a replaced review also moves to the end in rowid order.
+      const remove = this.db.prepare("DELETE FROM reviews WHERE job_id = ? AND seq = ? AND reviewer = ?");
+      const insert = this.db.prepare("INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+      this.db.transaction(() => {
+        remove.run(review.jobId, review.seq, review.reviewer);
+        insert.run(review.jobId, review.seq, review.reviewer, review.action, review.spans ? JSON.stringify(review.spans) : null, new Date().toISOString());
+      })();
+    });
+  }
+
+  reviewedResults(): Promise<ReviewedResult[]> {
+    return guarded(() => {
+      const reviews = this.db
+        .prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid")
+        .all() as { job_id: string; seq: number; reviewer: string; action: ReviewAction; spans: string | null; created_at: string }[];
+      const byResult = new Map<string, ReviewedResult["reviews"]>();
+      for (const v of reviews) {
+        const key = `${v.job_id}:${v.seq}`;
+        if (!byResult.has(key)) byResult.set(key, []);
+        byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at });
+      }
+      const rows = this.db
+        .prepare(`SELECT ${RESULT_COLUMNS} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ORDER BY r.rowid`)
+        .all() as ResultRow[];
+      return rows.map((row) => ({ ...toResult(row), reviews: byResult.get(`${row.job_id}:${row.seq}`) ?? [] }));
     });
   }
 

@@ -1,0 +1,114 @@
+// The review queue over stored job results: GET /v1/review lists results routed to "review" that no
+// one has reviewed; POST /v1/review/:id stores a reviewer's accept, correct (with spans) or reject;
+// GET /v1/export gives reviewed documents as training data (jsonl or conll, latest review wins);
+// GET /v1/review/agreement compares the first two reviewers of each document.
+// An id is "<jobId>:<seq>". What it leaves out: claiming or assigning items, reviewer identities
+// beyond the name given (the API key guards the service as a whole).
+
+import { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { NerkitError } from "../../errors.js";
+import { SCHEMES } from "../../data/schemes.js";
+import { spansToTags } from "../../data/spans.js";
+import { HttpError } from "../http-error.js";
+import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
+import { agreement } from "./agreement.js";
+import { EXPORT_FORMATS, formatTrainingData, trainingDocuments } from "./training-data.js";
+
+const MAX_PAGE = 1000;
+
+const queueQuery = z.strictObject(
+  {
+    offset: z.coerce.number().int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).optional(),
+    limit: z.coerce.number().int({ error: "must be an integer" }).min(1, { error: `must be between 1 and ${MAX_PAGE}` }).max(MAX_PAGE, { error: `must be between 1 and ${MAX_PAGE}` }).optional(),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query") },
+);
+
+const exportQuery = z.strictObject({ format: z.enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` }) }, {
+  error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query"),
+});
+
+const span = z.strictObject({
+  start: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }),
+  end: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }),
+  label: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }),
+});
+
+const reviewBody = z
+  .strictObject(
+    {
+      reviewer: z.string({ error: "must be a string" }).trim().min(1, { error: "must not be empty" }),
+      action: z.enum(["accept", "correct", "reject"], { error: "must be accept, correct or reject" }),
+      spans: z.array(span, { error: "must be an array of {start, end, label}" }).optional(),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be a JSON object") },
+  )
+  .check((ctx) => {
+    const { action, spans } = ctx.value;
+    if (action === "correct" && spans === undefined) ctx.issues.push({ code: "custom", path: ["spans"], message: "required when action is correct", input: spans });
+    if (action !== "correct" && spans !== undefined) ctx.issues.push({ code: "custom", path: ["spans"], message: "only allowed when action is correct", input: spans });
+  });
+
+function issuesMessage(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
+  return issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
+}
+
+function parseId(id: string): { jobId: string; seq: number } | undefined {
+  const colon = id.lastIndexOf(":");
+  const seq = Number(id.slice(colon + 1));
+  return colon > 0 && /^\d+$/.test(id.slice(colon + 1)) && Number.isSafeInteger(seq) ? { jobId: id.slice(0, colon), seq } : undefined;
+}
+
+async function guard<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
+    throw error;
+  }
+}
+
+/** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
+export function reviewRoutes(repository: () => JobRepository | undefined) {
+  return async (scope: FastifyInstance): Promise<void> => {
+    scope.get("/v1/review", { schema: { summary: "Results routed to review that no one has reviewed yet (offset, limit)" } }, async (req) => {
+      const query = queueQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
+      const rows = await guard(async () => (await repository()?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
+      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
+    });
+
+    scope.get("/v1/review/agreement", { schema: { summary: "Agreement between the first two reviewers of each document: entity F1 and Cohen's kappa" } }, async () =>
+      agreement(await guard(async () => (await repository()?.reviewedResults()) ?? [])),
+    );
+
+    scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: { summary: "Review one result: accept, correct (with spans) or reject" } }, async (req) => {
+      const ref = parseId(req.params.id);
+      const result = ref && (await guard(async () => repository()?.result(ref.jobId, ref.seq)));
+      if (!ref || !result) throw new HttpError(404, "E_NOT_FOUND", `no result ${req.params.id}`);
+      const parsed = reviewBody.safeParse(req.body);
+      if (!parsed.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(parsed.error.issues));
+      const body = parsed.data;
+      if (body.spans) {
+        try {
+          // spansToTags validates (validateSpans) and also checks each span covers a word, as export needs.
+          spansToTags({ text: result.text, spans: body.spans }, SCHEMES.IOB2);
+        } catch (error) {
+          if (error instanceof NerkitError) throw new HttpError(400, "E_VALIDATION", `spans: ${error.message}`);
+          throw error;
+        }
+      }
+      await guard(() => repository()!.saveReview({ ...ref, reviewer: body.reviewer, action: body.action, ...(body.spans ? { spans: body.spans } : {}) }));
+      return { id: req.params.id, action: body.action };
+    });
+
+    scope.get("/v1/export", { schema: { summary: "Reviewed documents as training data: format=jsonl (spans) or conll (IOB2)" } }, async (req, reply) => {
+      const query = exportQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
+      const documents = trainingDocuments(await guard(async () => (await repository()?.reviewedResults()) ?? []));
+      const text = formatTrainingData(documents, query.data.format);
+      return reply.type(query.data.format === "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8").send(text);
+    });
+  };
+}
