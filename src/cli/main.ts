@@ -37,7 +37,7 @@ function commandsWithOptions(program: Command): string {
 
 export function buildProgram(io: CommandIO): Command {
   const program = new Command("nerkit")
-    .description("Named-entity recognition with BERT-family transformers: prediction, data formats, seqeval-identical evaluation")
+    .description("Named-entity recognition with BERT-family transformers: train, predict, serve, evaluate (identical to seqeval), convert")
     .version(packageVersion)
     .showHelpAfterError("(run nerkit --help for every command and option)")
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
