@@ -116,6 +116,13 @@ describe("review queue", () => {
       assert.equal((await review(app, `${jobId}:2`, { reviewer: "bob", action: "accept" })).status, 200);
       assert.deepEqual(parseConll((await app.inject("/v1/export?format=conll")).body).sentences[1].tags, ["B-PER", "O", "B-ORG"]);
       assert.equal((await app.inject("/v1/export?format=xml")).statusCode, 400);
+
+      // Live precision: PER was kept in all three reviews of model entities, ORG in two of three
+      // (ann's correction turned IBM into a LOC).
+      const metrics = (await app.inject("/metrics")).body;
+      assert.match(metrics, /nerkit_live_precision\{type="PER"\} 1\n/);
+      assert.match(metrics, /nerkit_live_precision\{type="ORG"\} 0\.666/);
+      assert.match(metrics, /nerkit_review_outcomes_total\{action="reject"\} 1\n/);
     });
   });
 

@@ -207,7 +207,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   await app.register(swaggerUi, { routePrefix: "/docs" });
   await app.register(jobs.routes);
-  await app.register(reviewRoutes(() => jobs.existingRepository()));
+  await app.register(
+    reviewRoutes(
+      () => jobs.existingRepository(),
+      (action, types, kept) => {
+        metrics.reviews.inc({ action });
+        metrics.recordReview(types, kept);
+      },
+    ),
+  );
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
 

@@ -1,6 +1,7 @@
 // Prometheus metrics of one app, in a registry of its own (two apps in one process, as in the
 // tests, never share counters): request latency by route, documents, entities per type, routing
-// outcomes, batch sizes and the queue's length, plus Node's default process metrics.
+// outcomes, batch sizes and the queue's length, review outcomes and live precision per type
+// estimated from reviews, plus Node's default process metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -12,10 +13,25 @@ export interface ServeMetrics {
   decisions: Counter<"level" | "decision">;
   batchSize: Histogram;
   queueLength: Gauge;
+  reviews: Counter<"action">;
+  /** Records one review: which of the model's entities the reviewer confirmed, per type. */
+  recordReview(entityTypes: readonly string[], confirmed: readonly boolean[]): void;
 }
 
 export function createMetrics(queueLength: () => number): ServeMetrics {
   const registry = new Registry();
+  // Live precision per type: of the model's entities that reviewers looked at, the share they kept.
+  const reviewed = new Map<string, number>();
+  const kept = new Map<string, number>();
+  new Gauge({
+    name: "nerkit_live_precision",
+    help: "Precision per entity type estimated from reviews (model entities kept by reviewers / reviewed)",
+    labelNames: ["type"],
+    registers: [registry],
+    collect() {
+      for (const [type, n] of reviewed) this.set({ type }, (kept.get(type) ?? 0) / n);
+    },
+  });
   collectDefaultMetrics({ register: registry, prefix: "nerkit_" });
   return {
     registry,
@@ -48,5 +64,12 @@ export function createMetrics(queueLength: () => number): ServeMetrics {
         this.set(queueLength());
       },
     }),
+    reviews: new Counter({ name: "nerkit_review_outcomes_total", help: "Reviews by action", labelNames: ["action"], registers: [registry] }),
+    recordReview(entityTypes, confirmed) {
+      entityTypes.forEach((type, i) => {
+        reviewed.set(type, (reviewed.get(type) ?? 0) + 1);
+        if (confirmed[i]) kept.set(type, (kept.get(type) ?? 0) + 1);
+      });
+    },
   };
 }

@@ -69,8 +69,11 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A saved review, for metrics: the model's entities and, per entity, whether the reviewer kept it. */
+export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[]) => void;
+
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
-export function reviewRoutes(repository: () => JobRepository | undefined) {
+export function reviewRoutes(repository: () => JobRepository | undefined, onReview?: ReviewListener) {
   return async (scope: FastifyInstance): Promise<void> => {
     scope.get("/v1/review", { schema: { summary: "Results routed to review that no one has reviewed yet (offset, limit)" } }, async (req) => {
       const query = queueQuery.safeParse(req.query);
@@ -100,6 +103,14 @@ export function reviewRoutes(repository: () => JobRepository | undefined) {
         }
       }
       await guard(() => repository()!.saveReview({ ...ref, reviewer: body.reviewer, action: body.action, ...(body.spans ? { spans: body.spans } : {}) }));
+      if (body.action !== "reject") {
+        // Accept keeps every model entity; a correction keeps those whose span and type it repeats.
+        const entities = result.entities as { type: string; start: number; end: number }[]; // stored API entities
+        const kept = entities.map((e) => body.action === "accept" || (body.spans ?? []).some((s) => s.start === e.start && s.end === e.end && s.label === e.type));
+        onReview?.(body.action, entities.map((e) => e.type), kept);
+      } else {
+        onReview?.(body.action, [], []);
+      }
       return { id: req.params.id, action: body.action };
     });
 
