@@ -4,18 +4,11 @@
 // BPE maps its printable stand-ins back to bytes, Metaspace turns "▁" into spaces.
 
 import { TokensToString } from "./aggregation.js";
+import { BYTE_CHARS } from "../text/tokenizers/pre-tokenizers.js";
 
-/** GPT-2's byte-to-printable-character table, reversed: character -> byte. */
+/** GPT-2's byte-to-printable-character table (the pre-tokenizer's), reversed: character -> byte. */
 function byteLevelTable(): Map<string, number> {
-  const printable: number[] = [];
-  for (let b = 0x21; b <= 0x7e; b++) printable.push(b);
-  for (let b = 0xa1; b <= 0xac; b++) printable.push(b);
-  for (let b = 0xae; b <= 0xff; b++) printable.push(b);
-  const table = new Map<string, number>();
-  for (const b of printable) table.set(String.fromCodePoint(b), b);
-  let extra = 0;
-  for (let b = 0; b < 256; b++) if (!printable.includes(b)) table.set(String.fromCodePoint(256 + extra++), b);
-  return table;
+  return new Map(BYTE_CHARS.map((char, byte) => [char, byte]));
 }
 
 const CLEANUPS: [string, string][] = [

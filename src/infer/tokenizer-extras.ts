@@ -6,6 +6,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { TokensToString } from "./aggregation.js";
 import { tokensToStringFor } from "./token-decoders.js";
+import { applyTransformersClass } from "../text/tokenizers/transformers-classes.js";
 
 export interface TokenizerExtras {
   tokensToString: TokensToString;
@@ -31,8 +32,10 @@ function readJson(path: string): Record<string, unknown> | undefined {
 }
 
 export function readTokenizerExtras(dir: string): TokenizerExtras {
-  const json = readJson(join(dir, "tokenizer.json"));
   const config = readJson(join(dir, "tokenizer_config.json"));
+  const file = readJson(join(dir, "tokenizer.json"));
+  // The decoder of the tokenizer the pipeline loads: as transformers' tokenizer class rebuilds it.
+  const json = file && applyTransformersClass(file, config ?? {});
   const limit = config?.model_max_length;
   const modelMaxLength = typeof limit === "number" && limit > 0 && limit < 1e9 ? limit : undefined;
   if (!json) {

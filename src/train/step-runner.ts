@@ -137,9 +137,14 @@ export class StepRunner {
     return feeds;
   }
 
+  /** Shape of every parameter and moment, by graph name (looked up on every step). */
+  private readonly shapes = new Map<string, number[]>();
+
   private shapeOf(name: string): number[] {
-    const p = this.parameters.find((q) => q.name === name.replace(/^adam_[mv]\./, ""));
-    return p!.shape;
+    if (this.shapes.size === 0) {
+      for (const p of this.parameters) for (const n of [p.name, firstMomentName(p.name), secondMomentName(p.name)]) this.shapes.set(n, p.shape);
+    }
+    return this.shapes.get(name)!;
   }
 
   /** Feeds of every parameter and moment, and fetches writing their updates into the spare buffers. */

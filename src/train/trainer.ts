@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { NerkitError } from "../errors.js";
 import { writeFileAtomic } from "../io/files.js";
 import { Architecture } from "../model/architecture.js";
+import { readSafetensors } from "../model/checkpoint/safetensors.js";
 import { Tokenizer } from "../text/tokenizers/index.js";
 import { EvaluationReport } from "../metrics/seqeval.js";
 import { collate, epochOrder, labelledTokens } from "./batches.js";
@@ -77,7 +78,6 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   const restored = resumeDir ? readTrainerState(resumeDir) : undefined;
   let resumedWeights: ((name: string) => Float32Array) | undefined;
   if (resumeDir) {
-    const { readSafetensors } = await import("../model/checkpoint/safetensors.js");
     const file = readSafetensors(join(resumeDir, "model.safetensors"));
     resumedWeights = (name) => file.tensor(name).data;
   }
@@ -193,7 +193,6 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
     }
     // The model in --out itself: the best checkpoint's weights when there was an evaluation, else the last.
     if (state.bestCheckpoint && existsSync(join(state.bestCheckpoint, "model.safetensors"))) {
-      const { readSafetensors } = await import("../model/checkpoint/safetensors.js");
       const best = readSafetensors(join(state.bestCheckpoint, "model.safetensors"));
       saveModelFiles(outDir, { ...content(false), tensor: (n) => best.tensor(n).data });
     } else {

@@ -69,6 +69,17 @@ export function quantize(x: number, p: QuantParams): number {
   return clampByte(roundHalfEven(Math.fround(x / p.scale)) + p.zeroPoint);
 }
 
+/** The uint8 grid spanning the values' range. */
+function gridOf(values: Iterable<number>): QuantParams {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of values) {
+    min = Math.min(min, v);
+    max = Math.max(max, v);
+  }
+  return uint8Params(min, max);
+}
+
 /** Quantizes a PyTorch-layout weight (N, K), one grid per output row, into (K, N) values. */
 export function quantizeWeight(w: Float32Array, N: number, K: number): QuantizedWeight {
   const values = new Uint8Array(K * N);
@@ -76,13 +87,7 @@ export function quantizeWeight(w: Float32Array, N: number, K: number): Quantized
   const zeroPoints = new Uint8Array(N);
   for (let n = 0; n < N; n++) {
     const row = w.subarray(n * K, (n + 1) * K); // (K)
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of row) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const p = uint8Params(min, max);
+    const p = gridOf(row);
     scales[n] = p.scale;
     zeroPoints[n] = p.zeroPoint;
     for (let k = 0; k < K; k++) values[k * N + n] = quantize(row[k], p);
@@ -124,13 +129,7 @@ export function int8LinearReference(x: Float32Array, M: number, q: QuantizedWeig
   const N = q.scales.length;
   const K = q.values.length / N;
   // DynamicQuantizeLinear: one grid for the whole activation tensor.
-  let min = Infinity;
-  let max = -Infinity;
-  for (const v of x) {
-    min = Math.min(min, v);
-    max = Math.max(max, v);
-  }
-  const a = uint8Params(min, max);
+  const a = gridOf(x);
   const xq = x.map((v) => quantize(v, a)); // (M, K)
   const y = new Float32Array(M * N);
   for (let m = 0; m < M; m++) {
