@@ -34,8 +34,8 @@ export interface FileEvaluation {
   skipped: SkippedRecord[];
 }
 
-function readSentences(path: string, tagColumn: number | undefined, lenient: boolean): { sentences: ConllSentence[]; skipped: SkippedRecord[] } {
-  const corpus = parseConll(readTextFile(path), { file: path, tagColumn, lenient, keepBroken: true });
+function readSentences(path: string, text: string, tagColumn: number | undefined, lenient: boolean): { sentences: ConllSentence[]; skipped: SkippedRecord[] } {
+  const corpus = parseConll(text, { file: path, tagColumn, lenient, keepBroken: true });
   return { sentences: corpus.sentences, skipped: corpus.skipped };
 }
 
@@ -43,8 +43,12 @@ export function evaluateFiles(options: EvaluateFilesOptions): FileEvaluation {
   const lenient = options.lenient ?? false;
   const mode = options.mode ?? "default";
   const twoFiles = options.pred !== undefined;
-  const goldRead = readSentences(options.gold, options.tagColumn ?? (twoFiles ? -1 : -2), lenient);
-  const predRead = twoFiles ? readSentences(options.pred!, options.predColumn ?? -1, lenient) : readSentences(options.gold, options.predColumn ?? -1, lenient);
+  const goldText = readTextFile(options.gold);
+  const goldRead = readSentences(options.gold, goldText, options.tagColumn ?? (twoFiles ? -1 : -2), lenient);
+  // One file holding both columns is read once and parsed for each.
+  const predRead = twoFiles
+    ? readSentences(options.pred!, readTextFile(options.pred!), options.predColumn ?? -1, lenient)
+    : readSentences(options.gold, goldText, options.predColumn ?? -1, lenient);
   const skipped = [...goldRead.skipped, ...(twoFiles ? predRead.skipped : [])];
   const predFile = options.pred ?? options.gold;
 
