@@ -144,16 +144,6 @@ export function labelItems(items: readonly LabelledItem[], labels: readonly stri
   });
 }
 
-/** Strategy "none": every token with its best label. */
-export function tokenEntities(tokens: readonly TokenPrediction[], labels: readonly string[]): TokenEntity[] {
-  return labelItems(labelledItems(tokens, "none"), labels, undefined);
-}
-
-/** Strategies "first", "average", "max": one entity per word, sub-word tokens folded in. */
-export function wordEntities(tokens: readonly TokenPrediction[], strategy: "first" | "average" | "max", labels: readonly string[], toString: TokensToString): TokenEntity[] {
-  return labelItems(labelledItems(tokens, strategy), labels, toString);
-}
-
 /** The pipeline's get_tag: ("B" | "I", type); a label without a B-/I- prefix counts as I-. */
 function bioOf(label: string): [string, string] {
   if (label.startsWith("B-")) return ["B", label.slice(2)];

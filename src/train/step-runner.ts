@@ -9,6 +9,7 @@ import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";
 import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
 import { buildGradientGraph, gradName } from "./graph/gradient-graph.js";
+import { biasCorrection } from "./schedule.js";
 import { DropoutSite } from "../model/graph/dropout.js";
 
 /** Fills `out` with pseudo-random 16-bit values (mulberry32, two values per draw); returns the new state. */
@@ -112,8 +113,8 @@ export class StepRunner {
       beta2: settings.beta2,
       eps: settings.eps,
       weight_decay: settings.weightDecay,
-      bias_correction1: 1 - settings.beta1 ** t,
-      bias_correction2: 1 - settings.beta2 ** t,
+      bias_correction1: biasCorrection(settings.beta1, t),
+      bias_correction2: biasCorrection(settings.beta2, t),
       max_grad_norm: settings.maxGradNorm > 0 ? settings.maxGradNorm : 3.4e38,
     };
     return Object.fromEntries(OPTIMIZER_SCALARS.map((name) => [name, new ort.Tensor("float32", Float32Array.of(scalars[name]), [])]));

@@ -192,16 +192,6 @@ export function prepend(ns: NormalizedString, prefix: string): NormalizedString 
   return builder.build(ns.origStart);
 }
 
-/** Appends `suffix`: all of it aligned to the last character. */
-export function append(ns: NormalizedString, suffix: string): NormalizedString {
-  if (ns.isEmpty || !suffix) return ns;
-  const builder = new Builder();
-  const last = ns.text.length - 1;
-  builder.copy(ns, 0, ns.text.length);
-  builder.push(suffix, ns.start[last], ns.end[last]);
-  return builder.build(ns.origStart);
-}
-
 /** Removes leading and/or trailing whitespace (the reference's lstrip/rstrip). */
 export function strip(ns: NormalizedString, left: boolean, right: boolean, isSpace: (c: number) => boolean): NormalizedString {
   let s = 0;
