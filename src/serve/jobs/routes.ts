@@ -12,11 +12,11 @@ import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError } from "../http-error.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
-import { SqliteJobRepository } from "../storage/sqlite.js";
+import { isPostgresUrl, openRepository } from "../storage/open.js";
 import { Annotate, JobRunner } from "./runner.js";
 
 export interface JobServiceOptions {
-  /** SQLite file, or ":memory:". */
+  /** SQLite file, ":memory:", or a postgres:// URL. */
   db: string;
   busyTimeoutMs?: number;
   annotate: Annotate;
@@ -73,30 +73,34 @@ function unavailable(error: unknown): never {
 }
 
 export class JobService {
-  private repository: JobRepository | undefined;
-  private runner: JobRunner | undefined;
+  private opened: Promise<{ repository: JobRepository; runner: JobRunner }> | undefined;
   private closed = false;
 
   constructor(private readonly options: JobServiceOptions) {}
 
-  /** The repository, opened on first use; StorageUnavailableError if it cannot be. */
-  private open(): { repository: JobRepository; runner: JobRunner } {
-    if (this.closed) throw new StorageUnavailableError("the server is closing");
-    if (!this.repository || !this.runner) {
-      this.repository = SqliteJobRepository.open(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs });
-      this.runner = new JobRunner(this.repository, this.options.annotate, this.options);
-    }
-    return { repository: this.repository, runner: this.runner };
+  /** The repository, opened on first use; StorageUnavailableError if it cannot be (a later call tries again). */
+  private open(): Promise<{ repository: JobRepository; runner: JobRunner }> {
+    if (this.closed) return Promise.reject(new StorageUnavailableError("the server is closing"));
+    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs }).then(
+      (repository) => ({ repository, runner: new JobRunner(repository, this.options.annotate, this.options) }),
+      (error) => {
+        this.opened = undefined;
+        throw error;
+      },
+    );
+    return this.opened;
   }
 
+  /** A SQLite file that does not exist yet is created on the first job; a PostgreSQL database always exists. */
   private get exists(): boolean {
-    return this.repository !== undefined || (this.options.db !== ":memory:" && existsSync(this.options.db));
+    const db = this.options.db;
+    return this.opened !== undefined || isPostgresUrl(db) || (db !== ":memory:" && existsSync(db));
   }
 
   /** The repository if a database exists (opening it if need be), else undefined: for the review routes. */
-  existingRepository(): JobRepository | undefined {
+  async existingRepository(): Promise<JobRepository | undefined> {
     try {
-      return this.exists ? this.open().repository : undefined;
+      return this.exists ? (await this.open()).repository : undefined;
     } catch (error) {
       unavailable(error);
     }
@@ -105,18 +109,20 @@ export class JobService {
   /** Resumes the jobs a previous process left unfinished (nothing to do without a database file). */
   async resumeJobs(): Promise<string[]> {
     if (this.closed || !this.exists) return [];
-    return this.open().runner.resumeJobs();
+    return (await this.open()).runner.resumeJobs();
   }
 
   /** Resolves once no job is queued or running (for tests and a graceful shutdown). */
   async idle(): Promise<void> {
-    await this.runner?.idle();
+    const opened = await this.opened?.catch(() => undefined);
+    await opened?.runner.idle();
   }
 
   async close(): Promise<void> {
     this.closed = true;
-    await this.runner?.stop();
-    await this.repository?.close();
+    const opened = await this.opened?.catch(() => undefined);
+    await opened?.runner.stop();
+    await opened?.repository.close();
   }
 
   /** The routes, as a fastify plugin: its JSONL body parser stays inside it (/v1/entities is JSON only). */
@@ -127,7 +133,7 @@ export class JobService {
       if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
       const documents = parseJobBody(req.body);
       try {
-        const { repository, runner } = this.open();
+        const { repository, runner } = await this.open();
         const job = await repository.createJob(documents);
         runner.enqueue(job.id);
         return reply.code(202).send({ id: job.id, status: job.status, total: job.total });
@@ -147,7 +153,7 @@ export class JobService {
       const job = await this.find(req.params.id);
       let rows;
       try {
-        rows = await this.open().repository.results(job.id, query.data.offset ?? 0, query.data.limit ?? 1000);
+        rows = await (await this.open()).repository.results(job.id, query.data.offset ?? 0, query.data.limit ?? 1000);
       } catch (error) {
         unavailable(error);
       }
@@ -160,7 +166,7 @@ export class JobService {
   private async find(id: string) {
     let job;
     try {
-      job = this.exists ? await this.open().repository.getJob(id) : undefined;
+      job = this.exists ? await (await this.open()).repository.getJob(id) : undefined;
     } catch (error) {
       unavailable(error);
     }

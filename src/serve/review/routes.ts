@@ -73,22 +73,22 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
 export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[]) => void;
 
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
-export function reviewRoutes(repository: () => JobRepository | undefined, onReview?: ReviewListener) {
+export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener) {
   return async (scope: FastifyInstance): Promise<void> => {
     scope.get("/v1/review", { schema: { summary: "Results routed to review that no one has reviewed yet (offset, limit)" } }, async (req) => {
       const query = queueQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
-      const rows = await guard(async () => (await repository()?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
+      const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
       return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
     });
 
     scope.get("/v1/review/agreement", { schema: { summary: "Agreement between the first two reviewers of each document: entity F1 and Cohen's kappa" } }, async () =>
-      agreement(await guard(async () => (await repository()?.reviewedResults()) ?? [])),
+      agreement(await guard(async () => (await (await repository())?.reviewedResults()) ?? [])),
     );
 
     scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: { summary: "Review one result: accept, correct (with spans) or reject" } }, async (req) => {
       const ref = parseId(req.params.id);
-      const result = ref && (await guard(async () => repository()?.result(ref.jobId, ref.seq)));
+      const result = ref && (await guard(async () => (await repository())?.result(ref.jobId, ref.seq)));
       if (!ref || !result) throw new HttpError(404, "E_NOT_FOUND", `no result ${req.params.id}`);
       const parsed = reviewBody.safeParse(req.body);
       if (!parsed.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(parsed.error.issues));
@@ -102,7 +102,7 @@ export function reviewRoutes(repository: () => JobRepository | undefined, onRevi
           throw error;
         }
       }
-      await guard(() => repository()!.saveReview({ ...ref, reviewer: body.reviewer, action: body.action, ...(body.spans ? { spans: body.spans } : {}) }));
+      await guard(async () => (await repository())!.saveReview({ ...ref, reviewer: body.reviewer, action: body.action, ...(body.spans ? { spans: body.spans } : {}) }));
       if (body.action !== "reject") {
         // Accept keeps every model entity; a correction keeps those whose span and type it repeats.
         const entities = result.entities as { type: string; start: number; end: number }[]; // stored API entities
@@ -117,7 +117,7 @@ export function reviewRoutes(repository: () => JobRepository | undefined, onRevi
     scope.get("/v1/export", { schema: { summary: "Reviewed documents as training data: format=jsonl (spans) or conll (IOB2)" } }, async (req, reply) => {
       const query = exportQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
-      const documents = trainingDocuments(await guard(async () => (await repository()?.reviewedResults()) ?? []));
+      const documents = trainingDocuments(await guard(async () => (await (await repository())?.reviewedResults()) ?? []));
       const text = formatTrainingData(documents, query.data.format);
       return reply.type(query.data.format === "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8").send(text);
     });
