@@ -79,6 +79,15 @@ for (const kind of KINDS) {
     assert.ok(maxAbsDifference(logits, memory) < 1e-5);
   });
 
+  test(`${kind}-tiny: --standard-ops writes standard ONNX operators only, with the same logits`, async () => {
+    const fused = readFileSync(join(exportModel(modelDir(kind), tempDir(), { safetensors: false }).dir, "onnx", "model.onnx"));
+    const standardFile = join(exportModel(modelDir(kind), tempDir(), { safetensors: false, standardOps: true }).dir, "onnx", "model.onnx");
+    assert.ok(fused.includes("com.microsoft"), "the default export uses ONNX Runtime's fused kernels");
+    assert.ok(!readFileSync(standardFile).includes("com.microsoft"));
+    const c = cases[kind];
+    assert.ok(maxAbsDifference((await runFile(standardFile, c)).logits, c.logits_eval.flat(2)) < 1e-4);
+  });
+
   // The bound: each quantized operand is rounded to 1/255 of its range (≤ 0.2% error), through 12
   // quantized Linear layers; measured, the error is 0.02–0.03% of the largest logit. 1% leaves room
   // for other CPUs' kernels yet fails on a wrong scale, zero point or layout, which err by the
@@ -96,8 +105,9 @@ for (const kind of KINDS) {
     // Each (N, K) weight: 4NK bytes in float32, NK + 5N quantized (values, float scales, uint8 zero points).
     assert.deepEqual(result.linearWeights, { float: 2 * 4 * 4 * 32 * 32 + 2 * 2 * 4 * 64 * 32, quantized: 2 * 4 * (32 * 32 + 5 * 32) + 2 * (64 * 32 + 5 * 64 + 32 * 64 + 5 * 32) });
     const saved = result.linearWeights!.float - result.linearWeights!.quantized;
-    const floatFile = statSync(join(exportModel(modelDir(kind), tempDir(), { safetensors: false }).dir, "onnx", "model.onnx")).size;
-    // The file shrinks by the bytes saved, less the quantization nodes (a few hundred bytes per layer).
+    const floatFile = statSync(join(exportModel(modelDir(kind), tempDir(), { safetensors: false, standardOps: true }).dir, "onnx", "model.onnx")).size;
+    // The file shrinks by the bytes saved, less the quantization nodes (a few hundred bytes per layer),
+    // against the float graph of the same (standard) operators.
     assert.ok(floatFile - result.modelBytes > 0.75 * saved, `${floatFile} -> ${result.modelBytes}`);
   });
 }

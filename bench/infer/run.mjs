@@ -140,6 +140,19 @@ for (const b of batchSizes) {
   }
   console.log(`| ${row.join(" | ")} |`);
 }
+if (tj?.asGiven) {
+  // transformers.js as a user calls it: corpus order, one call per slice, or the whole list in one call.
+  console.log(`\ntransformers.js on the texts as given (corpus order; no sorting by length), fastest whole run of ${work.repeat}\n`);
+  console.log("| transformers.js call | positions fed (padding) | transformers.js end to end | nerkit end to end (its own batching, same batch size) | nerkit/transformers.js |\n|---|---|---|---|---|");
+  for (const [size, t] of Object.entries(tj.asGiven)) {
+    const nkBatch = nk.runs[size] ? size : nk.runs[8] ? 8 : batchSizes[0]; // 8: nerkit's default batch size
+    const same = nk.runs[nkBatch];
+    const nkRate = rate(same.tokens, same.fastestRunSeconds);
+    const tjRate = rate(t.tokens, t.e2eSeconds);
+    const label = Number(size) === tj.oneCall ? `all ${size} texts in one call (nerkit: its default, batch ${nkBatch})` : `slices of ${size}`;
+    console.log(`| ${label} | ${t.padded.toLocaleString("en")} (${((1 - t.tokens / t.padded) * 100).toFixed(0)}%) | ${cell(tjRate)} | ${cell(nkRate)} | ${ratio(nkRate, tjRate)} |`);
+  }
+}
 console.log(`(fastest whole runs, end to end: nerkit ${batchSizes.map((b) => `${b}: ${cell(rate(nk.runs[b].tokens, nk.runs[b].fastestRunSeconds))}`).join(", ")}` +
   (tj ? `; transformers.js ${batchSizes.map((b) => `${b}: ${cell(rate(tj.runs[b].tokens, tj.runs[b].fastestRunSeconds))}`).join(", ")}` : "") + " tokens/s)");
 

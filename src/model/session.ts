@@ -12,6 +12,8 @@ export interface SessionOptions {
   /** Threads for one operator; ONNX Runtime's default (all cores) when absent. */
   threads?: number;
   device?: "cpu" | "cuda";
+  /** ONNX Runtime's fused kernels (default) or standard operators only; see graph/encoder.ts. */
+  fused?: boolean;
 }
 
 /** A padded batch: (B, T) ids and attention mask, row-major. */
@@ -29,7 +31,7 @@ export class TokenClassifierSession {
   ) {}
 
   static async create(arch: Architecture, weights: (name: string) => Tensor, options: SessionOptions = {}): Promise<TokenClassifierSession> {
-    const model = buildTokenClassifier(arch, weights);
+    const model = buildTokenClassifier(arch, weights, { fused: options.fused });
     const sessionOptions: ort.InferenceSession.SessionOptions = {
       graphOptimizationLevel: "all",
       executionProviders: options.device === "cuda" ? ["cuda", "cpu"] : ["cpu"],

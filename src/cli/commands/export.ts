@@ -13,6 +13,7 @@ interface ExportCommandOptions {
   model: string;
   out: string;
   quantize?: Quantization;
+  standardOps?: boolean;
   safetensors: boolean;
   revision?: string;
 }
@@ -27,13 +28,14 @@ export function exportCommand(io: CommandIO): Command {
     .requiredOption("--model <dir|hub-id>", "checkpoint folder (config.json, model.safetensors, tokenizer.json) or Hugging Face id")
     .requiredOption("--out <dir>", "output folder (created if needed); load it in transformers.js with env.localModelPath set to its parent")
     .option("--quantize <kind>", "int8: dynamic quantization of the encoder's Linear layers (uint8 weights per output channel), written as onnx/model_quantized.onnx (transformers.js dtype q8)", oneOf("--quantize", QUANTIZATIONS))
+    .option("--standard-ops", "standard ONNX operators only (for runtimes other than ONNX Runtime); by default the float graph uses ONNX Runtime's fused kernels")
     .option("--no-safetensors", "leave out the safetensors weights (nerkit predict needs them; transformers.js does not)")
     .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
     .action(async (options: ExportCommandOptions) => {
       const progress = createProgressRenderer(process.stderr);
       const dir = await resolveModel(options.model, { revision: options.revision, onProgress: (p) => progress.update(p) });
       progress.end();
-      const result = exportModel(dir, options.out, { quantize: options.quantize, safetensors: options.safetensors });
+      const result = exportModel(dir, options.out, { quantize: options.quantize, safetensors: options.safetensors, standardOps: options.standardOps });
       io.stdout(`wrote ${result.dir}\n`);
       for (const file of result.files) io.stdout(`  ${file}\n`);
       io.stdout(`graph: ${megabytes(result.modelBytes)}`);

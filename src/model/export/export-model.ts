@@ -27,6 +27,12 @@ export interface ExportOptions {
   quantize?: Quantization;
   /** Copy the safetensors weights along (default true). */
   safetensors?: boolean;
+  /**
+   * Standard ONNX operators only, for runtimes other than ONNX Runtime; by default the float graph
+   * uses ONNX Runtime's fused kernels (com.microsoft Attention, SkipLayerNormalization, BiasGelu).
+   * The int8 graph is always standard operators.
+   */
+  standardOps?: boolean;
 }
 
 export interface ExportResult {
@@ -40,8 +46,8 @@ export interface ExportResult {
 }
 
 /** The serialized graph an export writes, and with int8 the Linear weights' sizes. */
-export function buildExportGraph(arch: Architecture, weights: (name: string) => Tensor, quantize?: Quantization): { model: Uint8Array; linearWeights?: WeightBytes } {
-  if (quantize === undefined) return { model: buildTokenClassifier(arch, weights) };
+export function buildExportGraph(arch: Architecture, weights: (name: string) => Tensor, quantize?: Quantization, standardOps = false): { model: Uint8Array; linearWeights?: WeightBytes } {
+  if (quantize === undefined) return { model: buildTokenClassifier(arch, weights, { fused: !standardOps }) };
   const linearWeights: WeightBytes = { float: 0, quantized: 0 };
   const model = buildTokenClassifier(arch, weights, {
     linear: (tensor, weight) => int8Linear(tensor, weight, linearWeights),
@@ -93,7 +99,7 @@ export function exportModel(modelDir: string, outDir: string, options: ExportOpt
     });
   }
   const dtype: ExportDtype = options.quantize ? "q8" : "fp32";
-  const { model, linearWeights } = buildExportGraph(arch, (name) => checkpoint.weights.tensor(name), options.quantize);
+  const { model, linearWeights } = buildExportGraph(arch, (name) => checkpoint.weights.tensor(name), options.quantize, options.standardOps);
 
   const dir = resolve(outDir);
   const modelFile = onnxFileName(dtype);

@@ -32,7 +32,8 @@ function paddingOffsetPositions(g: GraphBuilder, ids: string, padTokenId: number
   return g.op("Add", [counted, g.int64([padTokenId], [])]);
 }
 
-export function embeddingsForward(g: GraphBuilder, arch: Architecture, names: ModelNames, weight: WeightInput, ids: string, typeIds: string | undefined): { y: string; saved: EmbeddingsSaved } {
+/** Token, position and segment embeddings summed, before the LayerNorm: (B, T, H). */
+export function embeddingSum(g: GraphBuilder, arch: Architecture, names: ModelNames, weight: WeightInput, ids: string, typeIds: string | undefined): { sum: string; positionIds: string; positionsShared: boolean; typeIds?: string } {
   const shared = !usesPaddingOffsetPositions(arch);
   const positionIds = shared ? positionRange(g, ids) : paddingOffsetPositions(g, ids, arch.padTokenId);
   let sum = g.op("Add", [g.op("Gather", [weight(`${names.words}.weight`), ids]), g.op("Gather", [weight(`${names.positions}.weight`), positionIds])]);
@@ -42,8 +43,13 @@ export function embeddingsForward(g: GraphBuilder, arch: Architecture, names: Mo
     types = typeIds ?? g.op("Mul", [ids, g.int64([0], [])]);
     sum = g.op("Add", [sum, g.op("Gather", [weight(`${names.tokenTypes}.weight`), types])]);
   }
+  return { sum, positionIds, positionsShared: shared, typeIds: types };
+}
+
+export function embeddingsForward(g: GraphBuilder, arch: Architecture, names: ModelNames, weight: WeightInput, ids: string, typeIds: string | undefined): { y: string; saved: EmbeddingsSaved } {
+  const { sum, positionIds, positionsShared, typeIds: types } = embeddingSum(g, arch, names, weight, ids, typeIds);
   const norm = layerNormForward(g, sum, weight, names.embeddingNorm, arch.layerNormEps, arch.hidden);
-  return { y: norm.y, saved: { ids, positionIds, positionsShared: shared, typeIds: types, norm: norm.saved } };
+  return { y: norm.y, saved: { ids, positionIds, positionsShared, typeIds: types, norm: norm.saved } };
 }
 
 export function embeddingsBackward(g: GraphBuilder, arch: Architecture, names: ModelNames, s: EmbeddingsSaved, dy: string, sink: GradientSink): void {

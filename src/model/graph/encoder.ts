@@ -1,7 +1,9 @@
 // The inference graph of a token classifier: the checkpoint's weights as initializers and the
 // forward pass of ./encoder-layers.ts (shared with training). Inputs: input_ids and
 // attention_mask (B, T) int64, plus token_type_ids for models that have segment embeddings;
-// output: logits (B, T, L). Dropout is left out: this graph is for inference.
+// output: logits (B, T, L). Dropout is left out: this graph is for inference. By default the
+// layers are ONNX Runtime's fused kernels (./fused-encoder.ts); `fused: false` gives the same
+// forward pass in standard operators (./encoder-layers.ts).
 
 import { NerkitError } from "../../errors.js";
 import { DataType } from "../onnx/proto.js";
@@ -9,6 +11,7 @@ import { GraphBuilder } from "../onnx/graph-builder.js";
 import { Architecture } from "../architecture.js";
 import { parameterTable } from "../parameters.js";
 import { encoderForward } from "./encoder-layers.js";
+import { fusedEncoderForward } from "./fused-encoder.js";
 import { LinearLayer, WeightInput } from "./linear.js";
 
 export interface Tensor {
@@ -29,6 +32,11 @@ export interface BuildOptions {
   linear?: (tensor: (name: string) => Tensor, weight: WeightInput) => LinearLayer;
   /** Appended to the model's doc string (what was done to the weights). */
   note?: string;
+  /**
+   * ONNX Runtime's fused kernels (./fused-encoder.ts; default) or standard ONNX operators only
+   * (./encoder-layers.ts, what training differentiates). `linear` implies the standard graph.
+   */
+  fused?: boolean;
 }
 
 export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor, options: BuildOptions = {}): Uint8Array {
@@ -55,7 +63,8 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
   const ids = g.input("input_ids", DataType.INT64, dims);
   const mask = g.input("attention_mask", DataType.INT64, dims);
   const types = arch.modelType === "bert" ? g.input("token_type_ids", DataType.INT64, dims) : undefined;
-  encoderForward(g, arch, weight, ids, mask, types, options.linear?.(checked, weight));
+  if ((options.fused ?? true) && !options.linear) fusedEncoderForward(g, arch, checked, weight, ids, mask, types);
+  else encoderForward(g, arch, weight, ids, mask, types, options.linear?.(checked, weight));
   g.nameLast("logits");
   g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);
   const note = options.note ? `; ${options.note}` : "";

@@ -7,6 +7,9 @@ import { DataType, DataTypeCode, Dim, ModelData, NodeData, TensorData, ValueInfo
 
 export const OPSET = 17;
 
+/** ONNX Runtime's own operators (Attention, SkipLayerNormalization, BiasGelu, …). */
+export const CONTRIB_DOMAIN = "com.microsoft";
+
 function bytesOf(data: Float32Array | BigInt64Array | Int32Array | Uint8Array): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -17,6 +20,7 @@ export class GraphBuilder {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   private readonly used = new Set<string>();
+  private usesContrib = false;
   private counter = 0;
   private prefix = "";
 
@@ -84,6 +88,12 @@ export class GraphBuilder {
     return this.ops(opType, inputs, attributes)[0];
   }
 
+  /** A node of ONNX Runtime's contrib domain (the model then imports com.microsoft, version 1). */
+  contrib(opType: string, inputs: readonly string[], attributes: Record<string, AttributeValue> = {}): string {
+    this.usesContrib = true;
+    return this.ops(opType, inputs, attributes, 1, CONTRIB_DOMAIN)[0];
+  }
+
   /** Renames the last node's first output (to give a graph output its public name). */
   nameLast(name: string): string {
     const node = this.nodes[this.nodes.length - 1];
@@ -102,6 +112,7 @@ export class GraphBuilder {
       inputs: this.inputs,
       outputs: this.outputs,
       opsetVersion: OPSET,
+      extraOpsets: this.usesContrib ? [{ domain: CONTRIB_DOMAIN, version: 1 }] : [],
       producerVersion: packageVersion,
       docString,
     };
