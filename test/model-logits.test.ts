@@ -42,6 +42,28 @@ for (const [kind, fused] of ["bert", "distilbert", "roberta", "xlmr"].flatMap((k
   });
 }
 
+for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
+  // The bound as in export.test.ts: int8 rounding errs by ~0.03% of the largest logit; a wrong
+  // scale or layout errs by the logits' own size.
+  test(`${kind}-tiny, quantize int8: logits within 1% of the largest of transformers'`, async () => {
+    const checkpoint = loadCheckpoint(join(fixturesDir, "hf", `${kind}-tiny`));
+    const session = await TokenClassifierSession.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name), { threads: 1, quantize: "int8" });
+    const c = cases[kind];
+    const logits = await session.run({
+      rows: c.input_ids.length,
+      length: c.input_ids[0].length,
+      inputIds: BigInt64Array.from(c.input_ids.flat().map(BigInt)),
+      attentionMask: BigInt64Array.from(c.attention_mask.flat().map(BigInt)),
+    });
+    await session.release();
+    const expected = c.logits_eval.flat(2);
+    const largest = Math.max(...expected.map(Math.abs));
+    let worst = 0;
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(logits[i] - expected[i]));
+    assert.ok(worst > 0 && worst < 0.01 * largest, `max |difference| ${worst}, largest logit ${largest}`);
+  });
+}
+
 test("a classifier whose size disagrees with id2label is refused with a clear error", async () => {
   const checkpoint = loadCheckpoint(join(fixturesDir, "hf", "bert-tiny"));
   const arch = { ...architectureOf(checkpoint.config), labels: ["O", "B-PER", "I-PER"] };

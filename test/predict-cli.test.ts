@@ -42,6 +42,24 @@ test("JSON lines keep their ids; --aggregation none gives tokens with label and 
   assert.equal(lines[0].entities[0].index, 1);
 });
 
+test("--quantize int8 finds the same tokens' labels as float32 with scores close to them", () => {
+  const text = "Peter Blackburn visited Brussels with the EU delegation on Monday.\n";
+  const run = (extra: string[]) => {
+    const { code, stdout, stderr } = nerkit(["predict", "--model", model, "--threads", "1", "--aggregation", "none", "--ignore-labels", "", ...extra], text);
+    assert.equal(code, 0, stderr);
+    return JSON.parse(stdout).entities as { label: string; score: number }[];
+  };
+  const float = run([]);
+  const int8 = run(["--quantize", "int8"]);
+  assert.equal(int8.length, float.length);
+  let moved = 0;
+  int8.forEach((t, i) => (moved = Math.max(moved, Math.abs(t.score - float[i].score))));
+  assert.ok(moved > 0 && moved < 0.01, `largest score change ${moved}`);
+  // The untrained tiny model's top two labels can be close; int8 may flip a near-tie, not more.
+  assert.ok(int8.filter((t, i) => t.label !== float[i].label).length <= 1);
+  assert.match(nerkit(["predict", "--model", model, "--quantize", "int4"], text).stderr, /--quantize must be one of int8/);
+});
+
 test("errors: missing model, unsupported model_type, bad JSON line, uncached Hub id offline", () => {
   const missing = nerkit(["predict", "--model", join(tempDir(), "nope")], "x\n");
   assert.equal(missing.code, 2);

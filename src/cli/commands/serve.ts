@@ -7,7 +7,7 @@ import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
 import { loadApiKeys, parseBytes } from "../../serve/config.js";
 import { CommandIO } from "../io.js";
-import { integer } from "../options.js";
+import { integer, oneOf } from "../options.js";
 import { openPipeline } from "./predict.js";
 
 interface ServeCommandOptions {
@@ -22,6 +22,7 @@ interface ServeCommandOptions {
   accept: number;
   review: number;
   threads?: number;
+  quantize?: "int8";
   revision?: string;
   log: boolean;
   db: string;
@@ -53,12 +54,13 @@ export function serveCommand(io: CommandIO): Command {
     .option("--accept <x>", "entities scoring at least x are accepted", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
+    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.5x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs); :memory: keeps them in memory only", "./nerkit.db")
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
-      const pipeline = openPipeline(options.model, { revision: options.revision, threads: options.threads });
+      const pipeline = openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
       const app = await buildApp({
         pipeline,
         logger: options.log ? { level: "info" } : false,

@@ -1,0 +1,104 @@
+// Load benchmark of `nerkit serve`: POST /v1/entities with one ~100-token text per request, from
+// autocannon in this process against the server in another (loopback only), at 1, 10 and 50
+// concurrent clients, with micro-batching on (--max-batch 16 --max-wait-ms 5, the defaults) and off
+// (--max-batch 1 --max-wait-ms 0). Reports requests/s and p50/p99 latency per setting.
+// The model is DistilBERT-shaped (6 layers, hidden 768) with random weights from
+// bench/infer/make-model.mjs: latency does not depend on the values.
+//
+// Usage (after `npm run build`): node bench/serve/load.mjs [--seconds 10] [--clients 1,10,50]
+//   [--threads 2] [--model DIR]   (default: a DistilBERT-shaped model made under bench/out/serve)
+
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { loadTokenizer, parseConll, readTextFile } from "../../dist/src/index.js";
+import { makeModel, parseModelOptions } from "../infer/make-model.mjs";
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+const shared = process.env.NERKIT_SHARED ?? join(root, "..", "shared");
+const argv = process.argv.slice(2);
+const flag = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
+const seconds = Number(flag("seconds", 10));
+const clients = String(flag("clients", "1,10,50")).split(",").map(Number);
+const threads = Number(flag("threads", 2));
+const out = join(root, "bench", "out", "serve");
+mkdirSync(out, { recursive: true });
+
+let modelDir = flag("model", undefined);
+if (!modelDir) {
+  modelDir = join(out, "distilbert-L6-H768");
+  if (!existsSync(join(modelDir, "model.safetensors"))) makeModel(modelDir, parseModelOptions(["--model-type", "distilbert"]).options);
+}
+
+// A text of about 100 tokens ([CLS] and [SEP] included): CoNLL-2003 dev sentences joined.
+const dev = join(shared, "data", "conll2003", "dev.conll");
+const words = parseConll(readTextFile(dev), { file: dev }).sentences.flatMap((s) => s.tokens);
+const tokenizer = loadTokenizer(modelDir, { flavor: "transformers" });
+let text = "";
+for (const word of words) {
+  const next = text ? `${text} ${word}` : word;
+  if (tokenizer.encode(next, { addSpecialTokens: true }).ids.length > 100) break;
+  text = next;
+}
+const tokens = tokenizer.encode(text, { addSpecialTokens: true }).ids.length;
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function startServer(extra) {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, "bin", "nerkit.js"), "serve", "--model", modelDir, "--port", String(port), "--threads", String(threads), "--no-log", "--db", ":memory:", "--max-queue", "4096", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d) => (stderr += d));
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 600; i++) {
+    if (child.exitCode !== null) throw new Error(`nerkit serve exited: ${stderr}`);
+    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    if (ready) return { url, child };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error("nerkit serve did not become ready in 60 s");
+}
+
+function load(url, connections, duration) {
+  return new Promise((resolveRun, reject) => {
+    autocannon(
+      { url: `${url}/v1/entities`, method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }), connections, duration, timeout: 60 },
+      (error, result) => (error ? reject(error) : resolveRun(result)),
+    );
+  });
+}
+
+const settings = [
+  { name: "on", args: ["--max-batch", "16", "--max-wait-ms", "5"] },
+  { name: "off", args: ["--max-batch", "1", "--max-wait-ms", "0"] },
+];
+const rows = [];
+for (const setting of settings) {
+  const { url, child } = await startServer(setting.args);
+  await load(url, 4, 2); // warm-up
+  for (const connections of clients) {
+    const r = await load(url, connections, seconds);
+    const row = { batching: setting.name, clients: connections, requests: r.requests.total, rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors + r.non2xx, timeouts: r.timeouts };
+    rows.push(row);
+    console.error(`batching ${setting.name}, ${connections} clients: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.errors} errors`);
+  }
+  child.kill("SIGTERM");
+  await new Promise((r) => child.once("exit", r));
+}
+
+const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8"));
+console.log(`\n## nerkit serve under load: ${config.model_type}, ${config.n_layers ?? config.num_hidden_layers} layers, hidden ${config.dim ?? config.hidden_size}; one ${tokens}-token text per request; ${threads} ONNX Runtime threads; ${seconds} s per row\n`);
+console.log("| micro-batching | clients | requests/s | p50 (ms) | p99 (ms) | errors |\n|---|---|---|---|---|---|");
+for (const r of rows) console.log(`| ${r.batching} | ${r.clients} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
+writeFileSync(join(out, "load.json"), JSON.stringify({ tokens, threads, seconds, rows }, null, 2));
