@@ -1,6 +1,7 @@
 // Evaluation of CoNLL files: a gold file and a prediction file with the same tokens, or one file
 // whose last two columns hold gold and predicted tags. Checks that the tokens line up, reads the
 // tags in the chosen mode and returns the seqeval report with the counts and error analysis.
+// evaluateConll does the same for texts already in memory (the service's POST /v1/evaluate).
 
 import { NerkitError, SkippedRecord } from "../errors.js";
 import { readTextFile } from "../io/files.js";
@@ -24,6 +25,17 @@ export interface EvaluateFilesOptions {
   lenient?: boolean;
 }
 
+/** A CoNLL text and the name its error messages give it (a path, or "gold" and "pred"). */
+export interface ConllSource {
+  name: string;
+  text: string;
+}
+
+export interface EvaluateConllOptions extends Omit<EvaluateFilesOptions, "gold" | "pred"> {
+  gold: ConllSource;
+  pred?: ConllSource;
+}
+
 export interface FileEvaluation {
   report: EvaluationReport;
   counts: CorpusCounts;
@@ -40,22 +52,26 @@ function readSentences(path: string, text: string, tagColumn: number | undefined
 }
 
 export function evaluateFiles(options: EvaluateFilesOptions): FileEvaluation {
+  const { gold, pred, ...rest } = options;
+  // One file holding both columns is read once and parsed for each.
+  return evaluateConll({ ...rest, gold: { name: gold, text: readTextFile(gold) }, pred: pred === undefined ? undefined : { name: pred, text: readTextFile(pred) } });
+}
+
+export function evaluateConll(options: EvaluateConllOptions): FileEvaluation {
   const lenient = options.lenient ?? false;
   const mode = options.mode ?? "default";
-  const twoFiles = options.pred !== undefined;
-  const goldText = readTextFile(options.gold);
-  const goldRead = readSentences(options.gold, goldText, options.tagColumn ?? (twoFiles ? -1 : -2), lenient);
-  // One file holding both columns is read once and parsed for each.
-  const predRead = twoFiles
-    ? readSentences(options.pred!, readTextFile(options.pred!), options.predColumn ?? -1, lenient)
-    : readSentences(options.gold, goldText, options.predColumn ?? -1, lenient);
-  const skipped = [...goldRead.skipped, ...(twoFiles ? predRead.skipped : [])];
-  const predFile = options.pred ?? options.gold;
+  const goldFile = options.gold.name;
+  const goldRead = readSentences(goldFile, options.gold.text, options.tagColumn ?? (options.pred ? -1 : -2), lenient);
+  const predRead = options.pred
+    ? readSentences(options.pred.name, options.pred.text, options.predColumn ?? -1, lenient)
+    : readSentences(goldFile, options.gold.text, options.predColumn ?? -1, lenient);
+  const skipped = [...goldRead.skipped, ...(options.pred ? predRead.skipped : [])];
+  const predFile = options.pred?.name ?? goldFile;
 
   if (goldRead.sentences.length !== predRead.sentences.length) {
     throw new NerkitError(
       "E_MISMATCH",
-      `${options.gold} has ${goldRead.sentences.length} sentences but ${predFile} has ${predRead.sentences.length}`,
+      `${goldFile} has ${goldRead.sentences.length} sentences but ${predFile} has ${predRead.sentences.length}`,
       { file: predFile },
     );
   }
@@ -67,7 +83,7 @@ export function evaluateFiles(options: EvaluateFilesOptions): FileEvaluation {
       if (g.tokens[i] !== p.tokens[i]) {
         throw new NerkitError(
           "E_MISMATCH",
-          `token ${JSON.stringify(p.tokens[i] ?? "(end of sentence)")} differs from the gold file's ${JSON.stringify(g.tokens[i] ?? "(end of sentence)")} (${options.gold}:${g.line + i})`,
+          `token ${JSON.stringify(p.tokens[i] ?? "(end of sentence)")} differs from the gold file's ${JSON.stringify(g.tokens[i] ?? "(end of sentence)")} (${goldFile}:${g.line + i})`,
           { file: predFile, line: p.line + Math.min(i, p.tokens.length) },
         );
       }
@@ -89,7 +105,7 @@ export function evaluateFiles(options: EvaluateFilesOptions): FileEvaluation {
       const illegal = firstIllegalTransition(g.tags, scheme!);
       if (!illegal) return true;
       const error = new NerkitError("E_TRANSITION", `${illegal.message} in the gold tags (use --mode default, or --lenient to skip)`, {
-        file: options.gold,
+        file: goldFile,
         line: g.line + illegal.index,
       });
       if (!lenient) throw error;

@@ -1,6 +1,7 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), the review
-// queue over job results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), the review
+// queue over job results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
+// (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
 // and signals are the CLI's business (src/cli/commands/serve.ts); /v1/redact is not here yet.
@@ -15,7 +16,7 @@ import { Decision, route } from "../postprocess/routing.js";
 import { Entity, TokenItem } from "../infer/pipeline.js";
 import { packageVersion } from "../package-root.js";
 import { ServeConfig, serveConfig } from "./config.js";
-import { HttpError, errorBody } from "./http-error.js";
+import { HttpError, errorBody, validationMessage } from "./http-error.js";
 import { createMetrics } from "./metrics.js";
 import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
@@ -24,11 +25,15 @@ import { redact } from "../postprocess/redact.js";
 import { Annotate } from "./jobs/runner.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
+import { evaluationRoutes } from "./evaluation/routes.js";
+import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 
 /** What the service needs of a NerPipeline (tests pass a fake). */
 export interface PipelineLike {
   run(texts: readonly string[], options: { aggregation?: AggregationStrategy }): Promise<(Entity[] | TokenItem[])[]>;
   close(): Promise<void>;
+  /** The model's labels ("O", "B-PER", ...) for GET /v1/labels; a fake may leave them out. */
+  readonly arch?: { readonly labels: readonly string[] };
 }
 
 export interface BuildAppOptions {
@@ -49,12 +54,7 @@ interface ApiEntity {
   index?: number;
 }
 
-const OPEN_ROUTES = new Set(["/healthz", "/readyz"]);
-
-/** zod's issues as one message that names each field ("texts[1]: must not be empty"). */
-function validationMessage(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
-}
+const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
 
 /** Lone surrogates become U+FFFD (same length, so offsets still index the caller's text). */
 function wellFormed(text: string): string {
@@ -172,7 +172,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
 
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
-    if (keys.length === 0 || OPEN_ROUTES.has(request.url.split("?")[0])) return;
+    if (keys.length === 0 || OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
     const key = presentedKey(request);
     const given = key === undefined ? undefined : digest(key);
     if (!given || !keys.some((k) => timingSafeEqual(k, given))) {
@@ -216,15 +216,26 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       },
     ),
   );
+  await app.register(evaluationRoutes(config.bodyLimit));
+  await app.register(uiRoutes());
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
+
+  const loaded = (): PipelineLike => {
+    if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
+    return pipeline;
+  };
+  app.get("/v1/labels", { schema: { summary: "The model's entity types, in the order of its labels" } }, async () => {
+    const types = (loaded().arch?.labels ?? []).filter((l) => l !== "O").map((l) => l.replace(/^[BIESLU]-/, ""));
+    return { types: [...new Set(types)] };
+  });
 
   const request = entitiesRequest(config.maxTexts);
   app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {
     const parsed = request.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
     const body = parsed.data;
-    if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
+    loaded();
     const texts = body.texts ?? [body.text!];
     const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? "simple" });
     const keep = body.labels ? new Set(body.labels) : undefined;
@@ -248,7 +259,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const body = parsed.data;
     const style = body.style ?? "type";
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
-    if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
+    loaded();
     const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: "simple" });
     const modelEntities = items.map((item) => apiEntity(item, body.text));
     const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;

@@ -1,8 +1,11 @@
-// The request and response shapes of /v1/entities, as zod schemas (validation in the route) and
-// the JSON Schema zod derives from them (the OpenAPI document). Error messages name the field.
+// The request and response shapes of /v1/entities, /v1/redact and /v1/evaluate, as zod schemas
+// (validation in the route) and the JSON Schema zod derives from them (the OpenAPI document).
+// Error messages name the field.
 
 import { z } from "zod";
+import { SCHEME_NAMES } from "../data/schemes.js";
 import { AGGREGATION_STRATEGIES } from "../infer/aggregation.js";
+import { ERROR_KINDS } from "../metrics/confusion.js";
 
 const nonEmptyText = z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
 
@@ -88,5 +91,46 @@ export function redactRouteSchema() {
     summary: "The text with its entities (model and rules) replaced",
     body: jsonSchema(redactRequest),
     response: { 200: jsonSchema(redactResponse), 400: error, 401: error, 413: error, 503: error },
+  };
+}
+
+export const evaluateRequest = z.strictObject(
+  {
+    gold: nonEmptyText.describe("CoNLL text with the gold tags in its last column (with 'pred' left out: gold and predicted tags in its last two columns)"),
+    pred: nonEmptyText.optional().describe("CoNLL text with the predicted tags in its last column, same tokens as gold"),
+    mode: z.enum(["default", "strict"], { error: "must be default or strict" }).optional().describe("seqeval's default mode (conlleval-compatible, the default) or strict"),
+    scheme: z.enum(SCHEME_NAMES, { error: `must be one of ${SCHEME_NAMES.join(", ")}` }).optional().describe("scheme for strict mode (default: detected from the gold tags)"),
+  },
+  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "the body must be a JSON object") },
+);
+
+const typeScores = z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() });
+const averageScores = z.object({ precision: z.number().nullable(), recall: z.number().nullable(), f1: z.number().nullable(), support: z.number().int() });
+const counts = z.record(z.string(), z.number().int());
+
+/** What `nerkit evaluate --format json` prints, and the confusion tables of its HTML report. */
+const evaluateResponse = z.object({
+  report: z.object({
+    overall: z.object({ precision: z.number(), recall: z.number(), f1: z.number(), accuracy: z.number() }),
+    types: z.record(z.string(), typeScores),
+    "micro avg": averageScores,
+    "macro avg": averageScores,
+    "weighted avg": averageScores,
+  }),
+  confusion: z.object({
+    labels: z.array(z.string()).describe("entity types, then O"),
+    tokens: z.record(z.string(), counts).describe("tokens[gold][pred]: tokens by gold and predicted type"),
+    entities: z.record(z.string(), z.object(Object.fromEntries(ERROR_KINDS.map((k) => [k, z.number().int()])))).describe("per type: correct, wrongType, wrongBoundary, wrongBoth, missed, spurious"),
+    entityTypes: z.record(z.string(), counts).describe("entityTypes[gold][pred]: gold entities predicted with exact boundaries"),
+  }),
+  scheme: z.string().optional().describe("strict mode: the scheme used"),
+});
+
+export function evaluateRouteSchema() {
+  const error = jsonSchema(errorResponse);
+  return {
+    summary: "Entity-level scores of predicted CoNLL tags against gold ones, as nerkit evaluate computes them",
+    body: jsonSchema(evaluateRequest),
+    response: { 200: jsonSchema(evaluateResponse), 400: error, 401: error, 413: error },
   };
 }
