@@ -1,7 +1,8 @@
 // Batch jobs, in process (app.inject) with a fake pipeline: a job completes with one stored result
 // per document in order, results page, bad JSONL lines and unknown ids are clear errors, a job
 // interrupted by a shutdown resumes in a new app on the same SQLite file without losing or doubling
-// a document, migrations run once, and an unusable database file is a 503, not a crash.
+// a document, and an unusable database file is a 503, not a crash. What the repository itself does
+// (migrations included) is storage-suite.ts's, run by storage.test.ts.
 
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -10,24 +11,10 @@ import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import Database from "better-sqlite3";
 import { FastifyInstance } from "fastify";
-import { Entity } from "../src/infer/pipeline.js";
-import { PipelineLike, buildApp } from "../src/serve/app.js";
+import { buildApp } from "../src/serve/app.js";
 import { parseJobBody } from "../src/serve/jobs/routes.js";
-import { MIGRATIONS, SqliteJobRepository } from "../src/serve/storage/sqlite.js";
-
-/** A pipeline that finds each capitalised word (PER, score 0.99), counting the texts it saw. */
-class FakePipeline implements PipelineLike {
-  texts: string[] = [];
-  constructor(readonly delayMs = 0) {}
-  async run(texts: readonly string[]): Promise<Entity[][]> {
-    this.texts.push(...texts);
-    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
-    return texts.map((text) =>
-      [...text.matchAll(/\p{Lu}\p{Ll}*/gu)].map((m) => ({ type: "PER", text: m[0], start: m.index, end: m.index + m[0].length, score: 0.99, word: m[0] })),
-    );
-  }
-  async close(): Promise<void> {}
-}
+import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
+import { FakePipeline } from "./fake-pipeline.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nerkit-jobs-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -173,19 +160,6 @@ describe("batch jobs", () => {
       await app2.close();
     }
     assert.deepEqual(resultCounts(file), Array.from({ length: 12 }, (_, seq) => ({ seq, n: 1 })));
-  });
-
-  test("migrations run once: reopening a database applies nothing again", async () => {
-    const file = join(dir, "migrations.db");
-    for (let i = 0; i < 3; i++) await SqliteJobRepository.open(file).close();
-    const db = new Database(file, { readonly: true });
-    try {
-      const versions = db.prepare("SELECT version FROM schema_migrations ORDER BY version").all() as { version: number }[];
-      assert.deepEqual(versions.map((v) => v.version), MIGRATIONS.map((m) => m.version));
-      assert.equal((db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode, "wal");
-    } finally {
-      db.close();
-    }
   });
 
   test("an unusable database is 503 with a JSON error, not a crash", async () => {

@@ -11,22 +11,9 @@ import { after, describe, test } from "node:test";
 import { FastifyInstance } from "fastify";
 import { parseConll } from "../src/data/conll.js";
 import { tagsToSpans } from "../src/data/spans.js";
-import { Entity } from "../src/infer/pipeline.js";
-import { PipelineLike, buildApp } from "../src/serve/app.js";
+import { buildApp } from "../src/serve/app.js";
 import { cohenKappa } from "../src/serve/review/agreement.js";
-
-/** Capitalised words are PER at 0.99 (accepted); all-capitals words are ORG at 0.85 (review). */
-class FakePipeline implements PipelineLike {
-  async run(texts: readonly string[]): Promise<Entity[][]> {
-    return texts.map((text) =>
-      [...text.matchAll(/\p{Lu}+\p{Ll}*/gu)].map((m) => {
-        const upper = m[0].length > 1 && m[0] === m[0].toUpperCase();
-        return { type: upper ? "ORG" : "PER", text: m[0], start: m.index, end: m.index + m[0].length, score: upper ? 0.85 : 0.99, word: m[0] };
-      }),
-    );
-  }
-  async close(): Promise<void> {}
-}
+import { FakePipeline } from "./fake-pipeline.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nerkit-review-"));
 after(() => rmSync(dir, { recursive: true, force: true }));

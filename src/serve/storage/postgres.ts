@@ -1,9 +1,285 @@
-// Placeholder until the PostgreSQL repository lands.
-import { JobRepository, StorageUnavailableError } from "./repository.js";
-import { OpenRepositoryOptions } from "./open.js";
+// The job repository on PostgreSQL (node-postgres, a pool of connections), with the semantics of the
+// SQLite one (sqlite.ts) so that one test suite holds for both. Numbered migrations are recorded in
+// schema_migrations and applied in one transaction at open, under an advisory lock so that processes
+// starting together do not race. Results are stored at most once per (job, seq) by ON CONFLICT DO
+// NOTHING, and a job's progress grows by the rows actually inserted, under the job's row lock, so
+// workers saving the same chunk at once count it once. A bigserial `pos` stands in for SQLite's
+// rowid wherever order of insertion is the order of the answer. Queries cast JSONB and timestamps
+// to the text rows.ts maps, so both databases answer the same objects.
+// What it leaves out: telling other processes of a new job (LISTEN/NOTIFY); choosing a schema, which
+// the URL does (?options=-c search_path=...).
 
-export class PostgresJobRepository {
-  static async open(_url: string, _options: OpenRepositoryOptions = {}): Promise<JobRepository> {
-    throw new StorageUnavailableError("PostgreSQL storage is not implemented yet");
+import { randomUUID } from "node:crypto";
+import pg from "pg";
+import { Migration, pendingMigrations } from "./migrations.js";
+import { translatePostgresError } from "./postgres-errors.js";
+import {
+  DocumentResult,
+  Job,
+  JobRepository,
+  JobResult,
+  JobStatus,
+  NewDocument,
+  NewReview,
+  PendingDocument,
+  ReviewedResult,
+  StoredResult,
+} from "./repository.js";
+import { JobRow, ResultRow, ReviewRow, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+
+/**
+ * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
+ * the SQL is PostgreSQL's own (jsonb, timestamptz, a pos column for SQLite's rowid) and is kept apart
+ * from SQLite's even where the two read alike, since each database's released migrations are frozen.
+ */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE jobs (
+        id text PRIMARY KEY,
+        pos bigserial NOT NULL,
+        created_at timestamptz NOT NULL,
+        status text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
+        total integer NOT NULL,
+        done_count integer NOT NULL DEFAULT 0,
+        error text
+      );
+      CREATE INDEX jobs_status ON jobs (status, created_at, pos);
+      CREATE TABLE documents (
+        job_id text NOT NULL REFERENCES jobs (id),
+        seq integer NOT NULL,
+        doc_id text,
+        text text NOT NULL,
+        status text NOT NULL CHECK (status IN ('pending', 'done')),
+        PRIMARY KEY (job_id, seq)
+      );
+      CREATE TABLE results (
+        job_id text NOT NULL REFERENCES jobs (id),
+        seq integer NOT NULL,
+        pos bigserial NOT NULL,
+        entities jsonb NOT NULL,
+        decision text NOT NULL,
+        PRIMARY KEY (job_id, seq)
+      );
+      CREATE INDEX results_review ON results (pos) WHERE decision = 'review';`,
+  },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE reviews (
+        job_id text NOT NULL,
+        seq integer NOT NULL,
+        reviewer text NOT NULL,
+        action text NOT NULL CHECK (action IN ('accept', 'correct', 'reject')),
+        spans jsonb,
+        created_at timestamptz NOT NULL,
+        pos bigserial NOT NULL,
+        UNIQUE (job_id, seq, reviewer),
+        FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
+      );`,
+  },
+];
+
+/** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
+const MIGRATION_LOCK = "7405812634001";
+
+/** Documents per INSERT: one round trip for most jobs, a bounded message for huge ones. */
+const INSERT_BATCH = 5000;
+
+/** How long opening a connection may take before the database counts as unavailable. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+/** A timestamptz as Date.toISOString() writes it, which is what SQLite stores. */
+function iso(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+}
+
+const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error FROM jobs`;
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const REVIEWED = "EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)";
+
+/** Strings (also inside arrays) as the database can store and compare them: a NUL in an id looked up would be an error, not a miss. */
+function storableParam(value: unknown): unknown {
+  if (typeof value === "string") return storableText(value);
+  return Array.isArray(value) ? value.map(storableParam) : value;
+}
+
+type Queryable = pg.Pool | pg.PoolClient;
+
+async function run<R extends pg.QueryResultRow>(on: Queryable, sql: string, params: readonly unknown[] = []): Promise<pg.QueryResult<R>> {
+  return on.query<R>(sql, params.map(storableParam));
+}
+
+export interface PostgresOptions {
+  /** How long a statement waits for a lock (PostgreSQL's lock_timeout) before failing with StorageUnavailableError. */
+  busyTimeoutMs?: number;
+}
+
+export class PostgresJobRepository implements JobRepository {
+  private ended = false;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+  ) {}
+
+  /** Connects to the database at url (postgres:// or postgresql://) and migrates it. */
+  static async open(url: string, options: PostgresOptions = {}): Promise<PostgresJobRepository> {
+    // No statement_timeout: a long job's INSERT is slow, not stuck; waiting on a lock is what busyTimeoutMs bounds.
+    // At least 1 ms: a lock_timeout of 0 would wait forever, where SQLite's 0 fails at once.
+    const lockTimeout = Math.max(1, options.busyTimeoutMs ?? 5000);
+    const pool = new pg.Pool({ connectionString: url, lock_timeout: lockTimeout, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    // An idle connection that the server drops is reported here; unheard, the event would end the
+    // process. The pool has already discarded it, and the next query connects afresh.
+    pool.on("error", () => {});
+    const repository = new PostgresJobRepository(pool, url);
+    try {
+      await repository.transaction(migrate);
+      return repository;
+    } catch (error) {
+      await repository.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  async createJob(documents: readonly NewDocument[]): Promise<Job> {
+    const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: documents.length === 0 ? "done" : "queued", total: documents.length, done_count: 0, error: null };
+    await this.transaction(async (client) => {
+      await run(client, "INSERT INTO jobs (id, created_at, status, total) VALUES ($1, $2, $3, $4)", [job.id, job.created_at, job.status, job.total]);
+      for (let start = 0; start < documents.length; start += INSERT_BATCH) {
+        const batch = documents.slice(start, start + INSERT_BATCH);
+        await run(
+          client,
+          `INSERT INTO documents (job_id, seq, doc_id, text, status)
+           SELECT $1, $2::integer + d.n - 1, d.doc_id, d.text, 'pending' FROM unnest($3::text[], $4::text[]) WITH ORDINALITY AS d (doc_id, text, n)`,
+          [job.id, start, batch.map((d) => d.docId ?? null), batch.map((d) => d.text)],
+        );
+      }
+    });
+    return toJob(job);
+  }
+
+  async getJob(id: string): Promise<Job | undefined> {
+    const row = (await this.query<JobRow>(`SELECT ${JOB_COLUMNS} WHERE id = $1`, [id]))[0];
+    return row && toJob(row);
+  }
+
+  async unfinishedJobs(): Promise<string[]> {
+    return (await this.query<{ id: string }>("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, pos")).map((r) => r.id);
+  }
+
+  pendingDocuments(jobId: string): Promise<PendingDocument[]> {
+    return this.query<PendingDocument>("SELECT seq, text FROM documents WHERE job_id = $1 AND status = 'pending' ORDER BY seq", [jobId]);
+  }
+
+  async setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
+    await this.query("UPDATE jobs SET status = $2, error = $3 WHERE id = $1", [jobId, status, error ?? null]);
+  }
+
+  async saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
+    await this.transaction(async (client) => {
+      // The job's row lock makes saves of one job take turns: two workers saving the same chunk
+      // cannot deadlock on the results' key, and the second sees the first's rows as conflicts.
+      await run(client, "SELECT 1 FROM jobs WHERE id = $1 FOR UPDATE", [jobId]);
+      const seqs = results.map((r) => r.seq);
+      const inserted = await run(
+        client,
+        `INSERT INTO results (job_id, seq, entities, decision)
+         SELECT $1, r.seq, r.entities::jsonb, r.decision FROM unnest($2::integer[], $3::text[], $4::text[]) WITH ORDINALITY AS r (seq, entities, decision, n)
+         ORDER BY r.n
+         ON CONFLICT (job_id, seq) DO NOTHING`,
+        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision)],
+      );
+      await run(client, "UPDATE documents SET status = 'done' WHERE job_id = $1 AND seq = ANY($2::integer[]) AND status = 'pending'", [jobId, seqs]);
+      await run(
+        client,
+        "UPDATE jobs SET done_count = done_count + $2, status = CASE WHEN done_count + $2 >= total THEN 'done' ELSE status END WHERE id = $1",
+        [jobId, inserted.rowCount ?? 0],
+      );
+    });
+  }
+
+  async results(jobId: string, offset: number, limit: number): Promise<StoredResult[]> {
+    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} WHERE r.job_id = $1 ORDER BY r.seq LIMIT $2 OFFSET $3`, [jobId, limit, offset]);
+    return rows.map(toStoredResult);
+  }
+
+  async result(jobId: string, seq: number): Promise<JobResult | undefined> {
+    // bigint: a seq past the integer column's range (from a URL) is a miss, not an error.
+    const row = (await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} WHERE r.job_id = $1 AND r.seq = $2::bigint`, [jobId, seq]))[0];
+    return row && toResult(row);
+  }
+
+  async reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
+    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} WHERE r.decision = 'review' AND NOT ${REVIEWED} ORDER BY r.pos LIMIT $1 OFFSET $2`, [limit, offset]);
+    return rows.map(toResult);
+  }
+
+  async saveReview(review: NewReview): Promise<void> {
+    // A replaced review takes a new pos, so it moves to the end as SQLite's delete-then-insert does.
+    await this.query(
+      `INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+       ON CONFLICT (job_id, seq, reviewer) DO UPDATE SET action = EXCLUDED.action, spans = EXCLUDED.spans, created_at = EXCLUDED.created_at, pos = EXCLUDED.pos`,
+      [review.jobId, review.seq, review.reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString()],
+    );
+  }
+
+  async reviewedResults(): Promise<ReviewedResult[]> {
+    // One snapshot for both queries, so that a review saved between them cannot go missing.
+    return this.transaction(async (client) => {
+      const reviews = await run<ReviewRow>(client, `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at FROM reviews ORDER BY created_at, pos`);
+      const rows = await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} WHERE ${REVIEWED} ORDER BY r.pos`);
+      return withReviews(rows.rows, reviews.rows);
+    }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async close(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.pool.end();
+  }
+
+  private async query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    try {
+      return (await run<R>(this.pool, sql, params)).rows;
+    } catch (error) {
+      throw translatePostgresError(error, this.url);
+    }
+  }
+
+  /** fn in a transaction on one connection: committed if it resolves, rolled back if it throws. */
+  private async transaction<T>(fn: (client: pg.PoolClient) => Promise<T>, begin = "BEGIN"): Promise<T> {
+    let client: pg.PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      throw translatePostgresError(error, this.url);
+    }
+    // A connection whose rollback fails is broken: released with the error, the pool discards it.
+    let broken: Error | undefined;
+    try {
+      await client.query(begin);
+      const value = await fn(client);
+      await client.query("COMMIT");
+      return value;
+    } catch (error) {
+      await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+      throw translatePostgresError(error, this.url);
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+/** Applies the migrations not yet recorded; runs inside open's transaction (all or none). */
+async function migrate(client: pg.PoolClient): Promise<void> {
+  // A second process starting now waits here until the first commits, then finds nothing to apply.
+  await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK]);
+  await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
+  const applied = (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version);
+  for (const m of pendingMigrations(MIGRATIONS, applied)) {
+    await client.query(m.sql);
+    await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [m.version]);
   }
 }

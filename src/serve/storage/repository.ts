@@ -66,7 +66,8 @@ export interface ReviewedResult extends JobResult {
 }
 
 export interface JobRepository {
-  /** Stores the job (status queued) and all its documents (pending) in one transaction. */
+  /** Stores the job (status queued) and all its documents (pending) in one transaction. Texts are stored
+   * with NUL and lone surrogates replaced by U+FFFD (rows.ts: storableText), as are strings in entities and spans. */
   createJob(documents: readonly NewDocument[]): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
   /** Jobs left queued or running (by a crash or a shutdown), oldest first. */
@@ -90,7 +91,7 @@ export interface JobRepository {
   close(): Promise<void>;
 }
 
-/** The database cannot be opened or written now (locked, read-only, missing folder): the service answers 503. */
+/** The database cannot be opened or written now (locked, read-only, missing folder, server unreachable): the service answers 503. */
 export class StorageUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);

@@ -6,6 +6,7 @@
 
 import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
+import { Migration, pendingMigrations } from "./migrations.js";
 import {
   DocumentResult,
   Job,
@@ -15,14 +16,14 @@ import {
   NewDocument,
   NewReview,
   PendingDocument,
-  ReviewAction,
   ReviewedResult,
   StorageUnavailableError,
   StoredResult,
 } from "./repository.js";
+import { JobRow, ResultRow, ReviewRow, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
     sql: `
@@ -89,33 +90,7 @@ function guarded<T>(fn: () => T): Promise<T> {
   }
 }
 
-interface JobRow {
-  id: string;
-  created_at: string;
-  status: JobStatus;
-  total: number;
-  done_count: number;
-  error: string | null;
-}
-
-interface ResultRow {
-  job_id: string;
-  seq: number;
-  doc_id: string | null;
-  text: string;
-  entities: string;
-  decision: string;
-}
-
 const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
-
-function toResult(r: ResultRow): JobResult {
-  return { jobId: r.job_id, seq: r.seq, ...(r.doc_id !== null ? { docId: r.doc_id } : {}), text: r.text, entities: JSON.parse(r.entities) as unknown[], decision: r.decision };
-}
-
-function toJob(row: JobRow): Job {
-  return { id: row.id, createdAt: row.created_at, status: row.status, total: row.total, done: row.done_count, ...(row.error !== null ? { error: row.error } : {}) };
-}
 
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
@@ -147,7 +122,7 @@ export class SqliteJobRepository implements JobRepository {
       const insertDocument = this.db.prepare("INSERT INTO documents (job_id, seq, doc_id, text, status) VALUES (?, ?, ?, ?, 'pending')");
       this.db.transaction(() => {
         insertJob.run({ id: job.id, created_at: job.created_at, status: job.status, total: job.total });
-        documents.forEach((d, seq) => insertDocument.run(job.id, seq, d.docId ?? null, d.text));
+        documents.forEach((d, seq) => insertDocument.run(job.id, seq, d.docId === undefined ? null : storableText(d.docId), storableText(d.text)));
         if (documents.length === 0) this.db.prepare("UPDATE jobs SET status = 'done' WHERE id = ?").run(job.id);
       })();
       return toJob({ ...job, status: documents.length === 0 ? "done" : "queued" });
@@ -171,7 +146,7 @@ export class SqliteJobRepository implements JobRepository {
 
   setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
     return guarded(() => {
-      this.db.transaction(() => this.db.prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?").run(status, error ?? null, jobId))();
+      this.db.transaction(() => this.db.prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?").run(status, error === undefined ? null : storableText(error), jobId))();
     });
   }
 
@@ -186,7 +161,7 @@ export class SqliteJobRepository implements JobRepository {
         WHERE id = @id`);
       this.db.transaction(() => {
         for (const r of results) {
-          insert.run(jobId, r.seq, JSON.stringify(r.entities), r.decision);
+          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision));
           markDone.run(jobId, r.seq);
         }
         progress.run({ id: jobId });
@@ -201,8 +176,8 @@ export class SqliteJobRepository implements JobRepository {
           `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
            WHERE r.job_id = ? ORDER BY r.seq LIMIT ? OFFSET ?`,
         )
-        .all(jobId, limit, offset) as { seq: number; doc_id: string | null; text: string; entities: string; decision: string }[];
-      return rows.map((r) => ({ seq: r.seq, ...(r.doc_id !== null ? { docId: r.doc_id } : {}), text: r.text, entities: JSON.parse(r.entities) as unknown[], decision: r.decision }));
+        .all(jobId, limit, offset) as Omit<ResultRow, "job_id">[];
+      return rows.map(toStoredResult);
     });
   }
 
@@ -231,28 +206,21 @@ export class SqliteJobRepository implements JobRepository {
       // Delete then insert (not an upsert), so a replaced review also moves to the end in rowid order.
       const remove = this.db.prepare("DELETE FROM reviews WHERE job_id = ? AND seq = ? AND reviewer = ?");
       const insert = this.db.prepare("INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+      const reviewer = storableText(review.reviewer);
       this.db.transaction(() => {
-        remove.run(review.jobId, review.seq, review.reviewer);
-        insert.run(review.jobId, review.seq, review.reviewer, review.action, review.spans ? JSON.stringify(review.spans) : null, new Date().toISOString());
+        remove.run(review.jobId, review.seq, reviewer);
+        insert.run(review.jobId, review.seq, reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString());
       })();
     });
   }
 
   reviewedResults(): Promise<ReviewedResult[]> {
     return guarded(() => {
-      const reviews = this.db
-        .prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid")
-        .all() as { job_id: string; seq: number; reviewer: string; action: ReviewAction; spans: string | null; created_at: string }[];
-      const byResult = new Map<string, ReviewedResult["reviews"]>();
-      for (const v of reviews) {
-        const key = `${v.job_id}:${v.seq}`;
-        if (!byResult.has(key)) byResult.set(key, []);
-        byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at });
-      }
+      const reviews = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid").all() as ReviewRow[];
       const rows = this.db
         .prepare(`SELECT ${RESULT_COLUMNS} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ORDER BY r.rowid`)
         .all() as ResultRow[];
-      return rows.map((row) => ({ ...toResult(row), reviews: byResult.get(`${row.job_id}:${row.seq}`) ?? [] }));
+      return withReviews(rows, reviews);
     });
   }
 
@@ -267,10 +235,9 @@ export class SqliteJobRepository implements JobRepository {
 function migrate(db: Database.Database): void {
   db.transaction(() => {
     db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const applied = new Set((db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version));
+    const applied = (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
     const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-    for (const m of MIGRATIONS) {
-      if (applied.has(m.version)) continue;
+    for (const m of pendingMigrations(MIGRATIONS, applied)) {
       db.exec(m.sql);
       record.run(m.version, new Date().toISOString());
     }

@@ -1,0 +1,75 @@
+// What the SQL implementations of the job repository share: the row shapes their queries return
+// (PostgreSQL's queries cast to the same text columns SQLite stores) and their mapping to the
+// repository's objects, and how a value is made storable before it is written.
+// What it leaves out: SQL itself, which differs between the databases.
+
+import { Job, JobResult, JobStatus, ReviewAction, ReviewedResult, StoredResult, StoredReview } from "./repository.js";
+
+export interface JobRow {
+  id: string;
+  /** ISO 8601, UTC, milliseconds: what `Date.toISOString()` writes. */
+  created_at: string;
+  status: JobStatus;
+  total: number;
+  done_count: number;
+  error: string | null;
+}
+
+export interface ResultRow {
+  job_id: string;
+  seq: number;
+  doc_id: string | null;
+  text: string;
+  /** JSON text. */
+  entities: string;
+  decision: string;
+}
+
+export interface ReviewRow {
+  job_id: string;
+  seq: number;
+  reviewer: string;
+  action: ReviewAction;
+  /** JSON text, or null when the review has no spans. */
+  spans: string | null;
+  created_at: string;
+}
+
+export function toJob(row: JobRow): Job {
+  return { id: row.id, createdAt: row.created_at, status: row.status, total: row.total, done: row.done_count, ...(row.error !== null ? { error: row.error } : {}) };
+}
+
+export function toStoredResult(row: Omit<ResultRow, "job_id">): StoredResult {
+  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision };
+}
+
+export function toResult(row: ResultRow): JobResult {
+  return { jobId: row.job_id, ...toStoredResult(row) };
+}
+
+/** Results (in their order) each with its reviews (in theirs); reviews of other results are ignored. */
+export function withReviews(results: readonly ResultRow[], reviews: readonly ReviewRow[]): ReviewedResult[] {
+  const byResult = new Map<string, StoredReview[]>();
+  for (const v of reviews) {
+    const key = `${v.job_id}:${v.seq}`;
+    if (!byResult.has(key)) byResult.set(key, []);
+    byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at });
+  }
+  return results.map((row) => ({ ...toResult(row), reviews: byResult.get(`${row.job_id}:${row.seq}`) ?? [] }));
+}
+
+const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/**
+ * The text with NUL and lone surrogates replaced by U+FFFD, one unit for one, so that offsets into
+ * the caller's text still hold. PostgreSQL cannot store either (in text or in JSONB), and SQLite
+ * would read a lone surrogate back as three U+FFFD; both databases store this instead.
+ */
+export function storableText(text: string): string {
+  return text.replace(UNSTORABLE, "\uFFFD");
+}
+
+/** JSON text of value, every string in it made storable (object keys are left as they are). */
+export function storableJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? storableText(v) : v));
+}

@@ -1,0 +1,26 @@
+// A stand-in for the NER pipeline in the service tests, so they need no model: it finds each
+// capitalised word, a PER scoring 0.99 (accepted under the default thresholds), and each word of two
+// or more capitals, an ORG scoring 0.85 (routed to review). It records the texts it saw and can be
+// slowed down, for tests that stop the service half way through a job.
+
+import { Entity } from "../src/infer/pipeline.js";
+import { PipelineLike } from "../src/serve/app.js";
+
+export class FakePipeline implements PipelineLike {
+  readonly texts: string[] = [];
+
+  constructor(readonly delayMs = 0) {}
+
+  async run(texts: readonly string[]): Promise<Entity[][]> {
+    this.texts.push(...texts);
+    if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
+    return texts.map((text) =>
+      [...text.matchAll(/\p{Lu}+\p{Ll}*/gu)].map((m) => {
+        const upper = m[0].length > 1 && m[0] === m[0].toUpperCase();
+        return { type: upper ? "ORG" : "PER", text: m[0], start: m.index, end: m.index + m[0].length, score: upper ? 0.85 : 0.99, word: m[0] };
+      }),
+    );
+  }
+
+  async close(): Promise<void> {}
+}
