@@ -99,6 +99,8 @@ export function storageSuite(name: string, target: StorageTarget, options: { ski
       await repo.saveResults(job.id, resultsFor([0, 1], {}, "THIRD"));
       assert.equal((await repo.getJob(job.id))!.done, 2);
       assert.deepEqual((await repo.result(job.id, 0))!.entities, [{ type: "FIRST", start: 0, end: 4, score: 0.9 }]);
+      // Byte for byte, key order included: the API's NDJSON is the same on both databases.
+      assert.equal(JSON.stringify((await repo.result(job.id, 0))!.entities), '[{"type":"FIRST","start":0,"end":4,"score":0.9}]');
       assert.equal((await repo.result(job.id, 0))!.decision, "accept");
       await repo.saveResults(job.id, resultsFor([1, 2, 3]));
       await repo.saveResults(job.id, resultsFor([2, 3, 4, 5]));

@@ -4,7 +4,9 @@
 // starting together do not race. Results are stored at most once per (job, seq) by ON CONFLICT DO
 // NOTHING, and a job's progress grows by the rows actually inserted, under the job's row lock, so
 // workers saving the same chunk at once count it once. A bigserial `pos` stands in for SQLite's
-// rowid wherever order of insertion is the order of the answer. Queries cast JSONB and timestamps
+// rowid wherever order of insertion is the order of the answer. Entities and spans are `json`, not
+// `jsonb`, so they come back as written (key order too) and both databases answer byte-identical
+// results; nothing queries inside them. Queries cast JSON and timestamps
 // to the text rows.ts maps, so both databases answer the same objects.
 // What it leaves out: telling other processes of a new job (LISTEN/NOTIFY); choosing a schema, which
 // the URL does (?options=-c search_path=...).
@@ -29,7 +31,7 @@ import { JobRow, ResultRow, ReviewRow, storableJson, storableText, toJob, toResu
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
- * the SQL is PostgreSQL's own (jsonb, timestamptz, a pos column for SQLite's rowid) and is kept apart
+ * the SQL is PostgreSQL's own (json, timestamptz, a pos column for SQLite's rowid) and is kept apart
  * from SQLite's even where the two read alike, since each database's released migrations are frozen.
  */
 export const MIGRATIONS: readonly Migration[] = [
@@ -58,7 +60,7 @@ export const MIGRATIONS: readonly Migration[] = [
         job_id text NOT NULL REFERENCES jobs (id),
         seq integer NOT NULL,
         pos bigserial NOT NULL,
-        entities jsonb NOT NULL,
+        entities json NOT NULL,
         decision text NOT NULL,
         PRIMARY KEY (job_id, seq)
       );
@@ -72,7 +74,7 @@ export const MIGRATIONS: readonly Migration[] = [
         seq integer NOT NULL,
         reviewer text NOT NULL,
         action text NOT NULL CHECK (action IN ('accept', 'correct', 'reject')),
-        spans jsonb,
+        spans json,
         created_at timestamptz NOT NULL,
         pos bigserial NOT NULL,
         UNIQUE (job_id, seq, reviewer),
@@ -186,7 +188,7 @@ export class PostgresJobRepository implements JobRepository {
       const inserted = await run(
         client,
         `INSERT INTO results (job_id, seq, entities, decision)
-         SELECT $1, r.seq, r.entities::jsonb, r.decision FROM unnest($2::integer[], $3::text[], $4::text[]) WITH ORDINALITY AS r (seq, entities, decision, n)
+         SELECT $1, r.seq, r.entities::json, r.decision FROM unnest($2::integer[], $3::text[], $4::text[]) WITH ORDINALITY AS r (seq, entities, decision, n)
          ORDER BY r.n
          ON CONFLICT (job_id, seq) DO NOTHING`,
         [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision)],
@@ -219,7 +221,7 @@ export class PostgresJobRepository implements JobRepository {
   async saveReview(review: NewReview): Promise<void> {
     // A replaced review takes a new pos, so it moves to the end as SQLite's delete-then-insert does.
     await this.query(
-      `INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)
+      `INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES ($1, $2, $3, $4, $5::json, $6)
        ON CONFLICT (job_id, seq, reviewer) DO UPDATE SET action = EXCLUDED.action, spans = EXCLUDED.spans, created_at = EXCLUDED.created_at, pos = EXCLUDED.pos`,
       [review.jobId, review.seq, review.reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString()],
     );
