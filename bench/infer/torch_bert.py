@@ -32,22 +32,13 @@ parser.add_argument("--repeat", type=int, default=1)
 parser.add_argument("--latency-runs", type=int, default=20)
 args = parser.parse_args()
 
-# Debian's torch calls the system BLAS (OpenBLAS, pthreads), whose thread count torch.set_num_threads
-# does not reach: fix it before torch loads it. Torch's own OpenMP threads spin after each parallel
-# region and then starve OpenBLAS's threads on a machine with as many cores as threads (measured on
-# the 2-core machine: 4-7x slower forwards); a passive wait policy avoids that and is what a user
-# would set. Both can be overridden from the environment.
-os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
-os.environ["OMP_NUM_THREADS"] = str(args.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_threads import torch_with_threads  # noqa: E402
 
+torch = torch_with_threads(args.threads)
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
-torch.set_num_threads(args.threads)
-torch.set_num_interop_threads(1)
 
 
 def log(line):

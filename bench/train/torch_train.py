@@ -21,18 +21,12 @@ for name, default in [("layers", 12), ("hidden", 768), ("heads", 12), ("intermed
     parser.add_argument(f"--{name}", type=int, default=default)
 args = parser.parse_args()
 
-# As in bench/infer/torch_bert.py: fix OpenBLAS's threads before torch loads it, and let torch's
-# OpenMP threads sleep between regions so they do not starve OpenBLAS's on a 2-core machine.
-os.environ["OPENBLAS_NUM_THREADS"] = str(args.threads)
-os.environ["OMP_NUM_THREADS"] = str(args.threads)
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from torch_threads import torch_with_threads  # noqa: E402
 
-import torch  # noqa: E402
+torch = torch_with_threads(args.threads)
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
-
-torch.set_num_threads(args.threads)
-torch.set_num_interop_threads(1)
 torch.manual_seed(0)
 
 H, A, I, L = args.hidden, args.heads, args.intermediate, args.labels
