@@ -80,6 +80,9 @@ export function storageSuite(name: string, target: StorageTarget, options: { ski
       await repo.saveResults(job.id, resultsFor([3, 1]));
       assert.deepEqual(await repo.pendingDocuments(job.id), [0, 2, 4].map((seq) => ({ seq, text: `Text ${seq}` })));
       assert.deepEqual(await repo.pendingDocuments("nope"), []);
+      // A worker's chunk: both ends included.
+      assert.deepEqual(await repo.pendingDocuments(job.id, { first: 1, last: 2 }), [{ seq: 2, text: "Text 2" }]);
+      assert.deepEqual(await repo.pendingDocuments(job.id, { first: 2, last: 4 }), [2, 4].map((seq) => ({ seq, text: `Text ${seq}` })));
     });
 
     it("setStatus records an error and a later status clears it", async () => {

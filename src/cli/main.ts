@@ -15,6 +15,7 @@ import { quickstartCommand } from "./commands/quickstart.js";
 import { serveCommand } from "./commands/serve.js";
 import { statsCommand } from "./commands/stats.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
+import { workerCommand } from "./commands/worker.js";
 import { CommandIO, processIO } from "./io.js";
 
 /** Every command (and sub-command) with its options, appended to `nerkit --help`. */
@@ -43,7 +44,7 @@ export function buildProgram(io: CommandIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const quickstart = (io: CommandIO) => quickstartCommand(io, (argv, input) => main(argv, input === undefined ? io : { ...io, stdin: Readable.from([input]) }));
-  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, tokenizerCommand, serveCommand]) {
+  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, tokenizerCommand, serveCommand, workerCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

@@ -12,6 +12,14 @@ export function integer(name: string): (value: string) => number {
   };
 }
 
+export function probability(name: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (!(value.trim() !== "" && x >= 0 && x <= 1)) throw new NerkitError("E_USAGE", `${name} expects a number between 0 and 1, got '${value}'`);
+    return x;
+  };
+}
+
 export function scheme(value: string): SchemeTable {
   return schemeByName(value);
 }

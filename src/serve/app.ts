@@ -1,6 +1,7 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results]), the review
-// queue over job results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
+// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results];
+// annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
+// results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
@@ -22,7 +23,8 @@ import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
-import { Annotate } from "./jobs/runner.js";
+import { annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
+import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
@@ -44,29 +46,7 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
 }
 
-interface ApiEntity {
-  type: string;
-  text: string;
-  start: number;
-  end: number;
-  score: number;
-  label?: string;
-  index?: number;
-}
-
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
-
-/** Lone surrogates become U+FFFD (same length, so offsets still index the caller's text). */
-function wellFormed(text: string): string {
-  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
-}
-
-/** The library's entity (or token) as the API shows it: no `word`; the text sliced from the caller's text. */
-function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
-  const base = { text: text.slice(item.start, item.end), start: item.start, end: item.end, score: item.score };
-  if ("label" in item) return { type: item.label.replace(/^[BIESLU]-/, ""), ...base, label: item.label, index: item.index };
-  return { type: item.type, ...base };
-}
 
 function digest(key: string): Buffer {
   return createHash("sha256").update(key).digest();
@@ -130,29 +110,24 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   );
   const metrics = createMetrics(() => batcher.waiting);
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
-  const annotate: Annotate = async (texts) => {
+  const annotate = annotator(async (texts) => {
     await loading;
     if (!pipeline) throw new Error("the model failed to load");
     for (;;) {
       try {
-        const results = await batcher.submit(texts.map(wellFormed), { aggregation: "simple" });
-        return results.map((items, i) => {
-          const routed = route(items.map((item) => apiEntity(item, texts[i])), { accept: config.accept, review: config.review });
-          return { entities: routed.entities, decision: routed.decision };
-        });
+        return await batcher.submit(texts, { aggregation: "simple" });
       } catch (error) {
         if (!(error instanceof QueueFullError)) throw error;
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-  };
+  }, { accept: config.accept, review: config.review });
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
-    annotate,
-    chunkSize: config.maxBatch,
-    concurrency: 2,
-    onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed"),
+    dispatcher: config.queue
+      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch })
+      : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),
   });
   const keys = config.apiKeys.map(digest);
 

@@ -27,6 +27,8 @@ export interface ServeConfig {
   db: string;
   /** How long a job write waits for another connection's lock before answering 503. */
   dbBusyTimeoutMs: number;
+  /** redis://host:port[/db]: batch jobs go to this BullMQ queue for `nerkit worker`s instead of being annotated here. */
+  queue?: string;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {

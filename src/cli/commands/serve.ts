@@ -1,13 +1,15 @@
 // nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. It listens at once, so
 // /healthz answers while the model loads and /readyz once it has; SIGINT or SIGTERM stop taking
-// requests, finish the ones in progress and release the model.
+// requests, finish the ones in progress and release the model. With --queue, batch jobs are left to
+// `nerkit worker` processes (worker.ts).
 
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
 import { loadApiKeys, parseBytes } from "../../serve/config.js";
+import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf } from "../options.js";
+import { integer, oneOf, probability } from "../options.js";
 import { openPipeline } from "./predict.js";
 
 interface ServeCommandOptions {
@@ -26,14 +28,7 @@ interface ServeCommandOptions {
   revision?: string;
   log: boolean;
   db: string;
-}
-
-function probability(name: string): (value: string) => number {
-  return (value) => {
-    const x = Number(value);
-    if (!(value.trim() !== "" && x >= 0 && x <= 1)) throw new NerkitError("E_USAGE", `${name} expects a number between 0 and 1, got '${value}'`);
-    return x;
-  };
+  queue?: string;
 }
 
 function bytes(value: string): number {
@@ -56,7 +51,8 @@ export function serveCommand(io: CommandIO): Command {
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.5x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
     .option("--revision <rev>", "Hub revision for a Hub id")
-    .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs); :memory: keeps them in memory only", "./nerkit.db")
+    .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
+    .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
@@ -74,6 +70,7 @@ export function serveCommand(io: CommandIO): Command {
           apiKeys,
           redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
           db: options.db,
+          queue: options.queue,
         },
       });
       // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.

@@ -1,5 +1,6 @@
-// Batch jobs over HTTP: POST /v1/jobs (a JSONL body, one {"id"?, "text"} per line) answers 202 at
-// once and the runner annotates in the background; GET /v1/jobs/:id gives progress and
+// Batch jobs over HTTP: POST /v1/jobs (a JSONL body, one {"id"?, "text"} per line) stores the job,
+// hands it to the dispatcher (dispatcher.ts: the in-process runner, or the queue that `nerkit worker`s
+// read) and answers 202 at once; GET /v1/jobs/:id gives progress and
 // GET /v1/jobs/:id/results pages the stored results as NDJSON, in document order.
 // The database is opened at startup only if its file exists (to resume unfinished jobs), otherwise
 // on the first job, so a server that never gets a job leaves no file behind. A database that
@@ -13,16 +14,14 @@ import { z } from "zod";
 import { HttpError } from "../http-error.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
-import { Annotate, JobRunner } from "./runner.js";
+import { DispatcherFactory, JobDispatcher } from "./dispatcher.js";
 
 export interface JobServiceOptions {
   /** SQLite file, ":memory:", or a postgres:// URL. */
   db: string;
   busyTimeoutMs?: number;
-  annotate: Annotate;
-  chunkSize: number;
-  concurrency: number;
-  onError?: (jobId: string, error: unknown) => void;
+  /** Who gets stored jobs annotated (dispatcher.ts). */
+  dispatcher: DispatcherFactory;
 }
 
 const MAX_PAGE = 10_000;
@@ -73,21 +72,27 @@ function unavailable(error: unknown): never {
 }
 
 export class JobService {
-  private opened: Promise<{ repository: JobRepository; runner: JobRunner }> | undefined;
+  private opened: Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> | undefined;
   private closed = false;
 
   constructor(private readonly options: JobServiceOptions) {}
 
   /** The repository, opened on first use; StorageUnavailableError if it cannot be (a later call tries again). */
-  private open(): Promise<{ repository: JobRepository; runner: JobRunner }> {
+  private open(): Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> {
     if (this.closed) return Promise.reject(new StorageUnavailableError("the server is closing"));
-    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs }).then(
-      (repository) => ({ repository, runner: new JobRunner(repository, this.options.annotate, this.options) }),
-      (error) => {
+    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs })
+      .then(async (repository) => {
+        try {
+          return { repository, dispatcher: await this.options.dispatcher(repository) };
+        } catch (error) {
+          await repository.close();
+          throw error;
+        }
+      })
+      .catch((error: unknown) => {
         this.opened = undefined;
         throw error;
-      },
-    );
+      });
     return this.opened;
   }
 
@@ -109,19 +114,19 @@ export class JobService {
   /** Resumes the jobs a previous process left unfinished (nothing to do without a database file). */
   async resumeJobs(): Promise<string[]> {
     if (this.closed || !this.exists) return [];
-    return (await this.open()).runner.resumeJobs();
+    return (await this.open()).dispatcher.resumeJobs();
   }
 
   /** Resolves once no job is queued or running (for tests and a graceful shutdown). */
   async idle(): Promise<void> {
     const opened = await this.opened?.catch(() => undefined);
-    await opened?.runner.idle();
+    await opened?.dispatcher.idle();
   }
 
   async close(): Promise<void> {
     this.closed = true;
     const opened = await this.opened?.catch(() => undefined);
-    await opened?.runner.stop();
+    await opened?.dispatcher.stop();
     await opened?.repository.close();
   }
 
@@ -133,9 +138,9 @@ export class JobService {
       if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
       const documents = parseJobBody(req.body);
       try {
-        const { repository, runner } = await this.open();
+        const { repository, dispatcher } = await this.open();
         const job = await repository.createJob(documents);
-        runner.enqueue(job.id);
+        await dispatcher.dispatch(job.id);
         return reply.code(202).send({ id: job.id, status: job.status, total: job.total });
       } catch (error) {
         unavailable(error);

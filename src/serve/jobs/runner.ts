@@ -6,6 +6,7 @@
 // What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
 
 import { DocumentResult, JobRepository } from "../storage/repository.js";
+import { JobDispatcher } from "./dispatcher.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
 export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
@@ -19,7 +20,7 @@ export interface JobRunnerOptions {
   onError?: (jobId: string, error: unknown) => void;
 }
 
-export class JobRunner {
+export class JobRunner implements JobDispatcher {
   private readonly queue: string[] = [];
   private active: Promise<void> | undefined;
   private stopped = false;
@@ -31,7 +32,11 @@ export class JobRunner {
     private readonly options: JobRunnerOptions,
   ) {}
 
-  enqueue(jobId: string): void {
+  async dispatch(jobId: string): Promise<void> {
+    this.enqueue(jobId);
+  }
+
+  private enqueue(jobId: string): void {
     if (this.stopped || this.queue.includes(jobId)) return;
     this.queue.push(jobId);
     this.pump();

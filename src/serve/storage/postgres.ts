@@ -24,6 +24,7 @@ import {
   NewDocument,
   NewReview,
   PendingDocument,
+  SeqRange,
   ReviewedResult,
   StoredResult,
 } from "./repository.js";
@@ -171,8 +172,9 @@ export class PostgresJobRepository implements JobRepository {
     return (await this.query<{ id: string }>("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, pos")).map((r) => r.id);
   }
 
-  pendingDocuments(jobId: string): Promise<PendingDocument[]> {
-    return this.query<PendingDocument>("SELECT seq, text FROM documents WHERE job_id = $1 AND status = 'pending' ORDER BY seq", [jobId]);
+  pendingDocuments(jobId: string, range?: SeqRange): Promise<PendingDocument[]> {
+    if (!range) return this.query<PendingDocument>("SELECT seq, text FROM documents WHERE job_id = $1 AND status = 'pending' ORDER BY seq", [jobId]);
+    return this.query<PendingDocument>("SELECT seq, text FROM documents WHERE job_id = $1 AND status = 'pending' AND seq BETWEEN $2 AND $3 ORDER BY seq", [jobId, range.first, range.last]);
   }
 
   async setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {

@@ -26,6 +26,12 @@ export interface PendingDocument {
   text: string;
 }
 
+/** Documents first..last of a job, both included. */
+export interface SeqRange {
+  first: number;
+  last: number;
+}
+
 export interface DocumentResult {
   seq: number;
   entities: unknown[];
@@ -72,8 +78,9 @@ export interface JobRepository {
   getJob(id: string): Promise<Job | undefined>;
   /** Jobs left queued or running (by a crash or a shutdown), oldest first. */
   unfinishedJobs(): Promise<string[]>;
-  /** Documents of the job that have no result yet, in seq order. */
-  pendingDocuments(jobId: string): Promise<PendingDocument[]>;
+  /** Documents of the job that have no result yet, in seq order; with a range, only those within it
+   * (a `nerkit worker`'s chunk). */
+  pendingDocuments(jobId: string, range?: SeqRange): Promise<PendingDocument[]>;
   setStatus(jobId: string, status: JobStatus, error?: string): Promise<void>;
   /** Stores each result at most once (a second one for the same seq is ignored), marks its
    * document done and updates the job's progress; the job becomes done with its last document. */

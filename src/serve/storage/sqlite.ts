@@ -17,6 +17,7 @@ import {
   NewReview,
   PendingDocument,
   ReviewedResult,
+  SeqRange,
   StorageUnavailableError,
   StoredResult,
 } from "./repository.js";
@@ -140,8 +141,11 @@ export class SqliteJobRepository implements JobRepository {
     return guarded(() => (this.db.prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all() as { id: string }[]).map((r) => r.id));
   }
 
-  pendingDocuments(jobId: string): Promise<PendingDocument[]> {
-    return guarded(() => this.db.prepare("SELECT seq, text FROM documents WHERE job_id = ? AND status = 'pending' ORDER BY seq").all(jobId) as PendingDocument[]);
+  pendingDocuments(jobId: string, range?: SeqRange): Promise<PendingDocument[]> {
+    return guarded(() => {
+      const [first, last] = range ? [range.first, range.last] : [0, Number.MAX_SAFE_INTEGER];
+      return this.db.prepare("SELECT seq, text FROM documents WHERE job_id = ? AND status = 'pending' AND seq BETWEEN ? AND ? ORDER BY seq").all(jobId, first, last) as PendingDocument[];
+    });
   }
 
   setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {

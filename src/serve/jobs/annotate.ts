@@ -1,0 +1,47 @@
+// How a job's documents are annotated, wherever that happens: the server's in-process runner and
+// `nerkit worker` both build their Annotate here, so a document gets the same entities and
+// decision whichever process read it. Texts go to the model with lone surrogates replaced; each
+// entity is shown as the API shows it (sliced from the caller's text) and routed by the thresholds.
+// What it leaves out: how the model is run (batched, queued, retried): that is the caller's `run`.
+
+import { Entity, TokenItem } from "../../infer/pipeline.js";
+import { Thresholds, route } from "../../postprocess/routing.js";
+import { Annotate } from "./runner.js";
+
+/** An entity (or, with aggregation none, a token) as the API shows it. */
+export interface ApiEntity {
+  type: string;
+  text: string;
+  start: number;
+  end: number;
+  score: number;
+  label?: string;
+  index?: number;
+}
+
+/** Lone surrogates become U+FFFD (same length, so offsets still index the caller's text). */
+export function wellFormed(text: string): string {
+  return text.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, "\uFFFD");
+}
+
+/** The library's entity (or token) as the API shows it: no `word`; the text sliced from the caller's text. */
+export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
+  const base = { text: text.slice(item.start, item.end), start: item.start, end: item.end, score: item.score };
+  if ("label" in item) return { type: item.label.replace(/^[BIESLU]-/, ""), ...base, label: item.label, index: item.index };
+  return { type: item.type, ...base };
+}
+
+/** Runs the model on well-formed texts (simple aggregation), one list of items per text. */
+export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
+
+/** Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per document. */
+export function annotator(run: ModelRun, thresholds: Thresholds): Annotate {
+  return async (texts) => {
+    const results = await run(texts.map(wellFormed));
+    if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
+    return results.map((items, i) => {
+      const routed = route(items.map((item) => apiEntity(item, texts[i])), thresholds);
+      return { entities: routed.entities, decision: routed.decision };
+    });
+  };
+}

@@ -1,0 +1,116 @@
+// The worker's side of the queue: a BullMQ Worker that takes chunks (chunks.ts), annotates the
+// chunk's documents that are still pending and stores their results. Delivery is at least once (a
+// worker killed mid-chunk loses its lock, and another takes the chunk again once the lock has
+// expired); that is safe because only pending documents are read and saveResults stores a result
+// at most once per (job, seq).
+// Status: the first chunk of a job marks it running; saveResults marks it done with its last
+// document, and every chunk ends with a saveResults, even an empty one, so a chunk that set
+// running late cannot leave a finished job running. A chunk that fails its last attempt (or stalls
+// more often than allowed) marks its job failed with the error; the job's other chunks are skipped.
+// What it leaves out: loading the model and signals (src/cli/commands/worker.ts).
+
+import { Job as QueueJob, Worker } from "bullmq";
+import { JobRepository } from "../storage/repository.js";
+import { Chunk, QUEUE_NAME, RedisConnection } from "./chunks.js";
+import { Annotate } from "./runner.js";
+
+/** Annotates and stores a chunk's pending documents; answers how many it stored. */
+export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk): Promise<number> {
+  const job = await repository.getJob(chunk.jobId);
+  if (!job) throw new Error(`no job ${chunk.jobId} in the database: do the server and the worker use the same --db?`);
+  if (job.status === "done" || job.status === "failed") return 0;
+  if (job.status === "queued") await repository.setStatus(chunk.jobId, "running");
+  const pending = await repository.pendingDocuments(chunk.jobId, chunk);
+  const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
+  if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
+  await repository.saveResults(chunk.jobId, pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+  return pending.length;
+}
+
+export interface ChunkWorkerOptions {
+  connection: RedisConnection;
+  /** Stored on each chunk it takes (BullMQ's processedBy), to tell which worker held what. */
+  name?: string;
+  /** Chunks in flight in this process. */
+  concurrency: number;
+  /** How long a chunk stays locked without a renewal: a killed worker's chunk is taken again after about this long. */
+  lockDurationMs?: number;
+  /** How often this worker looks for chunks whose lock expired. */
+  stalledIntervalMs?: number;
+  /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
+  onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+}
+
+/** How long a close waits, once this process's chunks are stored, for Redis to take their completion. */
+const CLOSE_GRACE_MS = 5000;
+
+export class ChunkWorker {
+  private readonly worker: Worker<Chunk, number>;
+  private readonly inFlight = new Set<Promise<number>>();
+  private readonly marking = new Set<Promise<void>>();
+  private connected = false;
+
+  constructor(
+    private readonly repository: JobRepository,
+    annotate: Annotate,
+    private readonly options: ChunkWorkerOptions,
+  ) {
+    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotate, job.data)), {
+      connection: options.connection,
+      name: options.name,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs ?? 30_000,
+      stalledInterval: options.stalledIntervalMs ?? 30_000,
+      // A chunk whose worker dies twice is more likely to kill the next one than to succeed.
+      maxStalledCount: 2,
+    });
+    this.worker.on("failed", (job, error) => job && this.failed(job, error));
+    // ioredis reconnects by itself; without a listener an unreachable Redis would crash the process.
+    this.worker.on("error", () => undefined);
+    this.worker.waitUntilReady().then(() => (this.connected = true), () => undefined);
+  }
+
+  /** Resolves once the worker is connected and taking chunks. */
+  async ready(): Promise<void> {
+    await this.worker.waitUntilReady();
+  }
+
+  /** Takes no more chunks, waits for those in progress to be stored, and disconnects. BullMQ's own
+   * close waits for Redis as long as it takes; with Redis gone, this one gives up after a grace
+   * period: the chunks' results are stored already, and a chunk whose completion Redis never
+   * heard of is taken again and finds nothing pending. */
+  async close(): Promise<void> {
+    if (!this.connected) {
+      await this.worker.close(true);
+      return;
+    }
+    const closing = this.worker.close();
+    await Promise.allSettled(this.inFlight);
+    const closed = await Promise.race([closing.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS, false).unref())]);
+    if (!closed) await this.worker.disconnect();
+    await Promise.all(this.marking);
+  }
+
+  private track(processing: Promise<number>): Promise<number> {
+    this.inFlight.add(processing);
+    void processing.finally(() => this.inFlight.delete(processing)).catch(() => undefined);
+    return processing;
+  }
+
+  private failed(job: QueueJob<Chunk, number>, error: Error): void {
+    // BullMQ has counted this attempt already; an UnrecoverableError (a chunk that stalled too often) is never retried.
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || error.name === "UnrecoverableError";
+    if (!final) {
+      this.options.onFailure?.(job.data, error, false);
+      return;
+    }
+    const marked = this.repository
+      .setStatus(job.data.jobId, "failed", error.message)
+      .then(
+        () => this.options.onFailure?.(job.data, error, true),
+        (markError: unknown) => this.options.onFailure?.(job.data, new Error(`${error.message}; marking the job failed failed too: ${(markError as Error).message}`), true),
+      )
+      .finally(() => this.marking.delete(marked));
+    this.marking.add(marked);
+  }
+}
