@@ -64,7 +64,7 @@ describe("serve --queue and nerkit worker processes", { skip: redisSkipReason() 
   });
 
   async function server(): Promise<FastifyInstance> {
-    const app = await buildApp({ pipeline: noModel, config: { db: file, queue: redis.url, maxBatch: CHUNK } });
+    const app = await buildApp({ pipeline: noModel, config: { db: file, queue: redis.url, maxBatch: CHUNK, ...thresholds } });
     apps.push(app);
     return app;
   }
@@ -76,7 +76,8 @@ describe("serve --queue and nerkit worker processes", { skip: redisSkipReason() 
 
   function worker(): NerkitProcess {
     const args = ["worker", "--model", tinyDir, "--db", file, "--queue", redis.url, "--threads", "1"];
-    const w = spawnNerkit([...args, "--accept", String(thresholds.accept), "--review", String(thresholds.review), "--lock-duration-ms", "2000", "--stalled-interval-ms", "500"]);
+    // The workers keep their default thresholds: each chunk carries the server's, which win.
+    const w = spawnNerkit([...args, "--lock-duration-ms", "2000", "--stalled-interval-ms", "500"]);
     workers.push(w);
     return w;
   }
@@ -149,7 +150,7 @@ describe("serve --queue and nerkit worker processes", { skip: redisSkipReason() 
   test("a chunk that fails every attempt is retried, then marks its job failed with the error", async () => {
     const repository = SqliteJobRepository.open(join(dir, "failing.db"));
     const failures: boolean[] = [];
-    const worker = new ChunkWorker(repository, async () => Promise.reject(new Error("the model exploded")), {
+    const worker = new ChunkWorker(repository, () => async () => Promise.reject(new Error("the model exploded")), {
       connection: redisConnection(redis.url),
       concurrency: 1,
       onFailure: (_chunk, _error, final) => failures.push(final),

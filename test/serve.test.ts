@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { FastifyInstance } from "fastify";
 import { Entity, NerPipeline, loadPipeline } from "../src/infer/pipeline.js";
 import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
+import { typeThreshold } from "../src/cli/options.js";
 import { MicroBatcher, QueueFullError } from "../src/serve/micro-batcher.js";
 import { ApiEntityBody } from "../src/serve/schemas.js";
 import { fixturesDir, repoRoot } from "./helpers.js";
@@ -21,7 +22,7 @@ interface ApiDocument {
   decision: string;
 }
 
-/** A pipeline that finds each capitalised word, with scores from `scores` (by word), counting its calls. */
+/** A pipeline that finds each capitalised word, with scores and types from `scores` and `types` (by word; PER and 0.99 otherwise), counting its calls. */
 class FakePipeline implements PipelineLike {
   calls: string[][] = [];
   closed = false;
@@ -29,13 +30,14 @@ class FakePipeline implements PipelineLike {
   constructor(
     readonly scores: Record<string, number> = {},
     readonly delayMs = 0,
+    readonly types: Record<string, string> = {},
   ) {}
   async run(texts: readonly string[]): Promise<Entity[][]> {
     this.calls.push([...texts]);
     if (this.delayMs) await new Promise((r) => setTimeout(r, this.delayMs));
     if (this.gate) await this.gate;
     return texts.map((text) =>
-      [...text.matchAll(/\p{Lu}\p{Ll}*/gu)].map((m) => ({ type: "PER", text: m[0], start: m.index, end: m.index + m[0].length, score: this.scores[m[0]] ?? 0.99, word: m[0] })),
+      [...text.matchAll(/\p{Lu}\p{Ll}*/gu)].map((m) => ({ type: this.types[m[0]] ?? "PER", text: m[0], start: m.index, end: m.index + m[0].length, score: this.scores[m[0]] ?? 0.99, word: m[0] })),
     );
   }
   async close(): Promise<void> {
@@ -201,6 +203,15 @@ describe("serve with a fake pipeline", () => {
       const doc = (await post(app, { text: "Carol" })).body as ApiDocument;
       assert.equal(doc.entities[0].decision, "accept");
     });
+  });
+
+  test("routing per type: a type's own thresholds, the global ones for the rest; bad ones refused", async () => {
+    const fake = new FakePipeline({ Alice: 0.9, Bob: 0.9, Carol: 0.6 }, 0, { Bob: "ORG", Carol: "MONEY" });
+    await withApp({ pipeline: fake, config: { accept: 0.95, review: 0.8, perType: { ORG: { accept: 0.85 }, MONEY: { accept: 0.99, review: 0.5 } } } }, async (app) => {
+      const doc = (await post(app, { text: "Alice met Bob for Carol" })).body as ApiDocument;
+      assert.deepEqual(doc.entities.map((e) => [e.text, e.type, e.decision]), [["Alice", "PER", "review"], ["Bob", "ORG", "accept"], ["Carol", "MONEY", "review"]]);
+    });
+    await assert.rejects(buildApp({ pipeline: fake, config: { perType: { ORG: { accept: 0.5, review: 0.7 } } } }), /review threshold \(0\.7\) must not exceed accept threshold \(0\.5\)/);
   });
 
   test("API keys: 401 without or with a wrong key; Bearer and x-api-key pass; health stays open", async () => {
@@ -376,4 +387,11 @@ describe("POST /v1/redact", () => {
       assertError({ status: bad.statusCode, body: bad.json() }, 400, "E_VALIDATION", /text: must not be empty.*style: must be one of mask, type, hash/);
     });
   });
+});
+
+test("--threshold TYPE=ACCEPT[:REVIEW] accumulates per-type thresholds; malformed values are usage errors", () => {
+  const once = typeThreshold("PER=0.9:0.7");
+  assert.deepEqual(typeThreshold("MONEY=0.99", once), { PER: { accept: 0.9, review: 0.7 }, MONEY: { accept: 0.99 } });
+  assert.throws(() => typeThreshold("PER"), /TYPE=ACCEPT or TYPE=ACCEPT:REVIEW/);
+  assert.throws(() => typeThreshold("PER=1.5"), /--threshold PER accept expects a number between 0 and 1, got '1.5'/);
 });

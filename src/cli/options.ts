@@ -20,6 +20,18 @@ export function probability(name: string): (value: string) => number {
   };
 }
 
+/**
+ * Accumulates repeated `--threshold TYPE=ACCEPT[:REVIEW]` options into per-type thresholds
+ * (e.g. `--threshold PER=0.9:0.7 --threshold MONEY=0.99`).
+ */
+export function typeThreshold(value: string, previous: Record<string, { accept: number; review?: number }> = {}): Record<string, { accept: number; review?: number }> {
+  const match = /^([^=\s]+)=([^:]+)(?::(.+))?$/.exec(value.trim());
+  if (!match) throw new NerkitError("E_USAGE", `--threshold expects TYPE=ACCEPT or TYPE=ACCEPT:REVIEW (e.g. PER=0.9:0.7), got '${value}'`);
+  const [, type, accept, review] = match;
+  const thresholds = { accept: probability(`--threshold ${type} accept`)(accept), ...(review !== undefined ? { review: probability(`--threshold ${type} review`)(review) } : {}) };
+  return { ...previous, [type]: thresholds };
+}
+
 export function scheme(value: string): SchemeTable {
   return schemeByName(value);
 }

@@ -13,7 +13,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { NerkitError } from "../errors.js";
 import { AggregationStrategy } from "../infer/aggregation.js";
-import { Decision, route } from "../postprocess/routing.js";
+import { Decision, RoutingOptions, route } from "../postprocess/routing.js";
 import { Entity, TokenItem } from "../infer/pipeline.js";
 import { packageVersion } from "../package-root.js";
 import { ServeConfig, serveConfig } from "./config.js";
@@ -109,6 +109,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
   const metrics = createMetrics(() => batcher.waiting);
+  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
   const annotate = annotator(async (texts) => {
     await loading;
@@ -121,12 +122,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-  }, { accept: config.accept, review: config.review });
+  }, routing);
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
     dispatcher: config.queue
-      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch })
+      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
       : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),
   });
   const keys = config.apiKeys.map(digest);
@@ -216,7 +217,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
       const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
-      const routed = route(entities, { accept: config.accept, review: config.review });
+      const routed = route(entities, routing);
       metrics.documents.inc();
       metrics.decisions.inc({ level: "document", decision: routed.decision });
       for (const e of routed.entities) {

@@ -3,6 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
+import { Thresholds, resolveRouting } from "../postprocess/routing.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */
@@ -17,6 +18,8 @@ export interface ServeConfig {
   accept: number;
   /** Entities scoring at least this (and below accept) go to review; below it they are rejected. */
   review: number;
+  /** Thresholds for some entity types; what a type leaves out falls back to accept and review. */
+  perType: Record<string, Partial<Thresholds>>;
   /** Accepted keys; empty: no authentication. */
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length). */
@@ -38,6 +41,7 @@ export const DEFAULT_CONFIG: ServeConfig = {
   bodyLimit: 1024 * 1024,
   accept: 0.95,
   review: 0.8,
+  perType: {},
   apiKeys: [],
   maxTexts: 256,
   db: ":memory:",
@@ -49,6 +53,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
+  resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
   for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }

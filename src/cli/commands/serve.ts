@@ -9,7 +9,7 @@ import { buildApp } from "../../serve/app.js";
 import { loadApiKeys, parseBytes } from "../../serve/config.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf, probability } from "../options.js";
+import { integer, oneOf, probability, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 
 interface ServeCommandOptions {
@@ -23,6 +23,7 @@ interface ServeCommandOptions {
   bodyLimit: number;
   accept: number;
   review: number;
+  threshold: Record<string, { accept: number; review?: number }>;
   threads?: number;
   quantize?: "int8";
   revision?: string;
@@ -48,6 +49,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--body-limit <size>", "largest request body (1mb, 512kb, bytes)", bytes, 1024 * 1024)
     .option("--accept <x>", "entities scoring at least x are accepted", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
+    .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.5x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
     .option("--revision <rev>", "Hub revision for a Hub id")
@@ -67,6 +69,7 @@ export function serveCommand(io: CommandIO): Command {
           bodyLimit: options.bodyLimit,
           accept: options.accept,
           review: options.review,
+          perType: options.threshold,
           apiKeys,
           redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
           db: options.db,

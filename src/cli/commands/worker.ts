@@ -9,13 +9,14 @@ import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { Command, Option } from "commander";
 import { NerkitError } from "../../errors.js";
+import { resolveRouting } from "../../postprocess/routing.js";
 import { annotator } from "../../serve/jobs/annotate.js";
 import { ChunkWorker } from "../../serve/jobs/chunk-worker.js";
-import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
+import { Chunk, assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { isPostgresUrl, openRepository } from "../../serve/storage/open.js";
 import { JobRepository, StorageUnavailableError } from "../../serve/storage/repository.js";
 import { CommandIO } from "../io.js";
-import { integer, probability } from "../options.js";
+import { integer, probability, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 
 interface WorkerCommandOptions {
@@ -27,6 +28,7 @@ interface WorkerCommandOptions {
   revision?: string;
   accept: number;
   review: number;
+  threshold: Record<string, { accept: number; review?: number }>;
   lockDurationMs: number;
   stalledIntervalMs: number;
 }
@@ -64,24 +66,29 @@ export function workerCommand(io: CommandIO): Command {
     .requiredOption("--queue <url>", "redis://host:port[/db]: the server's --queue")
     .option("--db <path>", "the server's --db: its SQLite file or postgres:// URL", "./nerkit.db")
     .option("--concurrency <n>", "chunks annotated at a time by this process", integer("--concurrency"), 1)
+    .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .option("--revision <rev>", "Hub revision for a Hub id")
-    .option("--accept <x>", "entities scoring at least x are accepted (give the server's value)", probability("--accept"), 0.95)
-    .option("--review <x>", "entities scoring at least x (below --accept) go to review (give the server's value)", probability("--review"), 0.8)
+    .option("--accept <x>", "entities scoring at least x are accepted, for chunks that do not carry the server's thresholds", probability("--accept"), 0.95)
+    .option("--review <x>", "entities scoring at least x (below --accept) go to review, for chunks that do not carry the server's thresholds", probability("--review"), 0.8)
     .addOption(new Option("--lock-duration-ms <n>", "how long a chunk stays locked without renewal").argParser(integer("--lock-duration-ms")).default(30_000).hideHelp())
     .addOption(new Option("--stalled-interval-ms <n>", "how often to look for chunks whose lock expired").argParser(integer("--stalled-interval-ms")).default(30_000).hideHelp())
     .action(async (options: WorkerCommandOptions) => {
       assertRedisClient();
       const connection = redisConnection(options.queue);
       if (options.review > options.accept) throw new NerkitError("E_USAGE", `--review (${options.review}) must not exceed --accept (${options.accept})`);
+      resolveRouting({ accept: options.accept, review: options.review, perType: options.threshold });
       if (options.concurrency < 1) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
       const repository = await openJobDatabase(options.db);
       try {
         const pipeline = await openPipeline(options.model, { revision: options.revision, threads: options.threads });
         try {
-          const annotate = annotator((texts) => pipeline.run(texts, { aggregation: "simple" }), { accept: options.accept, review: options.review });
+          const run = (texts: string[]) => pipeline.run(texts, { aggregation: "simple" });
+          // Chunks carry the server's routing; these flags are for chunks queued without it.
+          const fallback = { accept: options.accept, review: options.review, perType: options.threshold };
+          const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? fallback);
           const name = `${hostname()}:${process.pid}`;
-          const worker = new ChunkWorker(repository, annotate, {
+          const worker = new ChunkWorker(repository, annotateFor, {
             connection,
             name,
             concurrency: options.concurrency,

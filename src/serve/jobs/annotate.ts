@@ -5,7 +5,7 @@
 // What it leaves out: how the model is run (batched, queued, retried): that is the caller's `run`.
 
 import { Entity, TokenItem } from "../../infer/pipeline.js";
-import { Thresholds, route } from "../../postprocess/routing.js";
+import { RoutingOptions, route } from "../../postprocess/routing.js";
 import { Annotate } from "./runner.js";
 
 /** An entity (or, with aggregation none, a token) as the API shows it. */
@@ -35,12 +35,12 @@ export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
 export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
 
 /** Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per document. */
-export function annotator(run: ModelRun, thresholds: Thresholds): Annotate {
+export function annotator(run: ModelRun, routing: RoutingOptions): Annotate {
   return async (texts) => {
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
     return results.map((items, i) => {
-      const routed = route(items.map((item) => apiEntity(item, texts[i])), thresholds);
+      const routed = route(items.map((item) => apiEntity(item, texts[i])), routing);
       return { entities: routed.entities, decision: routed.decision };
     });
   };

@@ -52,10 +52,11 @@ export class ChunkWorker {
 
   constructor(
     private readonly repository: JobRepository,
-    annotate: Annotate,
+    /** How a chunk is annotated (its routing comes with the chunk). */
+    annotateFor: (chunk: Chunk) => Annotate,
     private readonly options: ChunkWorkerOptions,
   ) {
-    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotate, job.data)), {
+    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotateFor(job.data), job.data)), {
       connection: options.connection,
       name: options.name,
       concurrency: options.concurrency,

@@ -9,6 +9,7 @@
 
 import { createRequire } from "node:module";
 import { NerkitError } from "../../errors.js";
+import { RoutingOptions } from "../../postprocess/routing.js";
 
 export const QUEUE_NAME = "nerkit-chunks";
 
@@ -17,6 +18,8 @@ export interface Chunk {
   jobId: string;
   first: number;
   last: number;
+  /** The server's routing thresholds, so that every worker routes as the server would. */
+  routing?: RoutingOptions;
 }
 
 /** What BullMQ needs to reach Redis (ioredis options). */

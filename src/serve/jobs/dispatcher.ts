@@ -4,6 +4,7 @@
 // store results through the repository, whose saveResults is idempotent per (job, seq); that is
 // what lets either one be asked twice for the same job without doubling a document.
 
+import { RoutingOptions } from "../../postprocess/routing.js";
 import { JobRepository } from "../storage/repository.js";
 import { assertRedisClient, redisConnection } from "./chunks.js";
 import { Annotate, JobRunner, JobRunnerOptions } from "./runner.js";
@@ -28,9 +29,9 @@ export function localDispatcher(annotate: Annotate, options: JobRunnerOptions): 
 }
 
 /** Jobs cut into chunks on the BullMQ queue at url, for `nerkit worker`s. The URL and the Redis client are checked now. */
-export function queueDispatcher(url: string, options: { chunkSize: number }): DispatcherFactory {
+export function queueDispatcher(url: string, options: { chunkSize: number; routing?: RoutingOptions }): DispatcherFactory {
   assertRedisClient();
   const connection = redisConnection(url);
   // BullMQ (and ioredis) are loaded only by a server that uses a queue.
-  return async (repository) => new (await import("./queue-dispatcher.js")).QueueDispatcher(repository, connection, options.chunkSize);
+  return async (repository) => new (await import("./queue-dispatcher.js")).QueueDispatcher(repository, connection, options.chunkSize, options.routing);
 }

@@ -8,6 +8,7 @@
 
 import { Queue } from "bullmq";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
+import { RoutingOptions } from "../../postprocess/routing.js";
 import { CHUNK_ATTEMPTS, CHUNK_BACKOFF, Chunk, QUEUE_NAME, RedisConnection, chunkId, chunksOf } from "./chunks.js";
 import { JobDispatcher } from "./dispatcher.js";
 
@@ -27,6 +28,8 @@ export class QueueDispatcher implements JobDispatcher {
     private readonly repository: JobRepository,
     connection: RedisConnection,
     private readonly chunkSize: number,
+    /** Sent with every chunk, so that workers route as this server does. */
+    private readonly routing?: RoutingOptions,
   ) {
     this.queue = new Queue<Chunk>(QUEUE_NAME, { connection });
     // ioredis reconnects by itself; without a listener an unreachable Redis would crash the process.
@@ -76,7 +79,7 @@ export class QueueDispatcher implements JobDispatcher {
       await this.queue.addBulk(
         chunks.slice(i, i + ADD_BATCH).map((chunk) => ({
           name: "chunk",
-          data: chunk,
+          data: this.routing ? { ...chunk, routing: this.routing } : chunk,
           opts: { jobId: chunkId(chunk), attempts: CHUNK_ATTEMPTS, backoff: CHUNK_BACKOFF, removeOnComplete: true },
         })),
       );
