@@ -79,6 +79,10 @@ describe("batch jobs", () => {
         assert.equal(r.decision, "accept");
       });
       assert.deepEqual([...fake.texts].sort(), docs.map((d) => d.text).sort());
+      // Job documents count in the metrics beside the live ones, with their entities per type.
+      const metrics = (await app.inject("/metrics")).body;
+      assert.match(metrics, /nerkit_documents_total\{source="job"\} 10\n/);
+      assert.match(metrics, /nerkit_entities_total\{type="PER"\} 15\n/);
     } finally {
       await app.close();
     }

@@ -175,13 +175,18 @@ describe("serve with the tiny model", () => {
     assert.equal(metrics.statusCode, 200);
     assert.match(metrics.headers["content-type"] as string, /text\/plain/);
     assert.match(metrics.body, /nerkit_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/v1\/entities",status="200"\}/);
-    assert.match(metrics.body, /nerkit_documents_total [1-9]/);
+    assert.match(metrics.body, /nerkit_documents_total\{source="entities"\} [1-9]/);
     assert.match(metrics.body, /nerkit_entities_total\{type="[A-Z]+"\} [1-9]/);
     assert.match(metrics.body, /nerkit_routing_decisions_total\{level="document",decision="(accept|review)"\} [1-9]/);
     assert.match(metrics.body, /nerkit_batch_size_count [1-9]/);
     const spec = (await app.inject("/docs/json")).json() as { openapi: string; paths: Record<string, unknown> };
     assert.match(spec.openapi, /^3\./);
     assert.ok(spec.paths["/v1/entities"] && spec.paths["/healthz"] && spec.paths["/metrics"]);
+    // The job and review routes are documented with their parameters, bodies and answers.
+    const paths = spec.paths as Record<string, Record<string, { parameters?: { name: string }[]; requestBody?: unknown; responses: Record<string, unknown> }>>;
+    assert.deepEqual(Object.keys(paths["/v1/jobs/{id}"].get.responses).sort(), ["200", "401", "404", "503"]);
+    assert.deepEqual(paths["/v1/jobs/{id}/results"].get.parameters!.map((p) => p.name).sort(), ["id", "limit", "offset"]);
+    assert.ok(paths["/v1/review/{id}"].post.requestBody && paths["/v1/review"].get.responses["200"] && paths["/v1/export"].get.parameters!.some((p) => p.name === "format"));
     const ui = await app.inject("/docs");
     assert.ok(ui.statusCode === 200 || ui.statusCode === 302, String(ui.statusCode));
   });

@@ -86,6 +86,9 @@ for (const setting of settings) {
     db = pg.url;
     cleanup.push(() => pg.drop());
   } else db = join(mkdtempSync(join(tmpdir(), "nerkit-batch-")), "jobs.db");
+  // Created (and migrated) before the server and the workers start: a worker refuses a SQLite
+  // file that does not exist, which would otherwise be made only by the first job.
+  await (await openRepository(db)).close();
   let queueArgs = [];
   if (workers > 0) {
     const redis = await startRedis();
@@ -107,6 +110,8 @@ for (const setting of settings) {
     const { id } = await response.json();
     let job;
     for (;;) {
+      const dead = workerProcesses.find((w) => w.exitCode !== null);
+      if (dead) throw new Error(`a worker exited (${dead.exitCode}): ${dead.stderrText}`);
       job = await (await fetch(`${url}/v1/jobs/${id}`)).json();
       if (job.status === "done" || job.status === "failed") break;
       await new Promise((r) => setTimeout(r, 200));

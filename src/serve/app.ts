@@ -26,6 +26,7 @@ import { redact } from "../postprocess/redact.js";
 import { annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
 import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
+import { Annotate } from "./jobs/runner.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
@@ -110,8 +111,17 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   );
   const metrics = createMetrics(() => batcher.waiting);
   const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType };
+  /** One routed document in the metrics (documents annotated by `nerkit worker`s are counted there, not here). */
+  const count = (source: "entities" | "job", routed: { entities: readonly { type: string; decision: Decision }[]; decision: string }) => {
+    metrics.documents.inc({ source });
+    metrics.decisions.inc({ level: "document", decision: routed.decision });
+    for (const e of routed.entities) {
+      metrics.entities.inc({ type: e.type });
+      metrics.decisions.inc({ level: "entity", decision: e.decision });
+    }
+  };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
-  const annotate = annotator(async (texts) => {
+  const annotateJob = annotator(async (texts) => {
     await loading;
     if (!pipeline) throw new Error("the model failed to load");
     for (;;) {
@@ -123,6 +133,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       }
     }
   }, routing);
+  const annotate: Annotate = async (texts) => {
+    const results = await annotateJob(texts);
+    for (const r of results) count("job", r as { entities: { type: string; decision: Decision }[]; decision: string });
+    return results;
+  };
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
@@ -218,12 +233,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const documents = results.map((items, i) => {
       const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
-      metrics.documents.inc();
-      metrics.decisions.inc({ level: "document", decision: routed.decision });
-      for (const e of routed.entities) {
-        metrics.entities.inc({ type: e.type });
-        metrics.decisions.inc({ level: "entity", decision: e.decision satisfies Decision });
-      }
+      count("entities", routed);
       return { entities: routed.entities, decision: routed.decision };
     });
     return body.texts ? { documents } : documents[0];
@@ -241,7 +251,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
     const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });
-    metrics.documents.inc();
+    metrics.documents.inc({ source: "redact" });
     return { text: redacted.text, replacements: redacted.replacements };
   });
 

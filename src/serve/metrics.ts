@@ -8,7 +8,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 export interface ServeMetrics {
   registry: Registry;
   requestSeconds: Histogram<"method" | "route" | "status">;
-  documents: Counter;
+  /** By source: the entities route, redaction, or a batch job annotated in this process. */
+  documents: Counter<"source">;
   entities: Counter<"type">;
   decisions: Counter<"level" | "decision">;
   batchSize: Histogram;
@@ -42,7 +43,7 @@ export function createMetrics(queueLength: () => number): ServeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [registry],
     }),
-    documents: new Counter({ name: "nerkit_documents_total", help: "Documents processed", registers: [registry] }),
+    documents: new Counter({ name: "nerkit_documents_total", help: "Documents processed, by source (entities, redact, job)", labelNames: ["source"], registers: [registry] }),
     entities: new Counter({ name: "nerkit_entities_total", help: "Entities returned, by type", labelNames: ["type"], registers: [registry] }),
     decisions: new Counter({
       name: "nerkit_routing_decisions_total",

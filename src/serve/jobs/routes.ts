@@ -11,6 +11,7 @@ import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { jobRouteSchemas } from "./openapi.js";
 import { HttpError } from "../http-error.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
@@ -134,7 +135,7 @@ export class JobService {
   readonly routes = async (scope: FastifyInstance): Promise<void> => {
     scope.addContentTypeParser(["application/x-ndjson", "text/plain"], { parseAs: "string" }, (_req, body, done) => done(null, body));
 
-    scope.post("/v1/jobs", { schema: { summary: "A batch job: one JSON document per line; annotated in the background" } }, async (req, reply) => {
+    scope.post("/v1/jobs", { schema: jobRouteSchemas.create }, async (req, reply) => {
       if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
       const documents = parseJobBody(req.body);
       try {
@@ -147,12 +148,12 @@ export class JobService {
       }
     });
 
-    scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: { summary: "A job's progress" } }, async (req) => {
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: jobRouteSchemas.status }, async (req) => {
       const job = await this.find(req.params.id);
       return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
     });
 
-    scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: { summary: "A job's results so far, as NDJSON in document order (offset, limit)" } }, async (req, reply) => {
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: jobRouteSchemas.results }, async (req, reply) => {
       const query = pageQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", query.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; "));
       const job = await this.find(req.params.id);

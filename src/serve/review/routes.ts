@@ -10,6 +10,7 @@ import { z } from "zod";
 import { NerkitError } from "../../errors.js";
 import { SCHEMES } from "../../data/schemes.js";
 import { spansToTags } from "../../data/spans.js";
+import { reviewRouteSchemas } from "../jobs/openapi.js";
 import { HttpError } from "../http-error.js";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
 import { agreement } from "./agreement.js";
@@ -75,18 +76,18 @@ export type ReviewListener = (action: "accept" | "correct" | "reject", entityTyp
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
 export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener) {
   return async (scope: FastifyInstance): Promise<void> => {
-    scope.get("/v1/review", { schema: { summary: "Results routed to review that no one has reviewed yet (offset, limit)" } }, async (req) => {
+    scope.get("/v1/review", { schema: reviewRouteSchemas.queue }, async (req) => {
       const query = queueQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
       return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
     });
 
-    scope.get("/v1/review/agreement", { schema: { summary: "Agreement between the first two reviewers of each document: entity F1 and Cohen's kappa" } }, async () =>
+    scope.get("/v1/review/agreement", { schema: reviewRouteSchemas.agreement }, async () =>
       agreement(await guard(async () => (await (await repository())?.reviewedResults()) ?? [])),
     );
 
-    scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: { summary: "Review one result: accept, correct (with spans) or reject" } }, async (req) => {
+    scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: reviewRouteSchemas.review }, async (req) => {
       const ref = parseId(req.params.id);
       const result = ref && (await guard(async () => (await repository())?.result(ref.jobId, ref.seq)));
       if (!ref || !result) throw new HttpError(404, "E_NOT_FOUND", `no result ${req.params.id}`);
@@ -114,7 +115,7 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       return { id: req.params.id, action: body.action };
     });
 
-    scope.get("/v1/export", { schema: { summary: "Reviewed documents as training data: format=jsonl (spans) or conll (IOB2)" } }, async (req, reply) => {
+    scope.get("/v1/export", { schema: reviewRouteSchemas.export }, async (req, reply) => {
       const query = exportQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
       const documents = trainingDocuments(await guard(async () => (await (await repository())?.reviewedResults()) ?? []));
