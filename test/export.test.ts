@@ -11,26 +11,18 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { NerkitError } from "../src/errors.js";
 import { loadPipeline } from "../src/infer/pipeline.js";
-import { architectureOf } from "../src/model/architecture.js";
-import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
 import { Tensor } from "../src/model/graph/encoder.js";
 import { DataType, modelProto } from "../src/model/onnx/proto.js";
 import { GraphBuilder } from "../src/model/onnx/graph-builder.js";
-import { TokenClassifierSession } from "../src/model/session.js";
 import { exportModel } from "../src/model/export/export-model.js";
 import { int8Linear, int8LinearReference, quantizeWeight, roundHalfEven, weightBytes } from "../src/model/export/int8-linear.js";
 import { compareQuantized } from "../src/model/export/compare.js";
-import { fixturesDir, readJson, repoRoot, tempDir } from "./helpers.js";
+import { readJson, repoRoot, tempDir } from "./helpers.js";
+import { MODEL_KINDS, ModelCase, caseLogits, maxAbsDifference, modelCases, tinyModelDir } from "./model-cases.js";
 
-interface ModelCase {
-  input_ids: number[][];
-  attention_mask: number[][];
-  logits_eval: number[][][];
-}
-
-const cases = readJson<Record<string, ModelCase>>(join(fixturesDir, "hf", "model-cases.json"));
-const KINDS = ["bert", "distilbert", "roberta", "xlmr"];
-const modelDir = (kind: string) => join(fixturesDir, "hf", `${kind}-tiny`);
+const cases = modelCases;
+const KINDS = MODEL_KINDS;
+const modelDir = tinyModelDir;
 
 function nerkit(args: string[]): { code: number; stdout: string; stderr: string } {
   const run = spawnSync(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { encoding: "utf8" });
@@ -50,13 +42,6 @@ async function runFile(path: string, c: ModelCase): Promise<{ logits: Float32Arr
   return result;
 }
 
-function maxAbsDifference(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let worst = 0;
-  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]));
-  return worst;
-}
-
 for (const kind of KINDS) {
   test(`${kind}-tiny: exported model.onnx gives transformers' logits and the in-memory graph's`, async () => {
     const out = tempDir();
@@ -67,15 +52,7 @@ for (const kind of KINDS) {
     assert.deepEqual([...outputs], ["logits"]);
     assert.ok(maxAbsDifference(logits, c.logits_eval.flat(2)) < 1e-4);
 
-    const checkpoint = loadCheckpoint(modelDir(kind));
-    const session = await TokenClassifierSession.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name), { threads: 1 });
-    const memory = await session.run({
-      rows: c.input_ids.length,
-      length: c.input_ids[0].length,
-      inputIds: BigInt64Array.from(c.input_ids.flat().map(BigInt)),
-      attentionMask: BigInt64Array.from(c.attention_mask.flat().map(BigInt)),
-    });
-    await session.release();
+    const memory = await caseLogits(kind);
     assert.ok(maxAbsDifference(logits, memory) < 1e-5);
   });
 

@@ -9,67 +9,21 @@
 //   [--threads 2] [--settings sqlite,postgres,sqlite+1worker,sqlite+2workers,postgres+2workers]
 //   (default model: the DistilBERT-shaped one of bench/serve/load.mjs)
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { parseConll, readTextFile } from "../../dist/src/index.js";
 import { openRepository } from "../../dist/src/serve/storage/open.js";
-import { makeModel, parseModelOptions } from "../infer/make-model.mjs";
+import { benchModel, flag, freePort, nerkit, out, root, shared, stop, waitReady } from "./common.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.NERKIT_SHARED ?? join(root, "..", "shared");
-const argv = process.argv.slice(2);
-const flag = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
 const count = Number(flag("documents", 10000));
 const threads = Number(flag("threads", 2));
 const settings = String(flag("settings", "sqlite,postgres,sqlite+1worker,sqlite+2workers,postgres+2workers")).split(",");
-const out = join(root, "bench", "out", "serve");
-mkdirSync(out, { recursive: true });
-
-let modelDir = flag("model", undefined);
-if (!modelDir) {
-  modelDir = join(out, "distilbert-L6-H768");
-  if (!existsSync(join(modelDir, "model.safetensors"))) makeModel(modelDir, parseModelOptions(["--model-type", "distilbert"]).options);
-}
+const modelDir = benchModel();
 
 const train = join(shared, "data", "conll2003", "train.conll");
 const texts = parseConll(readTextFile(train), { file: train }).sentences.map((s) => s.tokens.join(" ")).slice(0, count);
 const body = texts.map((text, i) => JSON.stringify({ id: `s${i}`, text })).join("\n") + "\n";
-
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-    server.on("error", reject);
-  });
-}
-
-function nerkit(args) {
-  const child = spawn(process.execPath, [join(root, "bin", "nerkit.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
-  child.stderrText = "";
-  child.stderr.on("data", (d) => (child.stderrText += d));
-  return child;
-}
-
-async function stop(child) {
-  if (child.exitCode !== null) return;
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
-}
-
-async function waitReady(url, child) {
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`nerkit serve exited: ${child.stderrText}`);
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("nerkit serve did not become ready in 60 s");
-}
 
 const { testPostgres } = await import("../../dist/test/postgres-server.js");
 const { startRedis } = await import("../../dist/test/redis-server.js");

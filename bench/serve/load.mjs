@@ -8,30 +8,16 @@
 // Usage (after `npm run build`): node bench/serve/load.mjs [--seconds 10] [--clients 1,10,50]
 //   [--threads 2] [--model DIR]   (default: a DistilBERT-shaped model made under bench/out/serve)
 
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import autocannon from "autocannon";
 import { loadTokenizer, parseConll, readTextFile } from "../../dist/src/index.js";
-import { makeModel, parseModelOptions } from "../infer/make-model.mjs";
+import { benchModel, flag, freePort, nerkit, out, shared, stop, waitReady } from "./common.mjs";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-const shared = process.env.NERKIT_SHARED ?? join(root, "..", "shared");
-const argv = process.argv.slice(2);
-const flag = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
 const seconds = Number(flag("seconds", 10));
 const clients = String(flag("clients", "1,10,50")).split(",").map(Number);
 const threads = Number(flag("threads", 2));
-const out = join(root, "bench", "out", "serve");
-mkdirSync(out, { recursive: true });
-
-let modelDir = flag("model", undefined);
-if (!modelDir) {
-  modelDir = join(out, "distilbert-L6-H768");
-  if (!existsSync(join(modelDir, "model.safetensors"))) makeModel(modelDir, parseModelOptions(["--model-type", "distilbert"]).options);
-}
+const modelDir = benchModel();
 
 // A text of about 100 tokens ([CLS] and [SEP] included): CoNLL-2003 dev sentences joined.
 const dev = join(shared, "data", "conll2003", "dev.conll");
@@ -45,29 +31,12 @@ for (const word of words) {
 }
 const tokens = tokenizer.encode(text, { addSpecialTokens: true }).ids.length;
 
-function freePort() {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolvePort(port));
-    });
-    server.on("error", reject);
-  });
-}
-
 async function startServer(extra) {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, "bin", "nerkit.js"), "serve", "--model", modelDir, "--port", String(port), "--threads", String(threads), "--no-log", "--db", ":memory:", "--max-queue", "4096", ...extra], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  child.stderr.on("data", (d) => (stderr += d));
+  const child = nerkit(["serve", "--model", modelDir, "--port", String(port), "--threads", String(threads), "--no-log", "--db", ":memory:", "--max-queue", "4096", ...extra]);
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 600; i++) {
-    if (child.exitCode !== null) throw new Error(`nerkit serve exited: ${stderr}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
-    if (ready) return { url, child };
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error("nerkit serve did not become ready in 60 s");
+  await waitReady(url, child);
+  return { url, child };
 }
 
 function load(url, connections, duration) {
@@ -93,8 +62,7 @@ for (const setting of settings) {
     rows.push(row);
     console.error(`batching ${setting.name}, ${connections} clients: ${row.rps.toFixed(1)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, ${row.errors} errors`);
   }
-  child.kill("SIGTERM");
-  await new Promise((r) => child.once("exit", r));
+  await stop(child);
 }
 
 const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8"));
