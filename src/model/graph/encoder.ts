@@ -63,7 +63,7 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
   const ids = g.input("input_ids", DataType.INT64, dims);
   const mask = g.input("attention_mask", DataType.INT64, dims);
   const types = arch.modelType === "bert" ? g.input("token_type_ids", DataType.INT64, dims) : undefined;
-  if ((options.fused ?? true) && !options.linear) fusedEncoderForward(g, arch, checked, weight, ids, mask, types);
+  if ((options.fused ?? true) && !options.linear) fusedEncoderForward(g, arch, checked, (name) => shapes.get(name) ?? checked(name).shape, weight, ids, mask, types);
   else encoderForward(g, arch, weight, ids, mask, types, options.linear?.(checked, weight));
   g.nameLast("logits");
   g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);

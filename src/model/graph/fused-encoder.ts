@@ -3,7 +3,8 @@
 // SkipLayerNormalization (residual + bias + LayerNorm) and BiasGelu / FastGelu. ONNX Runtime does
 // not find these fusions in the graph training needs (./encoder-layers.ts keeps LayerNorm's saved
 // statistics and explicit attention for the backward pass), so inference builds them itself.
-// Weights are transposed to (in, out) here, once, so the graph holds no Transpose of a weight.
+// Weights are transposed to (in, out) here, once, so the graph holds no Transpose of a weight; the
+// transposed copies are written straight into the serialized model (GraphBuilder.deferredFloats).
 // The numbers equal the plain graph's to float rounding (test/model-logits.test.ts checks both).
 
 import { NerkitError } from "../../errors.js";
@@ -15,53 +16,51 @@ import { embeddingSum } from "./embeddings.js";
 import { WeightInput } from "./linear.js";
 import type { Tensor } from "./encoder.js";
 
-/** Wᵀ of a (out, in) row-major matrix, as (in, out). */
-function transposed(w: Tensor): Float32Array {
-  const [rows, cols] = w.shape;
-  const out = new Float32Array(rows * cols);
-  for (let r = 0; r < rows; r++) {
-    const from = r * cols;
-    for (let c = 0; c < cols; c++) out[c * rows + r] = w.data[from + c];
-  }
-  return out;
-}
-
-/** [Wqᵀ | Wkᵀ | Wvᵀ] as (H, 3H), the layout Attention's weights input takes. */
-function packedProjection(parts: readonly Tensor[], hidden: number): Float32Array {
-  const out = new Float32Array(hidden * 3 * hidden);
-  parts.forEach((w, p) => {
-    for (let o = 0; o < hidden; o++) {
-      const from = o * hidden;
-      for (let i = 0; i < hidden; i++) out[i * 3 * hidden + p * hidden + o] = w.data[from + i];
+/**
+ * Writes the weights of `parts` (each (out, in), row-major) side by side and transposed into `out`:
+ * [W₁ᵀ | W₂ᵀ | …] as (in, Σ out). One part is a plain transpose; Q, K and V make the (H, 3H) layout
+ * Attention's weights input takes.
+ */
+function transposeInto(out: Float32Array, parts: readonly Tensor[]): void {
+  const width = parts.reduce((n, w) => n + w.shape[0], 0);
+  let column = 0;
+  for (const w of parts) {
+    const [rows, cols] = w.shape;
+    for (let r = 0; r < rows; r++) {
+      const from = r * cols;
+      for (let c = 0; c < cols; c++) out[c * width + column + r] = w.data[from + c];
     }
-  });
-  return out;
+    column += rows;
+  }
 }
 
-function concatenated(parts: readonly Tensor[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, t) => n + t.data.length, 0));
+function concatenateInto(out: Float32Array, parts: readonly Tensor[]): void {
   let at = 0;
   for (const t of parts) {
     out.set(t.data, at);
     at += t.data.length;
   }
-  return out;
 }
 
 /**
  * Logits (B, T, L) from ids and the 0/1 mask. `tensor` reads a checkpoint tensor (shape checked);
  * `weight` adds one to the graph under its checkpoint name.
  */
-export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor: (name: string) => Tensor, weight: WeightInput, ids: string, mask: string, typeIds?: string): string {
+export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor: (name: string) => Tensor, shapes: (name: string) => readonly number[], weight: WeightInput, ids: string, mask: string, typeIds?: string): string {
   if (arch.hidden % arch.heads !== 0) throw new NerkitError("E_FORMAT", `hidden size ${arch.hidden} is not a multiple of ${arch.heads} heads`);
   const names = modelNames(arch);
   const H = arch.hidden;
   const epsilon = { float: arch.layerNormEps };
-  /** A Linear's weight as (in, out), stored under `<name>.weight_t`. */
-  const weightT = (name: string): string => {
-    const w = tensor(`${name}.weight`);
-    return g.initializer(`${name}.weight_t`, transposed(w), [w.shape[1], w.shape[0]]);
+  // Derived weights are read from the checkpoint when the model is serialized, not now (deferredFloats).
+  const shapeOf = (name: string) => shapes(name);
+  /** Linear layers' weights side by side as (in, Σ out), stored under `stored`. */
+  const transposedWeights = (stored: string, names: readonly string[]): string => {
+    const outs = names.map((n) => shapeOf(`${n}.weight`)[0]);
+    const inputs = shapeOf(`${names[0]}.weight`)[1];
+    return g.deferredFloats(stored, [inputs, outs.reduce((a, b) => a + b, 0)], (out) => transposeInto(out, names.map((n) => tensor(`${n}.weight`))));
   };
+  /** A Linear's weight as (in, out), stored under `<name>.weight_t`. */
+  const weightT = (name: string): string => transposedWeights(`${name}.weight_t`, [name]);
   const normInputs = (name: string) => [weight(`${name}.weight`), weight(`${name}.bias`)];
 
   const { sum } = g.scope("embeddings", () => embeddingSum(g, arch, names, weight, ids, typeIds));
@@ -70,8 +69,8 @@ export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor:
   names.layers.forEach((n, i) =>
     g.scope(`layer.${i}`, () => {
       const qkv = [n.query, n.key, n.value];
-      const packedW = g.initializer(`${n.query}.qkv_weight`, packedProjection(qkv.map((p) => tensor(`${p}.weight`)), H), [H, 3 * H]);
-      const packedB = g.initializer(`${n.query}.qkv_bias`, concatenated(qkv.map((p) => tensor(`${p}.bias`))), [3 * H]);
+      const packedW = transposedWeights(`${n.query}.qkv_weight`, qkv);
+      const packedB = g.deferredFloats(`${n.query}.qkv_bias`, [3 * H], (out) => concatenateInto(out, qkv.map((p) => tensor(`${p}.bias`))));
       const context = g.contrib("Attention", [x, packedW, packedB, maskIndex], { num_heads: arch.heads });
       const attended = g.op("MatMul", [context, weightT(n.attentionOutput)]);
       const h = g.contrib("SkipLayerNormalization", [attended, x, ...normInputs(n.attentionNorm), weight(`${n.attentionOutput}.bias`)], { epsilon });

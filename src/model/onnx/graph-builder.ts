@@ -14,6 +14,14 @@ function bytesOf(data: Float32Array | BigInt64Array | Int32Array | Uint8Array): 
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
+let scratch = new Float32Array(0);
+
+/** A float array of at least `count` elements, reused by every deferred weight (serialization is synchronous). */
+function sharedScratch(count: number): Float32Array {
+  if (scratch.length < count) scratch = new Float32Array(count);
+  return scratch.subarray(0, count);
+}
+
 export class GraphBuilder {
   readonly nodes: NodeData[] = [];
   readonly initializers: TensorData[] = [];
@@ -67,6 +75,26 @@ export class GraphBuilder {
 
   float(values: readonly number[], dims: readonly number[] = []): string {
     return this.initializer(this.fresh("const_f32"), Float32Array.from(values), dims);
+  }
+
+  /**
+   * A float32 weight whose values `fill` writes when the model is serialized, into a scratch array
+   * of the tensor's size that all deferred weights share: a weight derived from the checkpoint
+   * (transposed, packed) then costs no array of its own, and the process no heap that outlives it.
+   */
+  deferredFloats(name: string, dims: readonly number[], fill: (target: Float32Array) => void): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const raw = {
+      byteLength: count * 4,
+      fill: (target: Uint8Array) => {
+        const scratch = sharedScratch(count);
+        fill(scratch);
+        target.set(new Uint8Array(scratch.buffer, scratch.byteOffset, count * 4));
+      },
+    };
+    this.used.add(name);
+    this.initializers.push({ name, dataType: DataType.FLOAT, dims, raw });
+    return name;
   }
 
   /** A float32 tensor of zeros of a fixed shape, made at run time (not stored in the model). */

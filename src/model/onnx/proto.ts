@@ -13,9 +13,20 @@ const AttributeType = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS
 
 const textEncoder = new TextEncoder();
 
+/**
+ * Bytes written only when the model is joined: a weight computed from the checkpoint (transposed,
+ * packed) goes straight into the model's buffer, so building a model allocates no second copy.
+ */
+export interface DeferredBytes {
+  readonly byteLength: number;
+  fill(target: Uint8Array): void;
+}
+
+export type Bytes = Uint8Array | DeferredBytes;
+
 /** A message under construction: chunks of bytes and their total length. */
 export class Message {
-  readonly chunks: Uint8Array[] = [];
+  readonly chunks: Bytes[] = [];
   length = 0;
   private scratch: number[] = [];
 
@@ -25,9 +36,9 @@ export class Message {
     this.scratch = [];
   }
 
-  private push(bytes: Uint8Array): void {
+  private push(bytes: Bytes): void {
     this.chunks.push(bytes);
-    this.length += bytes.length;
+    this.length += bytes.byteLength;
   }
 
   private varint(value: bigint | number): void {
@@ -58,9 +69,9 @@ export class Message {
     return this;
   }
 
-  bytes(field: number, value: Uint8Array): this {
+  bytes(field: number, value: Bytes): this {
     this.tag(field, 2);
-    this.varint(value.length);
+    this.varint(value.byteLength);
     this.flushScratch();
     this.push(value);
     return this;
@@ -98,8 +109,9 @@ export class Message {
     const out = new Uint8Array(this.length);
     let offset = 0;
     for (const chunk of this.chunks) {
-      out.set(chunk, offset);
-      offset += chunk.length;
+      if (chunk instanceof Uint8Array) out.set(chunk, offset);
+      else chunk.fill(out.subarray(offset, offset + chunk.byteLength));
+      offset += chunk.byteLength;
     }
     return out;
   }
@@ -115,8 +127,8 @@ export interface TensorData {
   name: string;
   dataType: DataTypeCode;
   dims: readonly number[];
-  /** Little-endian element bytes. */
-  raw: Uint8Array;
+  /** Little-endian element bytes, or their writer. */
+  raw: Bytes;
 }
 
 export function tensorProto(t: TensorData): Message {
