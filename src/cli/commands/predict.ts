@@ -61,7 +61,7 @@ export function predictCommand(io: CommandIO): Command {
     .option("--threshold <x>", "leave out entities scoring below x", probability, 0)
     .option("--decode <mode>", "argmax (transformers') or viterbi (best sequence the tagging scheme allows: no entity starts with I-)", oneOf("--decode", ["argmax", "viterbi"] as const), "argmax")
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
-    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.5x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
+    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.3-1.4x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
     .option("--device <device>", "cpu, or cuda with onnxruntime-node's CUDA build", oneOf("--device", ["cpu", "cuda"] as const), "cpu")
     .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
     .option("-o, --out <file>", "output file (default: standard output)")

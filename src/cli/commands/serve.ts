@@ -51,7 +51,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
-    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.5x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
+    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.3-1.4x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
