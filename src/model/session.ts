@@ -8,6 +8,7 @@ import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
 import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
 import { int8Linear } from "./export/int8-linear.js";
+import type { Quantization } from "./export/export-model.js";
 
 export interface SessionOptions {
   /** Threads for one operator; ONNX Runtime's default (all cores) when absent. */
@@ -16,7 +17,7 @@ export interface SessionOptions {
   /** ONNX Runtime's fused kernels (default) or standard operators only; see graph/encoder.ts. */
   fused?: boolean;
   /** int8: the encoder's Linear layers dynamically quantized at load (faster on CPU, logits within ~0.1%). */
-  quantize?: "int8";
+  quantize?: Quantization;
 }
 
 /** A padded batch: (B, T) ids and attention mask, row-major. */

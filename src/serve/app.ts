@@ -13,7 +13,7 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import { NerkitError } from "../errors.js";
 import { AggregationStrategy } from "../infer/aggregation.js";
-import { Decision, RoutingOptions, route } from "../postprocess/routing.js";
+import { RoutingOptions, Routed, route } from "../postprocess/routing.js";
 import { Entity, TokenItem } from "../infer/pipeline.js";
 import { packageVersion } from "../package-root.js";
 import { ServeConfig, serveConfig } from "./config.js";
@@ -23,10 +23,9 @@ import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
-import { annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
+import { ApiEntity, annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
 import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
-import { Annotate } from "./jobs/runner.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
@@ -111,8 +110,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   );
   const metrics = createMetrics(() => batcher.waiting);
   const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType };
-  /** One routed document in the metrics (documents annotated by `nerkit worker`s are counted there, not here). */
-  const count = (source: "entities" | "job", routed: { entities: readonly { type: string; decision: Decision }[]; decision: string }) => {
+  /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */
+  const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
     metrics.decisions.inc({ level: "document", decision: routed.decision });
     for (const e of routed.entities) {
@@ -121,7 +120,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }
   };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
-  const annotateJob = annotator(async (texts) => {
+  const annotate = annotator(async (texts) => {
     await loading;
     if (!pipeline) throw new Error("the model failed to load");
     for (;;) {
@@ -132,12 +131,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-  }, routing);
-  const annotate: Annotate = async (texts) => {
-    const results = await annotateJob(texts);
-    for (const r of results) count("job", r as { entities: { type: string; decision: Decision }[]; decision: string });
-    return results;
-  };
+  }, routing, (routed) => count("job", routed));
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,

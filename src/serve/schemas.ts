@@ -1,5 +1,7 @@
 // The request and response shapes of /v1/entities, /v1/redact and /v1/evaluate, as zod schemas
-// (validation in the route) and the JSON Schema zod derives from them (the OpenAPI document).
+// (validation in the route) and the JSON Schema zod derives from them (the OpenAPI document); the
+// OpenAPI descriptions of the job and review routes, from the zod schemas those routes validate
+// with. NDJSON bodies and answers are documented as text, their line shape described.
 // Error messages name the field.
 
 import { z } from "zod";
@@ -53,7 +55,7 @@ const apiDocument = z.object({ entities: z.array(apiEntity), decision: z.enum(["
 /** {"text"} is answered with one document; {"texts"} with {"documents": [...]}, one per text, in order. */
 export const entitiesResponse = z.union([apiDocument, z.object({ documents: z.array(apiDocument) })]);
 
-const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+export const errorResponse = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 
 /** A zod schema as the JSON Schema (OpenAPI 3.0 flavour) that @fastify/swagger documents. */
 export function jsonSchema(schema: z.ZodType): Record<string, unknown> {
@@ -132,5 +134,73 @@ export function evaluateRouteSchema() {
     summary: "Entity-level scores of predicted CoNLL tags against gold ones, as nerkit evaluate computes them",
     body: jsonSchema(evaluateRequest),
     response: { 200: jsonSchema(evaluateResponse), 400: error, 401: error, 413: error },
+  };
+}
+
+/** A paged GET's query: offset, and limit up to `max`. */
+export function pageQuery(max: number) {
+  return z.strictObject(
+    {
+      offset: z.coerce.number({ error: "must be an integer >= 0" }).int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).optional().describe("results to skip (default 0)"),
+      limit: z.coerce.number({ error: "must be an integer" }).int({ error: "must be an integer" }).min(1, { error: `must be between 1 and ${max}` }).max(max, { error: `must be between 1 and ${max}` }).optional().describe("results to return"),
+    },
+    { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query") },
+  );
+}
+
+const errorAnswers = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, jsonSchema(errorResponse)]));
+
+const idParam = (what: string) => jsonSchema(z.object({ id: z.string().describe(what) }));
+
+const jobStatus = z.object({
+  id: z.string(),
+  status: z.enum(["queued", "running", "done", "failed"]),
+  total: z.number().int().describe("documents in the job"),
+  done: z.number().int().describe("documents with a stored result"),
+  error: z.string().optional().describe("why the job failed"),
+});
+
+/** The batch-job routes' OpenAPI descriptions; `page` is the results route's query schema. */
+export function jobRouteSchemas(page: z.ZodType) {
+  return {
+    create: {
+      summary: "A batch job: one JSON document per line; annotated in the background",
+      description: 'Body: application/x-ndjson, one {"id"?: string, "text": string} per line. Answers 202 at once; the documents are annotated in the background and every result is stored.',
+      response: { 202: jsonSchema(jobStatus.pick({ id: true, status: true, total: true })), ...errorAnswers(400, 401, 413, 415, 503) },
+    },
+    status: { summary: "A job's progress", params: idParam("the job id"), response: { 200: jsonSchema(jobStatus), ...errorAnswers(401, 404, 503) } },
+    results: {
+      summary: "A job's results so far, as NDJSON in document order (offset, limit)",
+      description: 'application/x-ndjson, one line per document: {"seq", "id"?, "text", "entities": [{type, text, start, end, score, decision}], "decision"}.',
+      params: idParam("the job id"),
+      querystring: jsonSchema(page),
+      response: { 200: { type: "string" }, ...errorAnswers(400, 401, 404, 503) },
+    },
+  };
+}
+
+const reviewItem = z.object({ id: z.string().describe("<jobId>:<seq>"), text: z.string(), entities: z.array(apiEntity.omit({ label: true, index: true })) });
+
+/** The review routes' OpenAPI descriptions, from the schemas the routes validate with. */
+export function reviewRouteSchemas(requests: { page: z.ZodType; review: z.ZodType; exportQuery: z.ZodType }) {
+  const action = z.enum(["accept", "correct", "reject"]);
+  return {
+    queue: {
+      summary: "Results routed to review that no one has reviewed yet (offset, limit)",
+      querystring: jsonSchema(requests.page),
+      response: { 200: jsonSchema(z.object({ items: z.array(reviewItem) })), ...errorAnswers(400, 401, 503) },
+    },
+    agreement: { summary: "Agreement between the first two reviewers of each document: entity F1 and Cohen's kappa", response: errorAnswers(401, 503) },
+    review: {
+      summary: "Review one result: accept, correct (with spans) or reject",
+      params: idParam("<jobId>:<seq>, as GET /v1/review lists it"),
+      body: jsonSchema(requests.review),
+      response: { 200: jsonSchema(z.object({ id: z.string(), action })), ...errorAnswers(400, 401, 404, 503) },
+    },
+    export: {
+      summary: "Reviewed documents as training data: format=jsonl (spans) or conll (IOB2)",
+      querystring: jsonSchema(requests.exportQuery),
+      response: { 200: { type: "string" }, ...errorAnswers(400, 401, 503) },
+    },
   };
 }

@@ -10,7 +10,8 @@ import { resolveModel } from "../../model/hub/resolve-model.js";
 import { createProgressRenderer } from "../../model/hub/progress.js";
 import { writeFileAtomic } from "../../io/files.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf } from "../options.js";
+import { Quantization } from "../../model/export/export-model.js";
+import { integer, oneOf, quantizeOption } from "../options.js";
 import { NerkitError } from "../../errors.js";
 
 interface PredictCommandOptions {
@@ -26,7 +27,7 @@ interface PredictCommandOptions {
   threshold: number;
   decode: DecodeMode;
   threads?: number;
-  quantize?: "int8";
+  quantize?: Quantization;
   device: "cpu" | "cuda";
   revision?: string;
   out?: string;
@@ -39,7 +40,7 @@ function probability(value: string): number {
 }
 
 /** Opens the model named on the command line, downloading it from the Hub when it is an id. */
-export async function openPipeline(model: string, options: { revision?: string; threads?: number; device?: "cpu" | "cuda"; quantize?: "int8" }): Promise<NerPipeline> {
+export async function openPipeline(model: string, options: { revision?: string; threads?: number; device?: "cpu" | "cuda"; quantize?: Quantization }): Promise<NerPipeline> {
   const progress = createProgressRenderer(process.stderr);
   const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
   progress.end();
@@ -61,7 +62,7 @@ export function predictCommand(io: CommandIO): Command {
     .option("--threshold <x>", "leave out entities scoring below x", probability, 0)
     .option("--decode <mode>", "argmax (transformers') or viterbi (best sequence the tagging scheme allows: no entity starts with I-)", oneOf("--decode", ["argmax", "viterbi"] as const), "argmax")
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
-    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.3-1.4x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
+    .addOption(quantizeOption())
     .option("--device <device>", "cpu, or cuda with onnxruntime-node's CUDA build", oneOf("--device", ["cpu", "cuda"] as const), "cpu")
     .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
     .option("-o, --out <file>", "output file (default: standard output)")

@@ -6,30 +6,24 @@
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
-import { loadApiKeys, parseBytes } from "../../serve/config.js";
+import { ServeConfig, loadApiKeys, parseBytes } from "../../serve/config.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf, probability, typeThreshold } from "../options.js";
+import { Quantization } from "../../model/export/export-model.js";
+import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 
-interface ServeCommandOptions {
+/** The flags named as the settings they set, and the command's own. */
+interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue"> {
   model: string;
   port: number;
   host: string;
   apiKeyFile?: string;
-  maxBatch: number;
-  maxWaitMs: number;
-  maxQueue: number;
-  bodyLimit: number;
-  accept: number;
-  review: number;
-  threshold: Record<string, { accept: number; review?: number }>;
+  threshold: TypeThresholds;
   threads?: number;
-  quantize?: "int8";
+  quantize?: Quantization;
   revision?: string;
   log: boolean;
-  db: string;
-  queue?: string;
 }
 
 function bytes(value: string): number {
@@ -38,7 +32,7 @@ function bytes(value: string): number {
 
 export function serveCommand(io: CommandIO): Command {
   return new Command("serve")
-    .description("HTTP service: POST /v1/entities, /healthz, /readyz, /metrics, OpenAPI at /docs")
+    .description("HTTP service: entities, redaction, batch jobs, the review queue, a web UI at /, /metrics, OpenAPI at /docs")
     .requiredOption("--model <dir|hub-id>", "checkpoint folder or Hugging Face id")
     .option("--port <n>", "TCP port", integer("--port"), 8080)
     .option("--host <host>", "address to listen on (0.0.0.0 for every interface)", "127.0.0.1")
@@ -51,7 +45,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
-    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.3-1.4x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
+    .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))

@@ -16,7 +16,8 @@ import { Chunk, assertRedisClient, redisConnection } from "../../serve/jobs/chun
 import { isPostgresUrl, openRepository } from "../../serve/storage/open.js";
 import { JobRepository, StorageUnavailableError } from "../../serve/storage/repository.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf, probability, typeThreshold } from "../options.js";
+import { Quantization } from "../../model/export/export-model.js";
+import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 
 interface WorkerCommandOptions {
@@ -25,11 +26,11 @@ interface WorkerCommandOptions {
   queue: string;
   concurrency: number;
   threads?: number;
-  quantize?: "int8";
+  quantize?: Quantization;
   revision?: string;
   accept: number;
   review: number;
-  threshold: Record<string, { accept: number; review?: number }>;
+  threshold: TypeThresholds;
   lockDurationMs: number;
   stalledIntervalMs: number;
 }
@@ -69,7 +70,7 @@ export function workerCommand(io: CommandIO): Command {
     .option("--concurrency <n>", "chunks annotated at a time by this process", integer("--concurrency"), 1)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
-    .option("--quantize <kind>", "int8: quantize the encoder's Linear layers at load (about 1.3-1.4x faster on CPU; scores move by ~0.1%)", oneOf("--quantize", ["int8"] as const))
+    .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--accept <x>", "entities scoring at least x are accepted, for chunks that do not carry the server's thresholds", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review, for chunks that do not carry the server's thresholds", probability("--review"), 0.8)

@@ -52,11 +52,10 @@ export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor:
   const H = arch.hidden;
   const epsilon = { float: arch.layerNormEps };
   // Derived weights are read from the checkpoint when the model is serialized, not now (deferredFloats).
-  const shapeOf = (name: string) => shapes(name);
   /** Linear layers' weights side by side as (in, Σ out), stored under `stored`. */
   const transposedWeights = (stored: string, names: readonly string[]): string => {
-    const outs = names.map((n) => shapeOf(`${n}.weight`)[0]);
-    const inputs = shapeOf(`${names[0]}.weight`)[1];
+    const outs = names.map((n) => shapes(`${n}.weight`)[0]);
+    const inputs = shapes(`${names[0]}.weight`)[1];
     return g.deferredFloats(stored, [inputs, outs.reduce((a, b) => a + b, 0)], (out) => transposeInto(out, names.map((n) => tensor(`${n}.weight`))));
   };
   /** A Linear's weight as (in, out), stored under `<name>.weight_t`. */

@@ -14,14 +14,6 @@ function bytesOf(data: Float32Array | BigInt64Array | Int32Array | Uint8Array): 
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-let scratch = new Float32Array(0);
-
-/** A float array of at least `count` elements, reused by every deferred weight (serialization is synchronous). */
-function sharedScratch(count: number): Float32Array {
-  if (scratch.length < count) scratch = new Float32Array(count);
-  return scratch.subarray(0, count);
-}
-
 export class GraphBuilder {
   readonly nodes: NodeData[] = [];
   readonly initializers: TensorData[] = [];
@@ -29,6 +21,8 @@ export class GraphBuilder {
   readonly outputs: ValueInfo[] = [];
   private readonly used = new Set<string>();
   private usesContrib = false;
+  /** What deferredFloats' writers fill, grown to the largest such weight; serialization is synchronous. */
+  private scratch = new Float32Array(0);
   private counter = 0;
   private prefix = "";
 
@@ -87,9 +81,10 @@ export class GraphBuilder {
     const raw = {
       byteLength: count * 4,
       fill: (target: Uint8Array) => {
-        const scratch = sharedScratch(count);
-        fill(scratch);
-        target.set(new Uint8Array(scratch.buffer, scratch.byteOffset, count * 4));
+        if (this.scratch.length < count) this.scratch = new Float32Array(count);
+        const values = this.scratch.subarray(0, count);
+        fill(values);
+        target.set(new Uint8Array(values.buffer, values.byteOffset, count * 4));
       },
     };
     this.used.add(name);

@@ -5,7 +5,7 @@
 // What it leaves out: how the model is run (batched, queued, retried): that is the caller's `run`.
 
 import { Entity, TokenItem } from "../../infer/pipeline.js";
-import { RoutingOptions, route } from "../../postprocess/routing.js";
+import { Routed, RoutingOptions, route } from "../../postprocess/routing.js";
 import { Annotate } from "./runner.js";
 
 /** An entity (or, with aggregation none, a token) as the API shows it. */
@@ -34,13 +34,17 @@ export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
 /** Runs the model on well-formed texts (simple aggregation), one list of items per text. */
 export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
 
-/** Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per document. */
-export function annotator(run: ModelRun, routing: RoutingOptions): Annotate {
+/**
+ * Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per
+ * document; `onRouted` sees each routed document (the server's metrics).
+ */
+export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (routed: Routed<ApiEntity>) => void): Annotate {
   return async (texts) => {
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
     return results.map((items, i) => {
       const routed = route(items.map((item) => apiEntity(item, texts[i])), routing);
+      onRouted?.(routed);
       return { entities: routed.entities, decision: routed.decision };
     });
   };

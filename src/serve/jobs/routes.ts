@@ -11,8 +11,8 @@ import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { jobRouteSchemas } from "./openapi.js";
-import { HttpError } from "../http-error.js";
+import { HttpError, validationMessage } from "../http-error.js";
+import { jobRouteSchemas, pageQuery } from "../schemas.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
 import { DispatcherFactory, JobDispatcher } from "./dispatcher.js";
@@ -35,13 +35,8 @@ const jobLine = z.strictObject(
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be a JSON object") },
 );
 
-const pageQuery = z.strictObject(
-  {
-    offset: z.coerce.number({ error: "must be an integer >= 0" }).int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).optional(),
-    limit: z.coerce.number({ error: "must be an integer" }).int({ error: "must be an integer" }).min(1, { error: `must be between 1 and ${MAX_PAGE}` }).max(MAX_PAGE, { error: `must be between 1 and ${MAX_PAGE}` }).optional(),
-  },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query") },
-);
+const resultsQuery = pageQuery(MAX_PAGE);
+const routeSchemas = jobRouteSchemas(resultsQuery);
 
 /** JSONL → documents; blank lines are skipped; the first bad line is a 400 naming its number (from 1). */
 export function parseJobBody(body: string): NewDocument[] {
@@ -135,7 +130,7 @@ export class JobService {
   readonly routes = async (scope: FastifyInstance): Promise<void> => {
     scope.addContentTypeParser(["application/x-ndjson", "text/plain"], { parseAs: "string" }, (_req, body, done) => done(null, body));
 
-    scope.post("/v1/jobs", { schema: jobRouteSchemas.create }, async (req, reply) => {
+    scope.post("/v1/jobs", { schema: routeSchemas.create }, async (req, reply) => {
       if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
       const documents = parseJobBody(req.body);
       try {
@@ -148,14 +143,14 @@ export class JobService {
       }
     });
 
-    scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: jobRouteSchemas.status }, async (req) => {
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: routeSchemas.status }, async (req) => {
       const job = await this.find(req.params.id);
       return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
     });
 
-    scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: jobRouteSchemas.results }, async (req, reply) => {
-      const query = pageQuery.safeParse(req.query);
-      if (!query.success) throw new HttpError(400, "E_VALIDATION", query.error.issues.map((i) => `${i.path.map(String).join(".")}: ${i.message}`).join("; "));
+    scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: routeSchemas.results }, async (req, reply) => {
+      const query = resultsQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const job = await this.find(req.params.id);
       let rows;
       try {

@@ -10,38 +10,32 @@ import { z } from "zod";
 import { NerkitError } from "../../errors.js";
 import { SCHEMES } from "../../data/schemes.js";
 import { spansToTags } from "../../data/spans.js";
-import { reviewRouteSchemas } from "../jobs/openapi.js";
-import { HttpError } from "../http-error.js";
+import { HttpError, validationMessage } from "../http-error.js";
+import { pageQuery, reviewRouteSchemas } from "../schemas.js";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
 import { agreement } from "./agreement.js";
 import { EXPORT_FORMATS, formatTrainingData, trainingDocuments } from "./training-data.js";
 
 const MAX_PAGE = 1000;
 
-const queueQuery = z.strictObject(
-  {
-    offset: z.coerce.number().int({ error: "must be an integer >= 0" }).min(0, { error: "must be an integer >= 0" }).optional(),
-    limit: z.coerce.number().int({ error: "must be an integer" }).min(1, { error: `must be between 1 and ${MAX_PAGE}` }).max(MAX_PAGE, { error: `must be between 1 and ${MAX_PAGE}` }).optional(),
-  },
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query") },
-);
+const queueQuery = pageQuery(MAX_PAGE);
 
 const exportQuery = z.strictObject({ format: z.enum(EXPORT_FORMATS, { error: `must be one of ${EXPORT_FORMATS.join(", ")}` }) }, {
   error: (issue) => (issue.code === "unrecognized_keys" ? `unknown parameter(s): ${issue.keys.join(", ")}` : "bad query"),
 });
 
 const span = z.strictObject({
-  start: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }),
-  end: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }),
+  start: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).describe("UTF-16 offset, inclusive"),
+  end: z.number({ error: "must be an integer" }).int({ error: "must be an integer" }).describe("UTF-16 offset, exclusive"),
   label: z.string({ error: "must be a string" }).min(1, { error: "must not be empty" }),
 });
 
 const reviewBody = z
   .strictObject(
     {
-      reviewer: z.string({ error: "must be a string" }).trim().min(1, { error: "must not be empty" }),
+      reviewer: z.string({ error: "must be a string" }).trim().min(1, { error: "must not be empty" }).describe("who reviews; a reviewer reviewing again replaces their review"),
       action: z.enum(["accept", "correct", "reject"], { error: "must be accept, correct or reject" }),
-      spans: z.array(span, { error: "must be an array of {start, end, label}" }).optional(),
+      spans: z.array(span, { error: "must be an array of {start, end, label}" }).optional().describe("the full, corrected span list (action correct only)"),
     },
     { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "must be a JSON object") },
   )
@@ -51,9 +45,7 @@ const reviewBody = z
     if (action !== "correct" && spans !== undefined) ctx.issues.push({ code: "custom", path: ["spans"], message: "only allowed when action is correct", input: spans });
   });
 
-function issuesMessage(issues: readonly { path: readonly PropertyKey[]; message: string }[]): string {
-  return issues.map((i) => (i.path.length ? `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ` : "") + i.message).join("; ");
-}
+const routeSchemas = reviewRouteSchemas({ page: queueQuery, review: reviewBody, exportQuery });
 
 function parseId(id: string): { jobId: string; seq: number } | undefined {
   const colon = id.lastIndexOf(":");
@@ -76,23 +68,23 @@ export type ReviewListener = (action: "accept" | "correct" | "reject", entityTyp
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
 export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener) {
   return async (scope: FastifyInstance): Promise<void> => {
-    scope.get("/v1/review", { schema: reviewRouteSchemas.queue }, async (req) => {
+    scope.get("/v1/review", { schema: routeSchemas.queue }, async (req) => {
       const query = queueQuery.safeParse(req.query);
-      if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
       return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
     });
 
-    scope.get("/v1/review/agreement", { schema: reviewRouteSchemas.agreement }, async () =>
+    scope.get("/v1/review/agreement", { schema: routeSchemas.agreement }, async () =>
       agreement(await guard(async () => (await (await repository())?.reviewedResults()) ?? [])),
     );
 
-    scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: reviewRouteSchemas.review }, async (req) => {
+    scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: routeSchemas.review }, async (req) => {
       const ref = parseId(req.params.id);
       const result = ref && (await guard(async () => (await repository())?.result(ref.jobId, ref.seq)));
       if (!ref || !result) throw new HttpError(404, "E_NOT_FOUND", `no result ${req.params.id}`);
       const parsed = reviewBody.safeParse(req.body);
-      if (!parsed.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(parsed.error.issues));
+      if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
       const body = parsed.data;
       if (body.spans) {
         try {
@@ -115,9 +107,9 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       return { id: req.params.id, action: body.action };
     });
 
-    scope.get("/v1/export", { schema: reviewRouteSchemas.export }, async (req, reply) => {
+    scope.get("/v1/export", { schema: routeSchemas.export }, async (req, reply) => {
       const query = exportQuery.safeParse(req.query);
-      if (!query.success) throw new HttpError(400, "E_VALIDATION", issuesMessage(query.error.issues));
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const documents = trainingDocuments(await guard(async () => (await (await repository())?.reviewedResults()) ?? []));
       const text = formatTrainingData(documents, query.data.format);
       return reply.type(query.data.format === "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8").send(text);
