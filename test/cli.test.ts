@@ -3,17 +3,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { repoRoot, tempDir } from "./helpers.js";
+import { nerkit, repoRoot, tempDir } from "./helpers.js";
 
 const demo = join(repoRoot, "examples", "demo");
 
-function nerkit(args: string[], input?: string): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { encoding: "utf8", input });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
-}
 
 test("--help lists every command with its options", () => {
   const { code, stdout } = nerkit(["--help"]);

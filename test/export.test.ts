@@ -5,7 +5,6 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
@@ -17,17 +16,13 @@ import { GraphBuilder } from "../src/model/onnx/graph-builder.js";
 import { exportModel } from "../src/model/export/export-model.js";
 import { int8Linear, int8LinearReference, quantizeWeight, roundHalfEven, weightBytes } from "../src/model/export/int8-linear.js";
 import { compareQuantized } from "../src/model/export/compare.js";
-import { readJson, repoRoot, tempDir } from "./helpers.js";
+import { nerkit, readJson, tempDir } from "./helpers.js";
 import { MODEL_KINDS, ModelCase, caseLogits, maxAbsDifference, modelCases, tinyModelDir } from "./model-cases.js";
 
 const cases = modelCases;
 const KINDS = MODEL_KINDS;
 const modelDir = tinyModelDir;
 
-function nerkit(args: string[]): { code: number; stdout: string; stderr: string } {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { encoding: "utf8" });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
-}
 
 /** Runs an ONNX file on a fixture batch, feeding the inputs the graph declares. */
 async function runFile(path: string, c: ModelCase): Promise<{ logits: Float32Array; inputs: readonly string[]; outputs: readonly string[] }> {

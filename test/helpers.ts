@@ -1,7 +1,9 @@
-// Paths that tests share: the repository root (found from the compiled test's location) and the
-// reference fixtures in ../shared, which tests read in place and never copy.
+// What tests share: the repository root (found from the compiled test's location), the reference
+// fixtures in ../shared (read in place, never copied), temporary folders, and the CLI run as a
+// child process.
 
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -41,4 +43,18 @@ export function nerkitError(fn: () => unknown, code?: string): NerkitError {
     return error;
   }
   assert.fail("expected a NerkitError");
+}
+
+export const nerkitBin = join(repoRoot, "bin", "nerkit.js");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `nerkit ARGS` as a user would, in a child process, with `input` on its standard input. */
+export function nerkit(args: readonly string[], input?: string, env: NodeJS.ProcessEnv = process.env): CliRun {
+  const run = spawnSync(process.execPath, [nerkitBin, ...args], { encoding: "utf8", input, env });
+  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
 }

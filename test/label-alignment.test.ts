@@ -8,19 +8,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { alignLabels, IGNORE_INDEX, loadTokenizer, type Encoding } from "../src/text/tokenizers/index.js";
 import { fixturesDir, readJson } from "./helpers.js";
+import { modelCases } from "./model-cases.js";
 
-interface ModelCase {
-  dir: string;
-  words: string[][];
-  tags: string[][];
-  input_ids: number[][];
-  attention_mask: number[][];
-  token_type_ids: number[][] | null;
-  labels: number[][];
-}
 
 const hfDir = join(fixturesDir, "hf");
-const modelCases = readJson<Record<string, ModelCase>>(join(hfDir, "model-cases.json"));
 
 for (const [kind, m] of Object.entries(modelCases)) {
   test(`${kind}: encodeWords + alignLabels reproduce transformers' input_ids and labels`, () => {

@@ -3,17 +3,12 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { fixturesDir, repoRoot, tempDir } from "./helpers.js";
+import { fixturesDir, nerkit, tempDir } from "./helpers.js";
 
 const model = join(fixturesDir, "hf", "bert-tiny");
 
-function nerkit(args: string[], input?: string, env: NodeJS.ProcessEnv = process.env) {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { encoding: "utf8", input, env });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
-}
 
 test("plain text lines in, one JSON line per document out, offsets into the text", () => {
   const { code, stdout, stderr } = nerkit(["predict", "--model", model, "--threads", "1"], "Peter Blackburn visited Brussels.\n\nEU rejects German call.\n");

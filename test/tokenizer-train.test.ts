@@ -6,7 +6,6 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -15,7 +14,7 @@ import { readCorpusFile } from "../src/data/corpus.js";
 import { loadTokenizer } from "../src/text/tokenizers/index.js";
 import { BERT_SPECIAL_ORDER, bertFolderFiles, trainBertTokenizer, writeBertFolder } from "../src/text/tokenizers/bert-folder.js";
 import { trainWordPiece, trainWordPieceReference, type WordPieceTrainOptions } from "../src/text/tokenizers/train-wordpiece.js";
-import { conllDir, fixturesDir, readJson, repoRoot, tempDir } from "./helpers.js";
+import { conllDir, fixturesDir, nerkit, readJson, tempDir } from "./helpers.js";
 
 const options = (o: Partial<WordPieceTrainOptions> = {}): WordPieceTrainOptions => ({
   vocabSize: 1000,
@@ -28,10 +27,6 @@ const options = (o: Partial<WordPieceTrainOptions> = {}): WordPieceTrainOptions 
 
 const counts = (entries: Record<string, number>) => new Map(Object.entries(entries));
 
-function nerkit(args: string[]) {
-  const run = spawnSync(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { encoding: "utf8" });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
-}
 
 /** The first `n` lines of the CoNLL-2003 training file, as a file of its own. */
 function conllSample(n: number): string {

@@ -8,34 +8,11 @@ import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
-import { fixturesDir, readJson, repoRoot, tempDir } from "./helpers.js";
+import { fixturesDir, nerkit, nerkitBin, repoRoot, tempDir } from "./helpers.js";
+import { modelCases, maxSafetensorsDifference } from "./model-cases.js";
 
-const bin = join(repoRoot, "bin", "nerkit.js");
 const demo = join(repoRoot, "examples", "demo", "gold.conll");
-
-function nerkit(args: string[]) {
-  const run = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
-  return { code: run.status ?? -1, stdout: run.stdout, stderr: run.stderr };
-}
-
-function maxDifference(a: string, b: string): number {
-  const x = readSafetensors(a);
-  const y = readSafetensors(b);
-  let worst = 0;
-  for (const name of y.names) {
-    const p = x.tensor(name).data;
-    const q = y.tensor(name).data;
-    for (let i = 0; i < q.length; i++) worst = Math.max(worst, Math.abs(p[i] - q[i]));
-  }
-  return worst;
-}
-
-interface ModelCase {
-  words: string[][];
-  tags: string[][];
-  train_steps: { loss_per_step: number[]; grad_norm_per_step: number[] };
-}
-const cases = readJson<Record<string, ModelCase>>(join(fixturesDir, "hf", "model-cases.json"));
+const cases = modelCases;
 
 for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
   test(`${kind}: the fixture recipe through nerkit train gives PyTorch's parameters, losses and norms`, () => {
@@ -47,7 +24,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
     const model = join(fixturesDir, "hf", `${kind}-tiny`);
     const run = nerkit(["train", "--model", model, "--train", data, "--out", out, "--max-steps", "3", "--batch-size", "4", "--lr", "1e-3", "--warmup-steps", "1", "--weight-decay", "0.01", "--max-grad-norm", "1", "--no-shuffle", "--threads", "1"]);
     assert.equal(run.code, 0, run.stderr);
-    assert.ok(maxDifference(join(out, "model.safetensors"), join(model, "expected_after_3_steps.safetensors")) < 1e-4);
+    assert.ok(maxSafetensorsDifference(join(out, "model.safetensors"), join(model, "expected_after_3_steps.safetensors")) < 1e-4);
     const log = readFileSync(join(out, "training_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     log.forEach((entry, s) => {
       assert.ok(Math.abs(entry.loss - c.train_steps.loss_per_step[s]) < 1e-5, `loss of step ${s}`);
@@ -77,7 +54,7 @@ test("SIGKILL mid-run, then --resume, ends with the parameters of an uninterrupt
   assert.match(straight.stderr, /dev f1/);
 
   const interrupted = join(tempDir(), "interrupted");
-  const child = spawn(process.execPath, [bin, ...trainArgs(interrupted)], { stdio: "ignore" });
+  const child = spawn(process.execPath, [nerkitBin, ...trainArgs(interrupted)], { stdio: "ignore" });
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline && !(existsSync(interrupted) && readdirSync(interrupted).some((f) => /^checkpoint-[3-9]$/.test(f)))) {
     await new Promise((r) => setTimeout(r, 20));
@@ -89,12 +66,12 @@ test("SIGKILL mid-run, then --resume, ends with the parameters of an uninterrupt
   const resumed = nerkit([...trainArgs(interrupted), "--resume"]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, /resuming from .*checkpoint-\d+/);
-  assert.ok(maxDifference(join(interrupted, "model.safetensors"), join(whole, "model.safetensors")) < 1e-6);
+  assert.ok(maxSafetensorsDifference(join(interrupted, "model.safetensors"), join(whole, "model.safetensors")) < 1e-6);
   for (const dir of readdirSync(interrupted).filter((f) => f.startsWith("checkpoint-"))) {
     assert.ok(existsSync(join(interrupted, dir, "model.safetensors")), `${dir} is complete`);
   }
 
-  const predicted = spawnSync(process.execPath, [bin, "predict", "--model", whole], { input: "Maria Lindqvist joined Nordhavn Logistics .\n", encoding: "utf8" });
+  const predicted = spawnSync(process.execPath, [nerkitBin, "predict", "--model", whole], { input: "Maria Lindqvist joined Nordhavn Logistics .\n", encoding: "utf8" });
   assert.equal(predicted.status, 0, predicted.stderr);
   assert.ok(Array.isArray(JSON.parse(predicted.stdout).entities));
 });

@@ -11,16 +11,10 @@ import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
 import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { architectureOf } from "../src/model/architecture.js";
 import { buildGradientGraph, gradName } from "../src/train/graph/gradient-graph.js";
-import { fixturesDir, readJson } from "./helpers.js";
+import { fixturesDir } from "./helpers.js";
+import { modelCases } from "./model-cases.js";
 
-interface ModelCase {
-  input_ids: number[][];
-  attention_mask: number[][];
-  token_type_ids: number[][] | null;
-  labels: number[][];
-  loss_train: number;
-}
-const cases = readJson<Record<string, ModelCase>>(join(fixturesDir, "hf", "model-cases.json"));
+const cases = modelCases;
 
 for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
   test(`${kind}-tiny: loss and every parameter's gradient equal PyTorch's`, async () => {

@@ -11,16 +11,10 @@ import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { architectureOf } from "../src/model/architecture.js";
 import { StepRunner } from "../src/train/step-runner.js";
 import { linearScheduleLr } from "../src/train/schedule.js";
-import { fixturesDir, readJson } from "./helpers.js";
+import { fixturesDir } from "./helpers.js";
+import { modelCases } from "./model-cases.js";
 
-interface ModelCase {
-  input_ids: number[][];
-  attention_mask: number[][];
-  token_type_ids: number[][] | null;
-  labels: number[][];
-  train_steps: { loss_per_step: number[]; grad_norm_per_step: number[]; lr_per_step: number[] };
-}
-const cases = readJson<Record<string, ModelCase>>(join(fixturesDir, "hf", "model-cases.json"));
+const cases = modelCases;
 const ints = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
 
 test("the linear schedule gives the fixture's learning rates", () => {
