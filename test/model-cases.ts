@@ -1,10 +1,11 @@
 // The padded 4-sentence batches of ../shared/fixtures/hf/model-cases.json (words, tags, ids, mask,
 // labels, transformers' eval-mode logits, training loss and the three-step recipe per tiny model),
-// nerkit's logits for one of them, and the differences tests measure against them.
+// nerkit's logits for one of them, and the differences tests measure against them (parameters after
+// training steps in two sets, see stepErrors).
 
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
-import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
+import { TensorStore, readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { architectureOf } from "../src/model/architecture.js";
 import { SessionOptions, TokenClassifierSession } from "../src/model/session.js";
 import { fixturesDir, readJson } from "./helpers.js";
@@ -61,4 +62,37 @@ export function maxSafetensorsDifference(actualPath: string, expectedPath: strin
   let worst = 0;
   for (const name of expected.names) worst = Math.max(worst, maxAbsDifference(actual.tensor(name).data, expected.tensor(name).data));
   return worst;
+}
+
+/** Parameters' largest |actual − expected| after training steps, on two sets of coordinates (stepErrors). */
+export interface StepErrors {
+  /** Over coordinates whose first gradient is zero or clear of round-off. */
+  settled: number;
+  /** Over coordinates whose first gradient is nonzero but under 1e-4 of its tensor's largest. */
+  noisy: number;
+}
+
+/**
+ * Compares parameters after AdamW steps on the fixture batch of the `kind`-tiny model with `expected`, every
+ * tensor of it, apart on the coordinates whose first gradient (expected_grads.safetensors, the same batch and
+ * starting point) is round-off. Adam divides each gradient by its own running RMS, so where the gradient is
+ * itself float noise (roberta's value weight [181]: 3e-9, where its tensor's largest is 4e-3) the noise sets
+ * the update, and float32 implementations part by up to 1e-6 there while elsewhere they agree to 2 ulp.
+ */
+export function stepErrors(kind: string, actual: (name: string) => ArrayLike<number>, expected: TensorStore): StepErrors {
+  const firstGradients = readSafetensors(join(tinyModelDir(kind), "expected_grads.safetensors"));
+  const errors = { settled: 0, noisy: 0 };
+  for (const name of expected.names) {
+    const got = actual(name);
+    const want = expected.tensor(name).data;
+    const gradient = firstGradients.tensor(name).data;
+    if (got.length !== want.length) throw new Error(`${name}: ${got.length} values, expected ${want.length}`);
+    const noise = 1e-4 * gradient.reduce((m, g) => Math.max(m, Math.abs(g)), 0);
+    for (let i = 0; i < want.length; i++) {
+      const error = Math.abs(got[i] - want[i]);
+      if (gradient[i] !== 0 && Math.abs(gradient[i]) < noise) errors.noisy = Math.max(errors.noisy, error);
+      else errors.settled = Math.max(errors.settled, error);
+    }
+  }
+  return errors;
 }
