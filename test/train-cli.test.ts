@@ -26,7 +26,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
     assert.equal(run.code, 0, run.stderr);
     // As in training-steps.test.ts (measured there: 2.4e-7, and 9.0e-7 where the first gradient is round-off).
     const trained = readSafetensors(join(out, "model.safetensors"));
-    const errors = stepErrors(kind, (name) => trained.tensor(name).data, readSafetensors(join(model, "expected_after_3_steps.safetensors")));
+    const errors = stepErrors((name) => trained.tensor(name).data, readSafetensors(join(model, "expected_after_3_steps.safetensors")), readSafetensors(join(model, "expected_grads.safetensors")));
     assert.ok(errors.settled < 1e-6 && errors.noisy < 1e-5, `max |Δ| ${errors.settled} (${errors.noisy} where the first gradient is round-off)`);
     const log = readFileSync(join(out, "training_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
     log.forEach((entry, s) => {

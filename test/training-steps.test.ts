@@ -43,7 +43,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
       assert.ok(Math.abs(gradNorm - c.train_steps.grad_norm_per_step[s]) < 2e-6, `step ${s}: grad norm ${gradNorm}`);
     }
     // The steps move parameters by ~1.5e-3. Measured: 2.4e-7 (2 ulp of the LayerNorm weights' 1.0) and 9.0e-7.
-    const errors = stepErrors(kind, (name) => runner.tensor(name), readSafetensors(join(dir, "expected_after_3_steps.safetensors")));
+    const errors = stepErrors((name) => runner.tensor(name), readSafetensors(join(dir, "expected_after_3_steps.safetensors")), readSafetensors(join(dir, "expected_grads.safetensors")));
     assert.ok(errors.settled < 1e-6 && errors.noisy < 1e-5, `max |Δ| ${errors.settled} (${errors.noisy} where the first gradient is round-off)`);
     await runner.release();
   });
