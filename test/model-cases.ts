@@ -30,9 +30,12 @@ export const modelCases = readJson<Record<string, ModelCase>>(join(fixturesDir, 
 
 export const tinyModelDir = (kind: string) => join(fixturesDir, "hf", `${kind}-tiny`);
 
-/** nerkit's logits, flat (B·T·L), for the fixture batch of the `kind`-tiny model, in a session built with `options`. */
-export async function caseLogits(kind: string, options: SessionOptions = {}): Promise<Float32Array> {
-  const checkpoint = loadCheckpoint(tinyModelDir(kind));
+/**
+ * nerkit's logits, flat (B·T·L), for the fixture batch of the `kind`-tiny model, in a session built with `options`;
+ * `dir` replaces the checkpoint folder (the same weights under another config.json).
+ */
+export async function caseLogits(kind: string, options: SessionOptions = {}, dir = tinyModelDir(kind)): Promise<Float32Array> {
+  const checkpoint = loadCheckpoint(dir);
   const session = await TokenClassifierSession.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name), { threads: 1, ...options });
   const c = modelCases[kind];
   try {

@@ -13,7 +13,9 @@ Writes, beside this script:
   gradient norms and learning rates. adamw-decay-<kind>-first-gradients.safetensors: the first
   step's gradients, the same rows (the tests use them to tell where a gradient is round-off).
 - config-variants.json: eval-mode logits of the fixture batch with config.json changed: the
-  activations gelu_new and relu and other layer_norm_eps values, which no fixture uses.
+  activations gelu_new and relu and other layer_norm_eps values, which no fixture uses; some with
+  weights scaled (`scaled`: factor by tensor name) so that the change shows; `unchanged_logits`
+  are those of the same weights under the checkpoint's own config.json.
 
 Before writing anything it checks itself against ../../../shared/fixtures/hf (transformers'
 logits, loss, gradients and the three-step fixture recipe) and stops if it disagrees.
@@ -40,12 +42,17 @@ FIXTURE_RECIPE = {**DECAY_RECIPE, "lr": 1e-3, "weight_decay": 0.01}
 BIAS_START = 0.1
 # Unused word-embedding rows kept in the decay reference: AdamW decays them although their gradient is zero.
 UNUSED_ROWS = [7990, 7991, 7992, 7993]
+# Each variant: the model kind, what changes in config.json, and factors for the weights of the roles named.
+# With the checkpoints' weights (~0.02) the feed-forward pre-activations are ~0.1, where gelu and gelu_new
+# agree to 1e-7; up ×20 and down ×10 bring them to ~2, where they differ by up to 3e-4.
+FFN_SCALED = {"up": 20.0, "down": 10.0}
 VARIANTS = [
-    ("bert", {"hidden_act": "gelu_new"}),
-    ("bert", {"hidden_act": "relu"}),
-    ("bert", {"layer_norm_eps": 1e-3}),
-    ("distilbert", {"activation": "relu"}),
-    ("roberta", {"hidden_act": "gelu_new", "layer_norm_eps": 1e-5}),
+    ("bert", {"hidden_act": "gelu_new"}, FFN_SCALED),
+    ("roberta", {"hidden_act": "gelu_new"}, FFN_SCALED),
+    ("bert", {"hidden_act": "relu"}, {}),
+    ("distilbert", {"activation": "relu"}, {}),
+    ("bert", {"layer_norm_eps": 1e-3}, {}),
+    ("roberta", {"layer_norm_eps": 1e-5}, {}),
 ]
 
 # --- safetensors, the little of it needed here (little-endian host) ---
@@ -254,13 +261,16 @@ def main():
     (HERE / "adamw-decay.json").write_text(json.dumps(decay_log, indent=1) + "\n")
 
     variants = []
-    for kind, change in VARIANTS:
+    for kind, change, factors in VARIANTS:
         folder = HF / f"{kind}-tiny"
-        raw = {**json.loads((folder / "config.json").read_text()), **change}
-        c = Config(raw)
+        raw = json.loads((folder / "config.json").read_text())
         w = {n: t.double() for n, t in read_safetensors(folder / "model.safetensors").items()}
-        logits = logits_of(c, w, *batch_of(cases[kind])[:3])
-        variants.append({"kind": kind, "config": change, "logits": [[[round(v, 10) for v in token] for token in row] for row in logits.tolist()]})
+        _, layers = parameter_names(Config(raw))
+        scaled = {f"{n[role]}.weight": factor for n in layers for role, factor in factors.items()}
+        w = {n: t * scaled.get(n, 1.0) for n, t in w.items()}
+        batch = batch_of(cases[kind])[:3]
+        rounded = lambda logits: [[[round(v, 10) for v in token] for token in row] for row in logits.tolist()]  # noqa: E731
+        variants.append({"kind": kind, "config": change, "scaled": scaled, "logits": rounded(logits_of(Config({**raw, **change}), w, *batch)), "unchanged_logits": rounded(logits_of(Config(raw), w, *batch))})
     (HERE / "config-variants.json").write_text(json.dumps({"variants": variants}) + "\n")
 
 
