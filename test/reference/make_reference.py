@@ -104,26 +104,31 @@ class Config:
         self.prefix = {"bert": "bert", "distilbert": "distilbert", "roberta": "roberta", "xlm-roberta": "roberta"}[self.model_type]
 
 
+# Per family: where the encoder layers live, and each role's name inside a layer.
+LAYER_ROLES = {
+    "distilbert": ("transformer.layer", {
+        "q": "attention.q_lin", "k": "attention.k_lin", "v": "attention.v_lin", "o": "attention.out_lin",
+        "norm1": "sa_layer_norm", "up": "ffn.lin1", "down": "ffn.lin2", "norm2": "output_layer_norm",
+    }),
+    "bert": ("encoder.layer", {
+        "q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value", "o": "attention.output.dense",
+        "norm1": "attention.output.LayerNorm", "up": "intermediate.dense", "down": "output.dense", "norm2": "output.LayerNorm",
+    }),
+}
+
+
 def parameter_names(c):
-    """Checkpoint names by role, per encoder layer."""
+    """Checkpoint names by role: the embeddings', and each encoder layer's."""
     p = c.prefix
-    if c.model_type == "distilbert":
-        embeddings = {"words": f"{p}.embeddings.word_embeddings", "positions": f"{p}.embeddings.position_embeddings", "types": None, "norm": f"{p}.embeddings.LayerNorm"}
-        layer = lambda i: {  # noqa: E731
-            "q": f"{p}.transformer.layer.{i}.attention.q_lin", "k": f"{p}.transformer.layer.{i}.attention.k_lin",
-            "v": f"{p}.transformer.layer.{i}.attention.v_lin", "o": f"{p}.transformer.layer.{i}.attention.out_lin",
-            "norm1": f"{p}.transformer.layer.{i}.sa_layer_norm", "up": f"{p}.transformer.layer.{i}.ffn.lin1",
-            "down": f"{p}.transformer.layer.{i}.ffn.lin2", "norm2": f"{p}.transformer.layer.{i}.output_layer_norm",
-        }
-    else:
-        embeddings = {"words": f"{p}.embeddings.word_embeddings", "positions": f"{p}.embeddings.position_embeddings", "types": f"{p}.embeddings.token_type_embeddings", "norm": f"{p}.embeddings.LayerNorm"}
-        layer = lambda i: {  # noqa: E731
-            "q": f"{p}.encoder.layer.{i}.attention.self.query", "k": f"{p}.encoder.layer.{i}.attention.self.key",
-            "v": f"{p}.encoder.layer.{i}.attention.self.value", "o": f"{p}.encoder.layer.{i}.attention.output.dense",
-            "norm1": f"{p}.encoder.layer.{i}.attention.output.LayerNorm", "up": f"{p}.encoder.layer.{i}.intermediate.dense",
-            "down": f"{p}.encoder.layer.{i}.output.dense", "norm2": f"{p}.encoder.layer.{i}.output.LayerNorm",
-        }
-    return embeddings, [layer(i) for i in range(c.layers)]
+    distil = c.model_type == "distilbert"
+    embeddings = {
+        "words": f"{p}.embeddings.word_embeddings",
+        "positions": f"{p}.embeddings.position_embeddings",
+        "types": None if distil else f"{p}.embeddings.token_type_embeddings",
+        "norm": f"{p}.embeddings.LayerNorm",
+    }
+    stack, roles = LAYER_ROLES["distilbert" if distil else "bert"]
+    return embeddings, [{role: f"{p}.{stack}.{i}.{name}" for role, name in roles.items()} for i in range(c.layers)]
 
 
 def activate(x, name):
@@ -139,8 +144,13 @@ def activate(x, name):
 def logits_of(c, w, ids, mask, type_ids):
     """(B, T, L) from ids, the 0/1 mask and segment ids (B, T); `w` maps checkpoint names to tensors."""
     embeddings, layers = parameter_names(c)
-    linear = lambda x, n: x @ w[f"{n}.weight"].T + w[f"{n}.bias"]  # noqa: E731
-    norm = lambda x, n: F.layer_norm(x, (c.hidden,), w[f"{n}.weight"], w[f"{n}.bias"], c.eps)  # noqa: E731
+
+    def linear(x, n):
+        return x @ w[f"{n}.weight"].T + w[f"{n}.bias"]
+
+    def norm(x, n):
+        return F.layer_norm(x, (c.hidden,), w[f"{n}.weight"], w[f"{n}.bias"], c.eps)
+
     B, T = ids.shape
     if c.model_type in ("roberta", "xlm-roberta"):  # fairseq numbering: from pad + 1, padding keeps pad
         real = (ids != c.pad).long()
@@ -153,7 +163,10 @@ def logits_of(c, w, ids, mask, type_ids):
     x = norm(x, embeddings["norm"])
     A, D = c.heads, c.hidden // c.heads
     bias = (1 - mask[:, None, None, :].to(x.dtype)) * torch.finfo(x.dtype).min  # (B, 1, 1, T)
-    heads = lambda t: t.view(B, T, A, D).transpose(1, 2)  # noqa: E731  (B, A, T, D)
+
+    def heads(t):  # (B, T, H) -> (B, A, T, D)
+        return t.view(B, T, A, D).transpose(1, 2)
+
     for n in layers:
         q, k, v = heads(linear(x, n["q"])), heads(linear(x, n["k"])), heads(linear(x, n["v"]))
         p = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(D) + bias, dim=-1)
@@ -202,6 +215,11 @@ def train(c, initial, batch, recipe):
         log["grad_norm_per_step"].append(norm.item())
         log["lr_per_step"].append(rate)
     return {n: t.detach() for n, t in w.items()}, log
+
+
+def rounded(logits):
+    """(B, T, L) as nested lists, to 10 decimals (float64 digits beyond that only weigh down the JSON)."""
+    return [[[round(v, 10) for v in token] for token in row] for row in logits.tolist()]
 
 
 def max_difference(a, b):
@@ -269,7 +287,6 @@ def main():
         scaled = {f"{n[role]}.weight": factor for n in layers for role, factor in factors.items()}
         w = {n: t * scaled.get(n, 1.0) for n, t in w.items()}
         batch = batch_of(cases[kind])[:3]
-        rounded = lambda logits: [[[round(v, 10) for v in token] for token in row] for row in logits.tolist()]  # noqa: E731
         variants.append({"kind": kind, "config": change, "scaled": scaled, "logits": rounded(logits_of(Config({**raw, **change}), w, *batch)), "unchanged_logits": rounded(logits_of(Config(raw), w, *batch))})
     (HERE / "config-variants.json").write_text(json.dumps({"variants": variants}) + "\n")
 
