@@ -1,7 +1,8 @@
 // The training graph's loss and first-step gradients equal PyTorch's (expected_grads.safetensors of
 // the four tiny fixture checkpoints, on the batch of model-cases.json) within 3e-6 of each
-// tensor's norm (measured: 3.5e-7 at worst), the loss within 1e-6 (measured: 2.4e-7, 1 ulp). The key projection's bias is the exception: softmax is invariant to it, so its true
-// gradient is zero and PyTorch's values are float noise (norm ~1e-12); ours must be noise too.
+// tensor's norm (measured: 3.5e-7 at worst), the loss within 1e-6 (measured: 2.4e-7, 1 ulp). The
+// key projection's bias is the exception: softmax is invariant to it, so its true gradient is zero
+// and PyTorch's values are float noise (norm ~1e-12); ours must be noise too.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
