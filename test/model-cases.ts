@@ -1,10 +1,11 @@
 // The padded 4-sentence batches of ../shared/fixtures/hf/model-cases.json (words, tags, ids, mask,
 // labels, transformers' eval-mode logits, training loss and the three-step recipe per tiny model),
-// nerkit's logits for one of them, and the differences tests measure against them.
+// nerkit's logits for one of them, and the differences tests measure against them (parameters after
+// training steps in two sets, see stepErrors).
 
 import { join } from "node:path";
 import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
-import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
+import { TensorStore, readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { architectureOf } from "../src/model/architecture.js";
 import { SessionOptions, TokenClassifierSession } from "../src/model/session.js";
 import { fixturesDir, readJson } from "./helpers.js";
@@ -29,9 +30,12 @@ export const modelCases = readJson<Record<string, ModelCase>>(join(fixturesDir, 
 
 export const tinyModelDir = (kind: string) => join(fixturesDir, "hf", `${kind}-tiny`);
 
-/** nerkit's logits, flat (B·T·L), for the fixture batch of the `kind`-tiny model, in a session built with `options`. */
-export async function caseLogits(kind: string, options: SessionOptions = {}): Promise<Float32Array> {
-  const checkpoint = loadCheckpoint(tinyModelDir(kind));
+/**
+ * nerkit's logits, flat (B·T·L), for the fixture batch of the `kind`-tiny model, in a session built with `options`;
+ * `dir` replaces the checkpoint folder (the same weights under another config.json).
+ */
+export async function caseLogits(kind: string, options: SessionOptions = {}, dir = tinyModelDir(kind)): Promise<Float32Array> {
+  const checkpoint = loadCheckpoint(dir);
   const session = await TokenClassifierSession.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name), { threads: 1, ...options });
   const c = modelCases[kind];
   try {
@@ -61,4 +65,44 @@ export function maxSafetensorsDifference(actualPath: string, expectedPath: strin
   let worst = 0;
   for (const name of expected.names) worst = Math.max(worst, maxAbsDifference(actual.tensor(name).data, expected.tensor(name).data));
   return worst;
+}
+
+/** Parameters' largest |actual − expected| after training steps, on two sets of coordinates (stepErrors). */
+export interface StepErrors {
+  /** Over coordinates whose first gradient is zero or clear of round-off. */
+  settled: number;
+  /** Over coordinates whose first gradient is nonzero but under 1e-4 of its tensor's largest. */
+  noisy: number;
+}
+
+/**
+ * Compares parameters after AdamW steps with `expected`, every tensor of it, apart on the coordinates whose
+ * first gradient (`firstGradients`: the first step's, at the same starting point) is round-off. Adam divides
+ * each gradient by its own running RMS, so where the gradient is itself float noise (roberta's value weight
+ * [181] in the fixture recipe: 3e-9, where its tensor's largest is 4e-3) the noise sets the update, and
+ * float32 implementations part by up to 1e-6 there while elsewhere they agree to 2 ulp. When `expected` has an
+ * int64 `word_embedding_rows`, its tensors shorter than the actual ones (and their gradients) hold those rows only.
+ */
+export function stepErrors(actual: (name: string) => ArrayLike<number>, expected: TensorStore, firstGradients: TensorStore): StepErrors {
+  const rows = expected.has("word_embedding_rows") ? Array.from(expected.integerTensor("word_embedding_rows").data, Number) : [];
+  const errors = { settled: 0, noisy: 0 };
+  for (const name of expected.names.filter((n) => n !== "word_embedding_rows")) {
+    const want = expected.tensor(name).data;
+    const gradient = firstGradients.tensor(name).data;
+    let got = actual(name);
+    if (rows.length > 0 && got.length > want.length) {
+      const width = want.length / rows.length;
+      const all = got;
+      got = rows.flatMap((r) => Array.from({ length: width }, (_, j) => all[r * width + j]));
+    }
+    if (got.length !== want.length || gradient.length !== want.length) throw new Error(`${name}: ${got.length} values and ${gradient.length} gradients, expected ${want.length}`);
+    let largest = 0;
+    for (let i = 0; i < gradient.length; i++) largest = Math.max(largest, Math.abs(gradient[i]));
+    for (let i = 0; i < want.length; i++) {
+      const error = Math.abs(got[i] - want[i]);
+      if (gradient[i] !== 0 && Math.abs(gradient[i]) < 1e-4 * largest) errors.noisy = Math.max(errors.noisy, error);
+      else errors.settled = Math.max(errors.settled, error);
+    }
+  }
+  return errors;
 }

@@ -1,7 +1,8 @@
 // `loadPipeline(...).run` equals transformers' TokenClassificationPipeline on every case of
 // ../shared/fixtures/hf/pipeline-cases.json: four tiny models, the five aggregation strategies on
 // ten tricky texts, and the long text with a 64-token window and stride 16. Labels, words and
-// offsets exactly (offsets converted from code points to UTF-16), scores to 1e-4.
+// offsets exactly (offsets converted from code points to UTF-16), scores to 3e-7 (measured: 3.0e-8
+// at worst; the scores are near-uniform softmax probabilities, 0.115–0.154).
 
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -36,7 +37,7 @@ function compare(text: string, actual: (Entity | TokenItem)[], expected: HfEntit
   }));
   const want = expected.map((e) => ({ label: e.entity ?? e.entity_group, word: e.word, start: toUtf16(e.start), end: toUtf16(e.end), index: e.index }));
   assert.deepEqual(got, want, label);
-  actual.forEach((e, i) => assert.ok(Math.abs(e.score - expected[i].score) < 1e-4, `${label}: score of item ${i}: ${e.score} vs ${expected[i].score}`));
+  actual.forEach((e, i) => assert.ok(Math.abs(e.score - expected[i].score) < 3e-7, `${label}: score of item ${i}: ${e.score} vs ${expected[i].score}`));
 }
 
 for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {

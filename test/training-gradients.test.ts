@@ -1,7 +1,8 @@
 // The training graph's loss and first-step gradients equal PyTorch's (expected_grads.safetensors of
-// the four tiny fixture checkpoints, on the batch of model-cases.json) within 1e-4 of each
-// tensor's norm. The key projection's bias is the exception: softmax is invariant to it, so its true
-// gradient is zero and PyTorch's values are float noise (norm ~1e-12); ours must be noise too.
+// the four tiny fixture checkpoints, on the batch of model-cases.json) within 3e-6 of each
+// tensor's norm (measured: 3.5e-7 at worst), the loss within 1e-6 (measured: 2.4e-7, 1 ulp). The
+// key projection's bias is the exception: softmax is invariant to it, so its true gradient is zero
+// and PyTorch's values are float noise (norm ~1e-12); ours must be noise too.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -29,7 +30,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
     if (built.batchInputs.includes("token_type_ids")) feeds.token_type_ids = ints(c.token_type_ids!);
     for (const p of built.parameters) feeds[p.name] = new ort.Tensor("float32", checkpoint.weights.tensor(p.name).data, p.shape);
     const out = await session.run(feeds);
-    assert.ok(Math.abs((out.loss.data as Float32Array)[0] - c.loss_train) < 1e-5, `loss ${out.loss.data[0]} vs ${c.loss_train}`);
+    assert.ok(Math.abs((out.loss.data as Float32Array)[0] - c.loss_train) < 1e-6, `loss ${out.loss.data[0]} vs ${c.loss_train}`);
 
     const expected = readSafetensors(join(dir, "expected_grads.safetensors"));
     for (const p of built.parameters) {
@@ -44,7 +45,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
       if (/(key|k_lin)\.bias$/.test(p.name)) {
         assert.ok(Math.sqrt(norm) < 1e-9 && Math.sqrt(diff) < 1e-9, `${p.name}: expected a zero gradient up to float noise`);
       } else {
-        assert.ok(Math.sqrt(diff) <= 1e-4 * Math.sqrt(norm), `${p.name}: |Δ| ${Math.sqrt(diff)} vs |g| ${Math.sqrt(norm)}`);
+        assert.ok(Math.sqrt(diff) <= 3e-6 * Math.sqrt(norm), `${p.name}: |Δ| ${Math.sqrt(diff)} vs |g| ${Math.sqrt(norm)}`);
       }
     }
     await session.release();

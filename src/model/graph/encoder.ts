@@ -13,11 +13,9 @@ import { parameterTable } from "../parameters.js";
 import { encoderForward } from "./encoder-layers.js";
 import { fusedEncoderForward } from "./fused-encoder.js";
 import { LinearLayer, WeightInput } from "./linear.js";
+import { Tensor } from "./tensor.js";
 
-export interface Tensor {
-  shape: readonly number[];
-  data: Float32Array;
-}
+export type { Tensor };
 
 /** Graph inputs each architecture takes, in order. */
 export function graphInputs(arch: Architecture): string[] {
