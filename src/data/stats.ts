@@ -1,7 +1,7 @@
 // Corpus statistics for `nerkit stats`: how many sentences, tokens and entities of each type, and
 // how long entities and sentences are, so a user sees at a glance what their data holds.
 
-import { compareCodePoints } from "../metrics/numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
 import { decodeTags } from "./chunks.js";
 import { SchemeTable } from "./schemes.js";
 

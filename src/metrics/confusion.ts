@@ -5,7 +5,7 @@
 
 import { Chunk } from "../data/schemes.js";
 import { EvaluateOptions, checkSameShape, chunkerFor } from "./entity-counts.js";
-import { compareCodePoints } from "./numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
 
 export const ERROR_KINDS = ["correct", "wrongType", "wrongBoundary", "wrongBoth", "missed", "spurious"] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];

@@ -5,7 +5,8 @@
 
 import { NerkitError } from "../errors.js";
 import { CorpusCounts, EvaluateOptions, TypeCounts, countEntities } from "./entity-counts.js";
-import { compareCodePoints, numpySum } from "./numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
+import { numpySum } from "./numeric.js";
 
 export interface TypeScores {
   precision: number;

@@ -13,11 +13,10 @@ import { parameterTable } from "../parameters.js";
 import { encoderForward } from "./encoder-layers.js";
 import { fusedEncoderForward } from "./fused-encoder.js";
 import { LinearLayer, WeightInput } from "./linear.js";
+import type { Tensor } from "./tensor.js";
 
-export interface Tensor {
-  shape: readonly number[];
-  data: Float32Array;
-}
+// Re-exported: callers have always taken Tensor from here.
+export type { Tensor };
 
 /** Graph inputs each architecture takes, in order. */
 export function graphInputs(arch: Architecture): string[] {
