@@ -40,12 +40,15 @@ function isObject(value: Json | undefined): value is JsonObject {
 
 /** A short JSON rendering for error messages; never throws, even on very deep values. */
 function preview(value: Json | undefined): string {
+  if (value === undefined) return "nothing";
+  let text: string;
   try {
-    const text = preview(value);
-    return text.length > 80 ? text.slice(0, 77) + "..." : text;
+    text = JSON.stringify(value);
   } catch {
+    // JSON.parse reads nesting that JSON.stringify's recursion cannot write back.
     return Array.isArray(value) ? "a deeply nested array" : "a deeply nested value";
   }
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
 function fail(message: string, field?: string): never {
