@@ -49,7 +49,7 @@ export function convertCommand(io: CommandIO): Command {
       const allSkipped: SkippedRecord[] = [...skipped];
       const output =
         options.to === "conll"
-          ? formatConll(toTokenSentences(corpus, options.scheme, { sourceScheme: options.inputScheme, lenient: options.lenient, skipped: allSkipped }))
+          ? formatConll(toTokenSentences(corpus, options.scheme, { sourceScheme: options.inputScheme, lenient: options.lenient, skipped: allSkipped }), { source: input })
           : formatSpanJsonl(toSpanDocuments(corpus, { sourceScheme: options.inputScheme }), options.outputOffsetUnit);
       emit(io, output, options.out);
       reportSkipped(allSkipped, io.stderr);
