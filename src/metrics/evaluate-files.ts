@@ -73,6 +73,9 @@ export function evaluateConll(options: EvaluateConllOptions): FileEvaluation {
     : readSentences(goldFile, options.gold.text, options.predColumn ?? -1, lenient);
   const skipped = [...goldRead.skipped, ...(options.pred ? predRead.skipped : [])];
   const predFile = options.pred?.name ?? goldFile;
+  for (const [read, file] of [[goldRead, goldFile], [predRead, predFile]] as const) {
+    if (read.sentences.length === 0) throw new NerkitError("E_FORMAT", "holds no sentence: there is nothing to evaluate", { file });
+  }
 
   if (goldRead.sentences.length !== predRead.sentences.length) {
     throw new NerkitError(

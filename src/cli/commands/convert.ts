@@ -8,7 +8,7 @@ import { SchemeTable, SCHEMES } from "../../data/schemes.js";
 import { formatSpanJsonl } from "../../data/span-formats.js";
 import { OffsetUnit } from "../../text/offsets.js";
 import { CommandIO, emit } from "../io.js";
-import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme } from "../options.js";
+import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme, warnIfEmpty } from "../options.js";
 
 interface ConvertOptions {
   from?: InputFormat;
@@ -46,6 +46,7 @@ export function convertCommand(io: CommandIO): Command {
         lenient: options.lenient,
         offsetUnit: options.offsetUnit,
       });
+      warnIfEmpty(corpus, input, skipped, io.stderr);
       const allSkipped: SkippedRecord[] = [...skipped];
       const output =
         options.to === "conll"
