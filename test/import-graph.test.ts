@@ -21,7 +21,7 @@ function sourceFiles(dir: string): string[] {
 }
 
 /** Relative specifiers of every static import/export-from and dynamic import() in a file. */
-export function relativeImports(code: string): string[] {
+function relativeImports(code: string): string[] {
   const specifiers: string[] = [];
   const pattern = /(?:\bimport\s*(?:type\s+)?(?:[\w*{}\s,$]+\s+from\s+)?|\bexport\s+(?:type\s+)?(?:\*|\{[^}]*\})\s*(?:as\s+\w+\s+)?from\s+|\bimport\s*\(\s*)["'](\.[^"']+)["']/g;
   for (const match of code.matchAll(pattern)) specifiers.push(match[1]);
