@@ -17,8 +17,8 @@ export { validateSpans, spansToTags, tagsToSpans } from "./data/spans.js";
 export type { Span, SpanDocument } from "./data/spans.js";
 export { readCorpusFile, parseCorpus, toTokenSentences, toSpanDocuments, INPUT_FORMATS } from "./data/corpus.js";
 export type { Corpus, InputFormat, ReadCorpusOptions } from "./data/corpus.js";
-export { corpusStats, formatStats } from "./data/stats.js";
-export type { CorpusStats, Distribution } from "./data/stats.js";
+export { corpusStats, formatStats, statsJson } from "./data/stats.js";
+export type { CorpusStats, CorpusStatsJson, Distribution } from "./data/stats.js";
 
 // Text: words with offsets, offset units.
 export { tokenizeWords, joinTokens } from "./text/word-tokenizer.js";
@@ -30,16 +30,16 @@ export type { OffsetUnit } from "./text/offsets.js";
 export { readTextFile, writeFileAtomic, decodeUtf8 } from "./io/files.js";
 
 // Metrics: seqeval-identical evaluation and reports.
-export { evaluate, reportFromCounts } from "./metrics/seqeval.js";
-export type { EvaluationReport, TypeScores, AverageScores } from "./metrics/seqeval.js";
+export { evaluate, reportFromCounts, reportJson } from "./metrics/seqeval.js";
+export type { EvaluationReport, EvaluationReportJson, TypeScores, AverageScores } from "./metrics/seqeval.js";
 export { countEntities } from "./metrics/entity-counts.js";
 export type { EvaluateOptions, EvaluationMode, CorpusCounts, TypeCounts } from "./metrics/entity-counts.js";
 export { evaluateFiles } from "./metrics/evaluate-files.js";
 export type { EvaluateFilesOptions, FileEvaluation } from "./metrics/evaluate-files.js";
 export { classificationReport } from "./metrics/classification-report.js";
 export { conllevalReport } from "./metrics/conlleval-report.js";
-export { confusion, ERROR_KINDS } from "./metrics/confusion.js";
-export type { ConfusionReport, ErrorKind } from "./metrics/confusion.js";
+export { confusion, confusionJson, ERROR_KINDS } from "./metrics/confusion.js";
+export type { ConfusionReport, ConfusionReportJson, ErrorKind } from "./metrics/confusion.js";
 export { htmlReport } from "./metrics/html-report.js";
 
 // Tokenizers (WordPiece, byte-level BPE, Unigram from tokenizer.json) with offsets and word ids.

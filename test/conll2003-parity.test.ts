@@ -35,7 +35,7 @@ for (const entry of real) {
       { precision: entry.default.precision, recall: entry.default.recall, f1: entry.default.f1, accuracy: entry.default.accuracy },
     );
     for (const [name, row] of Object.entries(entry.default.report)) {
-      const got = name in result.report.types ? result.report.types[name] : result.report[name as "micro avg" | "macro avg" | "weighted avg"];
+      const got = result.report.types.get(name) ?? result.report[name as "micro avg" | "macro avg" | "weighted avg"];
       assert.deepEqual([got.precision, got.recall, got.f1, got.support], [row.precision, row.recall, row["f1-score"], row.support], name);
     }
     assert.equal(conllevalReport(result.counts), entry.conlleval_stdout);

@@ -181,6 +181,29 @@ test("errors name the line: invalid JSON, overlapping, out-of-range, empty and m
   }
 });
 
+test("span-format errors show the value they found (regression: every message said 'a deeply nested value')", () => {
+  const long = "x".repeat(200);
+  const cases: [unknown, string][] = [
+    [{ text: 42 }, "text: expected a string, found 42"],
+    [{ spans: [] }, "text: expected a string, found nothing"],
+    [{ text: TEXT, spans: { start: 0 } }, 'spans: expected a list of spans, found {"start":0}'],
+    [{ text: TEXT, spans: [["0", "5", "ORG"]] }, 'spans[0]: expected [start, end, label], found ["0","5","ORG"]'],
+    [{ text: TEXT, spans: [{ start: 0, end: 5 }] }, 'spans[0]: expected numeric "start", "end" and a string "label", found {"start":0,"end":5}'],
+    [{ text: TEXT, spans: [true] }, "spans[0]: expected a span object or [start, end, label], found true"],
+    [{ text: TEXT, spans: [], tokens: "a b" }, 'tokens: expected a list of tokens, found "a b"'],
+    ["a string", 'expected a JSON object per line, found "a string"'],
+    [{ text: TEXT, spans: [[long, 1, "X"]] }, `spans[0]: expected [start, end, label], found ["${"x".repeat(75)}...`],
+  ];
+  for (const [record, message] of cases) {
+    const error = nerkitError(() => parseSpanFile(JSON.stringify(record) + "\n", "jsonl", { file: "in.jsonl" }), "E_FORMAT");
+    assert.equal(error.describe(), `in.jsonl:1: ${message}`);
+  }
+  // Only a value too deep for JSON.stringify is summarised.
+  const deep = "[".repeat(20000) + "]".repeat(20000);
+  const error = nerkitError(() => parseSpanFile(`{"text": "a", "spans": [${deep}]}\n`, "jsonl"), "E_FORMAT");
+  assert.match(error.describe(), /found a deeply nested array$/);
+});
+
 test("Label Studio errors: invalid JSON array, bad tasks by record number, lenient", () => {
   assert.equal(nerkitError(() => parseSpanFile("[{\"data\": ", "labelstudio")).code, "E_FORMAT");
   const tasks = [

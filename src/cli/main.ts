@@ -16,7 +16,7 @@ import { serveCommand } from "./commands/serve.js";
 import { statsCommand } from "./commands/stats.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
 import { workerCommand } from "./commands/worker.js";
-import { CommandIO, processIO } from "./io.js";
+import { CommandIO, endQuietlyWhenStdoutCloses, processIO } from "./io.js";
 
 /** Every command (and sub-command) with its options, appended to `nerkit --help`. */
 function commandsWithOptions(program: Command): string {
@@ -52,6 +52,7 @@ export function buildProgram(io: CommandIO): Command {
 }
 
 export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
+  if (io === processIO) endQuietlyWhenStdoutCloses();
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });

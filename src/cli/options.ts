@@ -4,7 +4,7 @@ import { Option } from "commander";
 import { NerkitError, SkippedRecord } from "../errors.js";
 import { QUANTIZATIONS } from "../model/export/export-model.js";
 import { SchemeTable, schemeByName } from "../data/schemes.js";
-import { INPUT_FORMATS, InputFormat } from "../data/corpus.js";
+import { Corpus, INPUT_FORMATS, InputFormat } from "../data/corpus.js";
 import { OffsetUnit } from "../text/offsets.js";
 
 export function integer(name: string): (value: string) => number {
@@ -64,6 +64,14 @@ export function reportSkipped(skipped: readonly SkippedRecord[], stderr: (text: 
   stderr(`nerkit: skipped ${skipped.length} bad record${skipped.length === 1 ? "" : "s"} (--lenient)\n`);
   for (const { error } of skipped.slice(0, 5)) stderr(`  ${error.describe()}\n`);
   if (skipped.length > 5) stderr(`  … and ${skipped.length - 5} more\n`);
+}
+
+/** Tells the user, on stderr, that an input held nothing to read (rather than printing zeros silently). */
+export function warnIfEmpty(corpus: Corpus, file: string, skipped: readonly SkippedRecord[], stderr: (text: string) => void): void {
+  const empty = corpus.kind === "tokens" ? corpus.conll.sentences.length === 0 : corpus.documents.length === 0;
+  if (!empty) return;
+  const unit = corpus.kind === "tokens" ? "sentence" : "document";
+  stderr(`nerkit: warning: ${file} holds no ${unit}${skipped.length > 0 ? " that could be read" : ""}\n`);
 }
 
 /** --quantize of the commands that load a model to run it (predict, serve, worker). */

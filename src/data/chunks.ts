@@ -107,16 +107,33 @@ export function strictChunks(tags: readonly string[], scheme: SchemeTable): Chun
   return chunks;
 }
 
-/** The first transition that strict decoding under `scheme` does not accept, or undefined. */
-export function firstIllegalTransition(tags: readonly string[], scheme: SchemeTable): { index: number; message: string } | undefined {
+export interface IllegalTransition {
+  /** Index of the token whose tag the scheme does not allow after the one before it. */
+  index: number;
+  message: string;
+}
+
+/**
+ * Every transition that strict decoding under `scheme` does not accept: the first token of each
+ * stretch of non-O tags that strict mode leaves outside every entity (a stretch the scheme would
+ * continue, like I-PER I-PER after O in IOB2, is one transition, not one per token).
+ */
+export function illegalTransitions(tags: readonly string[], scheme: SchemeTable): IllegalTransition[] {
   const chunks = strictChunks(tags, scheme);
   const covered = new Uint8Array(tags.length);
   for (const chunk of chunks) covered.fill(1, chunk.start, chunk.end);
+  const found: IllegalTransition[] = [];
   for (let i = 0; i < tags.length; i++) {
-    if (tags[i] !== "O" && !covered[i]) {
-      const before = i === 0 ? "the start of the sentence" : `'${tags[i - 1]}'`;
-      return { index: i, message: `illegal ${scheme.name} transition: '${tags[i]}' after ${before}` };
-    }
+    if (tags[i] === "O" || covered[i]) continue;
+    const continuesBroken = i > 0 && tags[i - 1] !== "O" && !covered[i - 1] && matches(scheme.continues, tags[i - 1], tags[i]);
+    if (continuesBroken) continue;
+    const before = i === 0 ? "the start of the sentence" : `'${tags[i - 1]}'`;
+    found.push({ index: i, message: `illegal ${scheme.name} transition: '${tags[i]}' after ${before}` });
   }
-  return undefined;
+  return found;
+}
+
+/** The first transition that strict decoding under `scheme` does not accept, or undefined. */
+export function firstIllegalTransition(tags: readonly string[], scheme: SchemeTable): IllegalTransition | undefined {
+  return illegalTransitions(tags, scheme)[0];
 }

@@ -1,7 +1,10 @@
 // Finds the whitespace-separated fields of one line without allocating: their start and end
 // offsets go into reusable arrays. Reading CoNLL-2003 this way is several times faster than
 // trim().split(/\s+/), which allocates an array and a string per field for every line.
-// Whitespace is Python's str.split() set, so nerkit splits lines as Python readers do.
+// Whitespace is ../text/column-whitespace.ts's (Python's str.split() set), the one the CoNLL
+// writer and the word tokenizer use too.
+
+import { isColumnSpace as isSpace } from "../text/column-whitespace.js";
 
 export class ColumnScanner {
   starts = new Int32Array(16);
@@ -38,12 +41,4 @@ export class ColumnScanner {
     this.starts = starts;
     this.ends = ends;
   }
-}
-
-function isSpace(c: number): boolean {
-  if (c <= 32) return c === 32 || (c >= 9 && c <= 13) || (c >= 28 && c <= 31);
-  if (c < 0x85) return false;
-  return (
-    c === 0x85 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) || c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
-  );
 }

@@ -4,6 +4,7 @@
 // chunk columns. The reader validates as it goes and names the line of anything wrong.
 
 import { NerkitError, SkippedRecord } from "../errors.js";
+import { columnSpaceIndex } from "../text/column-whitespace.js";
 import { firstIllegalTransition } from "./chunks.js";
 import { ColumnScanner } from "./column-scanner.js";
 import { SchemeTable } from "./schemes.js";
@@ -173,6 +174,17 @@ export interface WriteConllOptions {
   separator?: string;
   /** Write -DOCSTART- lines where the input had them (default true). */
   documentMarkers?: boolean;
+  /** The file the sentences came from, for the error about a field CoNLL cannot hold. */
+  source?: string;
+}
+
+/** A field must be non-empty and free of column whitespace, or the file would not read back. */
+function checkField(field: string, what: string, place: { file?: string; line?: number }): void {
+  const at = columnSpaceIndex(field);
+  if (at === -1 && field !== "") return;
+  const problem =
+    at === -1 ? "is empty" : `holds U+${field.charCodeAt(at).toString(16).toUpperCase().padStart(4, "0")}, which separates CoNLL columns`;
+  throw new NerkitError("E_FORMAT", `cannot write the ${what} ${JSON.stringify(field)} as CoNLL: it ${problem}`, place);
 }
 
 /** Writes sentences back as CoNLL text; `tags`, when given per sentence, replace the tag column. */
@@ -184,6 +196,9 @@ export function formatConll(corpus: Pick<ConllCorpus, "sentences" | "columns" | 
   for (const sentence of corpus.sentences) {
     if (markers && sentence.documentStart) parts.push(marker, "");
     for (let i = 0; i < sentence.tokens.length; i++) {
+      const place = { file: options.source, line: sentence.line };
+      checkField(sentence.tokens[i], "token", place);
+      checkField(sentence.tags[i], "tag", place);
       const columns = sentence.rows?.[i];
       if (!columns) {
         parts.push(sentence.tokens[i] + separator + sentence.tags[i]);

@@ -80,12 +80,16 @@ export function toTokenSentences(
     return { ...corpus.conll, sentences };
   }
   const sentences: ConllSentence[] = [];
+  // A document boundary on a document without words (or a skipped one) moves to the next sentence.
+  let documentStart = false;
   for (const doc of corpus.documents) {
+    documentStart ||= doc.documentStart === true;
     try {
       const { words, tags } = spansToTags(doc, target, { file: corpus.file, line: doc.line });
       if (words.length === 0) continue;
       const tokens = words.map((w) => w.text);
-      sentences.push({ tokens, tags, line: doc.line ?? 0, documentStart: false });
+      sentences.push({ tokens, tags, line: doc.line ?? 0, documentStart });
+      documentStart = false;
     } catch (error) {
       if (!(error instanceof NerkitError) || !options.lenient) throw error;
       options.skipped?.push({ error });
@@ -98,5 +102,5 @@ export function toTokenSentences(
 export function toSpanDocuments(corpus: Corpus, options: { sourceScheme?: SchemeTable } = {}): SpanDocument[] {
   if (corpus.kind === "spans") return corpus.documents;
   const scheme = schemeOf(corpus, options.sourceScheme);
-  return corpus.conll.sentences.map((s, i) => ({ id: i + 1, ...tagsToSpans(s.tokens, s.tags, scheme), line: s.line }));
+  return corpus.conll.sentences.map((s, i) => ({ id: i + 1, ...tagsToSpans(s.tokens, s.tags, scheme), line: s.line, ...(s.documentStart ? { documentStart: true } : {}) }));
 }

@@ -40,12 +40,15 @@ function isObject(value: Json | undefined): value is JsonObject {
 
 /** A short JSON rendering for error messages; never throws, even on very deep values. */
 function preview(value: Json | undefined): string {
+  if (value === undefined) return "nothing";
+  let text: string;
   try {
-    const text = preview(value);
-    return text.length > 80 ? text.slice(0, 77) + "..." : text;
+    text = JSON.stringify(value);
   } catch {
+    // JSON.parse reads nesting that JSON.stringify's recursion cannot write back.
     return Array.isArray(value) ? "a deeply nested array" : "a deeply nested value";
   }
+  return text.length > 80 ? text.slice(0, 77) + "..." : text;
 }
 
 function fail(message: string, field?: string): never {
@@ -134,6 +137,9 @@ function spanListRecord(record: JsonObject, keys: readonly string[], unit: Offse
   const doc = finishDocument(text, list.map((value, i) => rawSpan(value, `${key}[${i}]`)), unit, idOf(record), line);
   const tokens = tokensOf(record, text, unit);
   if (tokens) doc.tokens = tokens;
+  const documentStart = record.document_start;
+  if (documentStart !== undefined && typeof documentStart !== "boolean") fail(`expected true or false, found ${preview(documentStart)}`, "document_start");
+  if (documentStart) doc.documentStart = true;
   return doc;
 }
 
@@ -209,7 +215,8 @@ export function parseSpanFile(text: string, format: SpanFormat, options: ReadSpa
   return { documents, skipped };
 }
 
-/** JSON lines {"id"?, "text", "spans": [{"start", "end", "label", "text"}], "tokens"?: [{"text", "start", "end"}]}, offsets in `unit`. */
+/** JSON lines {"id"?, "text", "spans": [{"start", "end", "label", "text"}], "tokens"?: [{"text", "start", "end"}],
+ *  "document_start"?: true}, offsets in `unit`. */
 export function formatSpanJsonl(documents: readonly SpanDocument[], unit: OffsetUnit = "utf16"): string {
   return documents
     .map((doc) => {
@@ -219,6 +226,7 @@ export function formatSpanJsonl(documents: readonly SpanDocument[], unit: Offset
       record.text = doc.text;
       record.spans = doc.spans.map((s) => ({ start: convert(s.start), end: convert(s.end), label: s.label, text: doc.text.slice(s.start, s.end) }));
       if (doc.tokens) record.tokens = doc.tokens.map((t) => ({ text: t.text, start: convert(t.start), end: convert(t.end) }));
+      if (doc.documentStart) record.document_start = true;
       return JSON.stringify(record) + "\n";
     })
     .join("");

@@ -3,6 +3,7 @@
 // (../data/chunks.ts); spans become tags by tokenizing the text with the span ends as boundaries.
 
 import { NerkitError } from "../errors.js";
+import { columnSpaceIndex } from "../text/column-whitespace.js";
 import { Word, joinTokens, tokenizeWords } from "../text/word-tokenizer.js";
 import { decodeTags } from "./chunks.js";
 import { Chunk, SchemeTable, encodeChunks } from "./schemes.js";
@@ -22,6 +23,9 @@ export interface SpanDocument {
   tokens?: Word[];
   /** 1-based line (or record) the document came from, for error messages. */
   line?: number;
+  /** A CoNLL "-DOCSTART-" line came before this sentence; JSON lines keep it as "document_start",
+   *  so that CoNLL -> JSONL -> CoNLL keeps document boundaries. */
+  documentStart?: boolean;
 }
 
 /** Sorts spans and checks them: integer offsets inside the text, non-empty, no overlaps. */
@@ -36,7 +40,7 @@ export function validateSpans(doc: SpanDocument, place: { file?: string; line?: 
       throw new NerkitError("E_SPAN", `${where} is outside the text (length ${doc.text.length})`, place);
     }
     if (span.end <= span.start) throw new NerkitError("E_SPAN", `${where} is empty or reversed`, place);
-    if (typeof span.label !== "string" || span.label === "" || /\s/.test(span.label)) {
+    if (typeof span.label !== "string" || span.label === "" || /\s/.test(span.label) || columnSpaceIndex(span.label) !== -1) {
       throw new NerkitError("E_SPAN", `${where}: the label must be a non-empty string without spaces`, place);
     }
   }

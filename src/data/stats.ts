@@ -1,7 +1,7 @@
 // Corpus statistics for `nerkit stats`: how many sentences, tokens and entities of each type, and
 // how long entities and sentences are, so a user sees at a glance what their data holds.
 
-import { compareCodePoints } from "../metrics/numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
 import { decodeTags } from "./chunks.js";
 import { SchemeTable } from "./schemes.js";
 
@@ -16,15 +16,23 @@ export interface Distribution {
   histogram: Record<string, number>;
 }
 
+/** Per-type fields are Maps in code-point order of the types: types are user data, and a type
+ *  named "__proto__" must count like any other. */
 export interface CorpusStats {
   sentences: number;
   documents: number;
   tokens: number;
   entities: number;
-  entitiesPerType: Record<string, number>;
+  entitiesPerType: Map<string, number>;
   entityLength: Distribution;
-  entityLengthPerType: Record<string, Distribution>;
+  entityLengthPerType: Map<string, Distribution>;
   sentenceLength: Distribution;
+}
+
+/** What `nerkit stats --format json` prints: the per-type Maps as objects. */
+export interface CorpusStatsJson extends Omit<CorpusStats, "entitiesPerType" | "entityLengthPerType"> {
+  entitiesPerType: Record<string, number>;
+  entityLengthPerType: Record<string, Distribution>;
 }
 
 /** Nearest-rank percentile of sorted values. */
@@ -69,12 +77,8 @@ export function corpusStats(sentences: readonly TaggedSentence[], scheme?: Schem
     }
   }
   const types = [...perType.keys()].sort(compareCodePoints);
-  const entitiesPerType: Record<string, number> = {};
-  const entityLengthPerType: Record<string, Distribution> = {};
-  for (const type of types) {
-    entitiesPerType[type] = perType.get(type)!.length;
-    entityLengthPerType[type] = distribution(perType.get(type)!);
-  }
+  const entitiesPerType = new Map(types.map((type) => [type, perType.get(type)!.length]));
+  const entityLengthPerType = new Map(types.map((type) => [type, distribution(perType.get(type)!)]));
   const allLengths = types.flatMap((t) => perType.get(t)!);
   return {
     sentences: sentences.length,
@@ -88,6 +92,21 @@ export function corpusStats(sentences: readonly TaggedSentence[], scheme?: Schem
   };
 }
 
+/** The JSON form. Object.fromEntries defines own properties, so "__proto__" is printed like the others. */
+export function statsJson(stats: CorpusStats): CorpusStatsJson {
+  const { sentences, documents, tokens, entities, entityLength, sentenceLength } = stats;
+  return {
+    sentences,
+    documents,
+    tokens,
+    entities,
+    entitiesPerType: Object.fromEntries(stats.entitiesPerType),
+    entityLength,
+    entityLengthPerType: Object.fromEntries(stats.entityLengthPerType),
+    sentenceLength,
+  };
+}
+
 /** A plain-text rendering of the statistics. */
 export function formatStats(stats: CorpusStats): string {
   const fmt = (d: Distribution) =>
@@ -98,9 +117,9 @@ export function formatStats(stats: CorpusStats): string {
     `tokens: ${stats.tokens}`,
     `entities: ${stats.entities}`,
   ];
-  const width = Math.max(4, ...Object.keys(stats.entitiesPerType).map((t) => t.length));
-  for (const [type, count] of Object.entries(stats.entitiesPerType)) {
-    lines.push(`  ${type.padEnd(width)}  ${String(count).padStart(7)}  length: ${fmt(stats.entityLengthPerType[type])}`);
+  const width = Math.max(4, ...[...stats.entitiesPerType.keys()].map((t) => t.length));
+  for (const [type, count] of stats.entitiesPerType) {
+    lines.push(`  ${type.padEnd(width)}  ${String(count).padStart(7)}  length: ${fmt(stats.entityLengthPerType.get(type)!)}`);
   }
   lines.push(`entity length (tokens): ${fmt(stats.entityLength)}`);
   lines.push(`sentence length (tokens): ${fmt(stats.sentenceLength)}`);

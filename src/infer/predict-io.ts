@@ -1,11 +1,14 @@
 // Input and output of `nerkit predict`: plain text (one document per line) or JSON lines
 // {"id"?, "text"} in, JSON lines {"id"?, "text", "entities"} out. Reading is by lines from a
-// stream, so stdin can be piped through without loading it all.
+// stream, so stdin can be piped through without loading it all; the bytes must be UTF-8 text
+// (invalid UTF-8 or a binary file is an error with file, line and byte), and an input without a
+// single document gets a warning rather than silently no output.
 
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
 import { Readable } from "node:stream";
 import { NerkitError } from "../errors.js";
+import { ioReason } from "../io/files.js";
+import { utf8Lines } from "../io/utf8-lines.js";
 
 export interface PredictInput {
   id?: string | number;
@@ -42,24 +45,31 @@ export function guessInputKind(firstLine: string): InputKind {
   return firstLine.trimStart().startsWith("{") ? "jsonl" : "text";
 }
 
-/** Reads documents in chunks of `chunkSize` from a file ("-" for stdin). */
-export async function* readInputChunks(path: string, kind: InputKind | "auto", chunkSize: number, stdin: Readable = process.stdin): AsyncGenerator<PredictInput[]> {
-  const stream = path === "-" ? stdin : createReadStream(path, { encoding: "utf8" });
+/**
+ * Reads documents in chunks of `chunkSize` from a file ("-" for stdin). `warn` hears about an
+ * input that holds no document (the command's stderr; process.stderr unless given).
+ */
+export async function* readInputChunks(
+  path: string,
+  kind: InputKind | "auto",
+  chunkSize: number,
+  stdin: Readable = process.stdin,
+  warn: (text: string) => void = (text) => void process.stderr.write(text),
+): AsyncGenerator<PredictInput[]> {
+  const stream = path === "-" ? stdin : createReadStream(path);
   const file = path === "-" ? "<stdin>" : path;
   stream.on("error", () => undefined); // reported through the iterator below
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let resolved: InputKind | undefined = kind === "auto" ? undefined : kind;
   let chunk: PredictInput[] = [];
-  let lineNumber = 0;
+  let documents = 0;
   try {
-    for await (const raw of lines) {
-      lineNumber++;
-      const line = lineNumber === 1 ? raw.replace(/^\uFEFF/, "") : raw;
+    for await (const { text: line, line: lineNumber } of utf8Lines(stream, file)) {
       resolved ??= line.trim() === "" ? undefined : guessInputKind(line);
       if (resolved === undefined) continue;
       const input = parseInputLine(line, resolved, lineNumber, file);
       if (!input) continue;
       chunk.push(input);
+      documents++;
       if (chunk.length >= chunkSize) {
         yield chunk;
         chunk = [];
@@ -68,7 +78,8 @@ export async function* readInputChunks(path: string, kind: InputKind | "auto", c
   } catch (error) {
     if (error instanceof NerkitError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new NerkitError("E_IO", code === "ENOENT" ? "cannot read: no such file" : `cannot read: ${(error as Error).message}`, { file });
+    throw new NerkitError("E_IO", code === "ENOENT" ? "cannot read: no such file" : `cannot read: ${ioReason(error)}`, { file });
   }
   if (chunk.length > 0) yield chunk;
+  if (documents === 0) warn(`nerkit: warning: ${file} holds no document: nothing to predict\n`);
 }

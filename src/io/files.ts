@@ -22,7 +22,7 @@ export function decodeUtf8(bytes: Uint8Array, file?: string): string {
 }
 
 /** Locates the first byte sequence that is not well-formed UTF-8 (RFC 3629, Table 3-7 of Unicode). */
-function firstInvalidUtf8(bytes: Uint8Array): { line: number; offset: number } {
+export function firstInvalidUtf8(bytes: Uint8Array): { line: number; offset: number } {
   let line = 1;
   let i = 0;
   while (i < bytes.length) {
@@ -69,6 +69,18 @@ export function readTextFile(path: string): string {
   return decodeUtf8(bytes, path);
 }
 
+/**
+ * Why a file operation failed, without the paths Node puts in its messages ("ENOENT: no such file
+ * or directory, open '/out/.x.123.tmp'" -> "no such file or directory"): an atomic write works on a
+ * temporary name the user never chose, and must not show it. The caller names the real file.
+ */
+export function ioReason(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === undefined || !message.startsWith(`${code}: `)) return message;
+  return message.slice(code.length + 2).replace(/, \w+ '.*$/s, "");
+}
+
 /** Writes a file atomically: the old content stays until the new content is complete on disk. */
 export function writeFileAtomic(path: string, content: string | Uint8Array): void {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
@@ -81,7 +93,7 @@ export function writeFileAtomic(path: string, content: string | Uint8Array): voi
     } catch {
       // the temporary file was never created
     }
-    throw new NerkitError("E_IO", `cannot write: ${(error as Error).message}`, { file: path });
+    throw new NerkitError("E_IO", `cannot write: ${ioReason(error)}`, { file: path });
   }
 }
 

@@ -6,7 +6,7 @@ import { EvaluationReport } from "./seqeval.js";
 import { formatFixed, padStart } from "./numeric.js";
 
 export function classificationReport(report: EvaluationReport, digits = 2): string {
-  const names = Object.keys(report.types);
+  const names = [...report.types.keys()];
   const width = Math.max(...names.map((name) => name.length), "weighted avg".length, digits);
   const number = (x: number | null) => padStart(x === null ? "nan" : formatFixed(x, digits), 9);
   const row = (name: string, p: number | null, r: number | null, f: number | null, support: number) =>
@@ -15,7 +15,7 @@ export function classificationReport(report: EvaluationReport, digits = 2): stri
   const header = `${" ".repeat(width)}  ${["precision", "recall", "f1-score", "support"].map((h) => padStart(h, 9)).join(" ")}`;
   const lines: string[] = [];
   for (const name of names) {
-    const t = report.types[name];
+    const t = report.types.get(name)!;
     lines.push(row(name, t.precision, t.recall, t.f1, t.support));
   }
   lines.push("");

@@ -5,19 +5,28 @@
 
 import { Chunk } from "../data/schemes.js";
 import { EvaluateOptions, checkSameShape, chunkerFor } from "./entity-counts.js";
-import { compareCodePoints } from "./numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
 
 export const ERROR_KINDS = ["correct", "wrongType", "wrongBoundary", "wrongBoth", "missed", "spurious"] as const;
 export type ErrorKind = (typeof ERROR_KINDS)[number];
 
+/** Maps keyed by entity type, because types are user data (a type may be named "__proto__"). */
 export interface ConfusionReport {
   /** Types in order, "O" last. */
   labels: string[];
-  /** tokens[gold][pred]: tokens whose gold tag has type `gold` and predicted tag type `pred`. */
-  tokens: Record<string, Record<string, number>>;
+  /** tokens.get(gold).get(pred): tokens whose gold tag has type `gold` and predicted tag type `pred`; every label in both. */
+  tokens: Map<string, Map<string, number>>;
   /** Per type: counts of each error kind (spurious counted under the predicted type, the rest under the gold type). */
+  entities: Map<string, Record<ErrorKind, number>>;
+  /** entityTypes.get(gold).get(pred) for gold entities predicted with exactly the right boundaries; every type in both. */
+  entityTypes: Map<string, Map<string, number>>;
+}
+
+/** The JSON form (POST /v1/evaluate's "confusion"): the same tables as nested objects. */
+export interface ConfusionReportJson {
+  labels: string[];
+  tokens: Record<string, Record<string, number>>;
   entities: Record<string, Record<ErrorKind, number>>;
-  /** entityTypes[gold][pred] for gold entities predicted with exactly the right boundaries. */
   entityTypes: Record<string, Record<string, number>>;
 }
 
@@ -83,12 +92,18 @@ export function confusion(
   const ordered = [...labels].filter((l) => l !== "O").sort(compareCodePoints);
   if (labels.has("O")) ordered.push("O");
   const table = (source: Map<string, Map<string, number>>, rows: string[], columns: string[]) =>
-    Object.fromEntries(rows.map((r) => [r, Object.fromEntries(columns.map((c) => [c, source.get(r)?.get(c) ?? 0]))]));
+    new Map(rows.map((r) => [r, new Map(columns.map((c) => [c, source.get(r)?.get(c) ?? 0]))]));
   const types = ordered.filter((l) => l !== "O");
   return {
     labels: ordered,
     tokens: table(tokenCounts, ordered, ordered),
-    entities: Object.fromEntries(types.map((t) => [t, kindOf(t)])),
+    entities: new Map(types.map((t) => [t, kindOf(t)])),
     entityTypes: table(entityTypes, types, types),
   };
+}
+
+/** Object.fromEntries defines own properties, so a type named "__proto__" is printed like the others. */
+export function confusionJson(report: ConfusionReport): ConfusionReportJson {
+  const nested = (table: Map<string, Map<string, number>>) => Object.fromEntries([...table].map(([row, columns]) => [row, Object.fromEntries(columns)]));
+  return { labels: report.labels, tokens: nested(report.tokens), entities: Object.fromEntries(report.entities), entityTypes: nested(report.entityTypes) };
 }

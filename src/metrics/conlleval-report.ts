@@ -2,7 +2,8 @@
 // numbers. Its arithmetic is conlleval's own: percentages first, then FB1 from the percentages.
 
 import { CorpusCounts } from "./entity-counts.js";
-import { compareCodePoints, formatFixed, padStart } from "./numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
+import { formatFixed, padStart } from "./numeric.js";
 
 const percent = (x: number) => padStart(formatFixed(x, 2), 6);
 

@@ -5,7 +5,7 @@
 
 import { NerkitError, SkippedRecord } from "../errors.js";
 import { readTextFile } from "../io/files.js";
-import { firstIllegalTransition } from "../data/chunks.js";
+import { firstIllegalTransition, illegalTransitions } from "../data/chunks.js";
 import { ConllSentence, parseConll } from "../data/conll.js";
 import { detectScheme } from "../data/scheme-detect.js";
 import { SchemeName, SchemeTable, schemeByName } from "../data/schemes.js";
@@ -23,6 +23,9 @@ export interface EvaluateFilesOptions {
   mode?: EvaluationMode;
   scheme?: SchemeName | SchemeTable;
   lenient?: boolean;
+  /** Strict mode: gold tags that break the scheme are an error (or, with `lenient`, a skipped
+   *  sentence) instead of being scored as seqeval scores them. */
+  checkScheme?: boolean;
 }
 
 /** A CoNLL text and the name its error messages give it (a path, or "gold" and "pred"). */
@@ -44,6 +47,9 @@ export interface FileEvaluation {
   pred: string[][];
   scheme?: SchemeTable;
   skipped: SkippedRecord[];
+  /** Strict mode without `checkScheme`: how many gold transitions the scheme does not allow (they
+   *  start no entity, as in seqeval), and the first, with its file and line; absent when none. */
+  illegalGoldTransitions?: { count: number; first: NerkitError };
 }
 
 function readSentences(path: string, text: string, tagColumn: number | undefined, lenient: boolean): { sentences: ConllSentence[]; skipped: SkippedRecord[] } {
@@ -67,6 +73,9 @@ export function evaluateConll(options: EvaluateConllOptions): FileEvaluation {
     : readSentences(goldFile, options.gold.text, options.predColumn ?? -1, lenient);
   const skipped = [...goldRead.skipped, ...(options.pred ? predRead.skipped : [])];
   const predFile = options.pred?.name ?? goldFile;
+  for (const [read, file] of [[goldRead, goldFile], [predRead, predFile]] as const) {
+    if (read.sentences.length === 0) throw new NerkitError("E_FORMAT", "holds no sentence: there is nothing to evaluate", { file });
+  }
 
   if (goldRead.sentences.length !== predRead.sentences.length) {
     throw new NerkitError(
@@ -93,6 +102,7 @@ export function evaluateConll(options: EvaluateConllOptions): FileEvaluation {
 
   let scheme: SchemeTable | undefined;
   let kept = pairs;
+  let illegalGoldTransitions: FileEvaluation["illegalGoldTransitions"];
   if (mode === "strict") {
     scheme =
       options.scheme === undefined
@@ -100,21 +110,34 @@ export function evaluateConll(options: EvaluateConllOptions): FileEvaluation {
         : typeof options.scheme === "string"
           ? schemeByName(options.scheme)
           : options.scheme;
-    // A gold file that breaks its own scheme is a data error; predictions that do are what strict mode measures.
-    kept = pairs.filter(([g]) => {
-      const illegal = firstIllegalTransition(g.tags, scheme!);
-      if (!illegal) return true;
-      const error = new NerkitError("E_TRANSITION", `${illegal.message} in the gold tags (use --mode default, or --lenient to skip)`, {
-        file: goldFile,
-        line: g.line + illegal.index,
+    if (options.checkScheme) {
+      // Asked for: a gold file that breaks its own scheme is a data error.
+      kept = pairs.filter(([g]) => {
+        const illegal = firstIllegalTransition(g.tags, scheme!);
+        if (!illegal) return true;
+        const error = new NerkitError("E_TRANSITION", `${illegal.message} in the gold tags (leave out --check-scheme to score them as seqeval does, or add --lenient to skip)`, {
+          file: goldFile,
+          line: g.line + illegal.index,
+        });
+        if (!lenient) throw error;
+        skipped.push({ error });
+        return false;
       });
-      if (!lenient) throw error;
-      skipped.push({ error });
-      return false;
-    });
+    } else {
+      // seqeval scores such gold tags (they start no entity); the caller warns about them.
+      for (const [g] of pairs) {
+        const illegal = illegalTransitions(g.tags, scheme);
+        if (illegal.length === 0) continue;
+        illegalGoldTransitions ??= {
+          count: 0,
+          first: new NerkitError("E_TRANSITION", illegal[0].message, { file: goldFile, line: g.line + illegal[0].index }),
+        };
+        illegalGoldTransitions.count += illegal.length;
+      }
+    }
   }
   const gold = kept.map(([g]) => g.tags);
   const pred = kept.map(([, p]) => p.tags);
   const counts = countEntities(gold, pred, { mode, scheme });
-  return { report: reportFromCounts(counts), counts, gold, pred, scheme, skipped };
+  return { report: reportFromCounts(counts), counts, gold, pred, scheme, skipped, ...(illegalGoldTransitions ? { illegalGoldTransitions } : {}) };
 }

@@ -14,7 +14,7 @@ const score = (x: number | null) => (x === null ? "–" : formatFixed(x, 4));
 const COLOURS = { precision: "#4e79a7", recall: "#f28e2b", f1: "#59a14f" } as const;
 
 function chart(report: EvaluationReport): string {
-  const types = Object.keys(report.types);
+  const types = [...report.types.keys()];
   const bar = 14;
   const group = bar * 3 + 16;
   const left = 110;
@@ -25,7 +25,7 @@ function chart(report: EvaluationReport): string {
     const y = i * group + 8;
     parts.push(`<text x="${left - 8}" y="${y + bar * 1.5 + 4}" text-anchor="end">${escape(type)}</text>`);
     (["precision", "recall", "f1"] as const).forEach((metric, k) => {
-      const value = report.types[type][metric];
+      const value = report.types.get(type)![metric];
       const w = Math.max(0, value * width);
       parts.push(
         `<rect x="${left}" y="${y + k * bar}" width="${w.toFixed(1)}" height="${bar - 2}" fill="${COLOURS[metric]}"><title>${escape(type)} ${metric} ${score(value)}</title></rect>`,
@@ -61,16 +61,16 @@ export interface HtmlReportInput {
 }
 
 export function htmlReport({ title = "nerkit evaluation", report, confusion, description }: HtmlReportInput): string {
-  const rows: (string | number)[][] = Object.entries(report.types).map(([t, s]) => [t, score(s.precision), score(s.recall), score(s.f1), s.support]);
+  const rows: (string | number)[][] = [...report.types].map(([t, s]) => [t, score(s.precision), score(s.recall), score(s.f1), s.support]);
   for (const avg of ["micro avg", "macro avg", "weighted avg"] as const) {
     const a = report[avg];
     rows.push([avg, score(a.precision), score(a.recall), score(a.f1), a.support]);
   }
   const kinds = ERROR_KINDS.map((k) => k.replace(/[A-Z]/g, (c) => " " + c.toLowerCase()));
-  const errorRows = Object.entries(confusion.entities).map(([type, counts]) => [type, ...ERROR_KINDS.map((k) => counts[k])]);
-  const tokenRows = confusion.labels.map((g) => [g, ...confusion.labels.map((p) => confusion.tokens[g][p])]);
-  const typeNames = Object.keys(confusion.entityTypes);
-  const entityTypeRows = typeNames.map((g) => [g, ...typeNames.map((p) => confusion.entityTypes[g][p])]);
+  const errorRows = [...confusion.entities].map(([type, counts]) => [type, ...ERROR_KINDS.map((k) => counts[k])]);
+  const tokenRows = confusion.labels.map((g) => [g, ...confusion.labels.map((p) => confusion.tokens.get(g)!.get(p)!)]);
+  const typeNames = [...confusion.entityTypes.keys()];
+  const entityTypeRows = typeNames.map((g) => [g, ...typeNames.map((p) => confusion.entityTypes.get(g)!.get(p)!)]);
   const o = report.overall;
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escape(title)}</title>

@@ -51,16 +51,3 @@ export function formatFixed(x: number, digits: number): string {
 export function padStart(text: string, width: number): string {
   return text.length >= width ? text : " ".repeat(width - text.length) + text;
 }
-
-/** Compares strings by Unicode code point, the order of Python's sorted(). */
-export function compareCodePoints(a: string, b: string): number {
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (;;) {
-    const ca = ia.next();
-    const cb = ib.next();
-    if (ca.done || cb.done) return ca.done === cb.done ? 0 : ca.done ? -1 : 1;
-    const diff = (ca.value.codePointAt(0) ?? 0) - (cb.value.codePointAt(0) ?? 0);
-    if (diff !== 0) return diff;
-  }
-}

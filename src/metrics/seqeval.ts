@@ -5,7 +5,8 @@
 
 import { NerkitError } from "../errors.js";
 import { CorpusCounts, EvaluateOptions, TypeCounts, countEntities } from "./entity-counts.js";
-import { compareCodePoints, numpySum } from "./numeric.js";
+import { compareCodePoints } from "../text/code-point-order.js";
+import { numpySum } from "./numeric.js";
 
 export interface TypeScores {
   precision: number;
@@ -24,10 +25,17 @@ export interface AverageScores {
 
 export interface EvaluationReport {
   overall: { precision: number; recall: number; f1: number; accuracy: number };
-  types: Record<string, TypeScores>;
+  /** Per entity type, in code-point order. A Map because types are user data: a type named
+   *  "__proto__" or "constructor" is a type like any other. */
+  types: Map<string, TypeScores>;
   "micro avg": AverageScores;
   "macro avg": AverageScores;
   "weighted avg": AverageScores;
+}
+
+/** The report as `nerkit evaluate --format json` prints it: `types` as an object. */
+export interface EvaluationReportJson extends Omit<EvaluationReport, "types"> {
+  types: Record<string, TypeScores>;
 }
 
 /** sklearn's _prf_divide with zero_division=0. */
@@ -50,8 +58,7 @@ function scoresOf(counts: TypeCounts): TypeScores {
 export function reportFromCounts(counts: CorpusCounts): EvaluationReport {
   const names = [...counts.types.keys()].sort(compareCodePoints);
   const rows = names.map((name) => scoresOf(counts.types.get(name)!));
-  const types: Record<string, TypeScores> = {};
-  names.forEach((name, i) => (types[name] = rows[i]));
+  const types = new Map(names.map((name, i) => [name, rows[i]]));
 
   const total = { correct: 0, predicted: 0, gold: 0 };
   for (const c of counts.types.values()) {
@@ -94,6 +101,13 @@ export function reportFromCounts(counts: CorpusCounts): EvaluationReport {
     "macro avg": macro,
     "weighted avg": weighted,
   };
+}
+
+/** The JSON form of a report. Object.fromEntries defines own properties, so a type named
+ *  "__proto__" is printed like the others (an assignment would have set the prototype). */
+export function reportJson(report: EvaluationReport): EvaluationReportJson {
+  const { overall, types, ...averages } = report;
+  return { overall, types: Object.fromEntries(types), ...averages };
 }
 
 /**

@@ -2,6 +2,10 @@
 // WordPiece: at whitespace, and around every punctuation character, so that entity boundaries
 // ("Apple's", "(IBM)") fall between words. Extra boundaries (the ends of annotated spans) split a
 // word further, so spans always align with words. Offsets are UTF-16 indices, end-exclusive.
+// Whitespace is JavaScript's \s and CoNLL's column whitespace (./column-whitespace.ts) together, so
+// a word never holds a character that would split it into two CoNLL columns.
+
+import { isColumnSpace } from "./column-whitespace.js";
 
 export interface Word {
   text: string;
@@ -26,7 +30,7 @@ export function tokenizeWords(text: string, boundaries: Iterable<number> = []): 
     const width = codePoint > 0xffff ? 2 : 1;
     const char = text.slice(i, i + width);
     if (cuts.has(i)) close(i);
-    if (WHITESPACE.test(char)) {
+    if (isColumnSpace(codePoint) || WHITESPACE.test(char)) {
       close(i);
     } else if (PUNCTUATION.test(char)) {
       close(i);

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { NerkitError } from "../errors.js";
-import { writeFileAtomic } from "../io/files.js";
+import { ioReason, writeFileAtomic } from "../io/files.js";
 import { writeSafetensors } from "../model/checkpoint/safetensors-writer.js";
 import { readSafetensors } from "../model/checkpoint/safetensors.js";
 import { ParameterSpec } from "../model/parameters.js";
@@ -88,8 +88,9 @@ export function saveCheckpoint(dir: string, content: CheckpointContent): void {
     rmSync(old, { recursive: true, force: true });
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
-    if (error instanceof NerkitError) throw error;
-    throw new NerkitError("E_IO", `cannot write the checkpoint: ${(error as Error).message}`, { file: dir });
+    // A file's error names it inside the temporary folder, which the user never chose: name the checkpoint.
+    if (error instanceof NerkitError) throw new NerkitError(error.code, error.message, { line: error.line, field: error.field, file: error.file?.startsWith(temp) ? dir + error.file.slice(temp.length) : error.file });
+    throw new NerkitError("E_IO", `cannot write the checkpoint: ${ioReason(error)}`, { file: dir });
   }
 }
 

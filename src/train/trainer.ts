@@ -174,7 +174,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
           } else {
             state.evaluationsWithoutImprovement++;
           }
-          log({ update: state.updates, epoch: state.epoch, eval: report.overall, eval_types: report.types });
+          log({ update: state.updates, epoch: state.epoch, eval: report.overall, eval_types: Object.fromEntries(report.types) });
           yield { kind: "evaluation", update: state.updates, epoch: state.epoch, report, improved };
           stop = settings.earlyStopping !== undefined && state.evaluationsWithoutImprovement >= settings.earlyStopping;
         }

@@ -8,7 +8,7 @@ import { SchemeTable, SCHEMES } from "../../data/schemes.js";
 import { formatSpanJsonl } from "../../data/span-formats.js";
 import { OffsetUnit } from "../../text/offsets.js";
 import { CommandIO, emit } from "../io.js";
-import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme } from "../options.js";
+import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme, warnIfEmpty } from "../options.js";
 
 interface ConvertOptions {
   from?: InputFormat;
@@ -46,10 +46,11 @@ export function convertCommand(io: CommandIO): Command {
         lenient: options.lenient,
         offsetUnit: options.offsetUnit,
       });
+      warnIfEmpty(corpus, input, skipped, io.stderr);
       const allSkipped: SkippedRecord[] = [...skipped];
       const output =
         options.to === "conll"
-          ? formatConll(toTokenSentences(corpus, options.scheme, { sourceScheme: options.inputScheme, lenient: options.lenient, skipped: allSkipped }))
+          ? formatConll(toTokenSentences(corpus, options.scheme, { sourceScheme: options.inputScheme, lenient: options.lenient, skipped: allSkipped }), { source: input })
           : formatSpanJsonl(toSpanDocuments(corpus, { sourceScheme: options.inputScheme }), options.outputOffsetUnit);
       emit(io, output, options.out);
       reportSkipped(allSkipped, io.stderr);

@@ -6,9 +6,10 @@ import { SchemeTable } from "../../data/schemes.js";
 import { classificationReport } from "../../metrics/classification-report.js";
 import { conllevalReport } from "../../metrics/conlleval-report.js";
 import { EvaluationMode } from "../../metrics/entity-counts.js";
-import { evaluateFiles } from "../../metrics/evaluate-files.js";
+import { FileEvaluation, evaluateFiles } from "../../metrics/evaluate-files.js";
 import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
+import { reportJson } from "../../metrics/seqeval.js";
 import { CommandIO, emit } from "../io.js";
 import { integer, oneOf, reportSkipped, scheme } from "../options.js";
 
@@ -22,7 +23,18 @@ interface EvaluateCommandOptions {
   format: "text" | "json" | "html" | "conlleval";
   digits: number;
   lenient?: boolean;
+  checkScheme?: boolean;
   out?: string;
+}
+
+/** Strict mode scores gold tags that break the scheme as seqeval does; the user hears about them. */
+function warnIllegalGoldTransitions({ illegalGoldTransitions: illegal, scheme }: FileEvaluation, io: CommandIO): void {
+  if (!illegal) return;
+  const transitions = illegal.count === 1 ? "1 transition" : `${illegal.count} transitions`;
+  io.stderr(
+    `nerkit: warning: the gold tags have ${transitions} that ${scheme?.name} does not allow, first ${illegal.first.describe()}; ` +
+      "scored as seqeval scores them (those tags start no entity); --check-scheme rejects them\n",
+  );
 }
 
 export function evaluateCommand(io: CommandIO): Command {
@@ -37,6 +49,7 @@ export function evaluateCommand(io: CommandIO): Command {
     .option("--format <format>", "text (seqeval's classification_report), json, html or conlleval", oneOf("--format", ["text", "json", "html", "conlleval"] as const), "text")
     .option("--digits <n>", "decimals in the text report", integer("--digits"), 2)
     .option("--lenient", "skip bad sentences (in both files) and count them instead of failing")
+    .option("--check-scheme", "strict mode: gold tags with a transition the scheme does not allow are an error (with --lenient: their sentence is skipped) instead of a warning")
     .option("-o, --out <file>", "output file (default: standard output)")
     .action((options: EvaluateCommandOptions) => {
       if (options.pred !== undefined && options.predColumn !== undefined) {
@@ -45,6 +58,7 @@ export function evaluateCommand(io: CommandIO): Command {
       if (options.pred === undefined && options.predColumn === undefined) {
         throw new NerkitError("E_USAGE", "give the predictions: --pred FILE, or --pred-column when the gold file holds them");
       }
+      if (options.checkScheme && options.mode !== "strict") throw new NerkitError("E_USAGE", "--check-scheme applies to --mode strict");
       const result = evaluateFiles({
         gold: options.gold,
         pred: options.pred,
@@ -53,11 +67,13 @@ export function evaluateCommand(io: CommandIO): Command {
         mode: options.mode,
         scheme: options.scheme,
         lenient: options.lenient,
+        checkScheme: options.checkScheme,
       });
+      warnIllegalGoldTransitions(result, io);
       let output: string;
       switch (options.format) {
         case "json":
-          output = JSON.stringify(result.report, null, 2) + "\n";
+          output = JSON.stringify(reportJson(result.report), null, 2) + "\n";
           break;
         case "conlleval":
           output = conllevalReport(result.counts);

@@ -3,10 +3,10 @@
 import { Command } from "commander";
 import { InputFormat, readCorpusFile, schemeOf, toTokenSentences } from "../../data/corpus.js";
 import { SchemeTable, SCHEMES } from "../../data/schemes.js";
-import { corpusStats, formatStats } from "../../data/stats.js";
+import { corpusStats, formatStats, statsJson } from "../../data/stats.js";
 import { OffsetUnit } from "../../text/offsets.js";
 import { CommandIO, emit } from "../io.js";
-import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme } from "../options.js";
+import { inputFormat, integer, offsetUnit, oneOf, reportSkipped, scheme, warnIfEmpty } from "../options.js";
 
 interface StatsOptions {
   from?: InputFormat;
@@ -40,7 +40,8 @@ export function statsCommand(io: CommandIO): Command {
       const source = schemeOf(corpus, options.scheme) ?? SCHEMES.IOB2;
       const sentences = corpus.kind === "tokens" ? corpus.conll.sentences : toTokenSentences(corpus, source, { lenient: options.lenient, skipped }).sentences;
       const stats = corpusStats(sentences, source);
-      emit(io, options.format === "json" ? JSON.stringify(stats, null, 2) + "\n" : formatStats(stats), options.out);
+      warnIfEmpty(corpus, file, skipped, io.stderr);
+      emit(io, options.format === "json" ? JSON.stringify(statsJson(stats), null, 2) + "\n" : formatStats(stats), options.out);
       reportSkipped(skipped, io.stderr);
     });
 }

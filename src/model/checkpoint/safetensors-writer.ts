@@ -9,6 +9,7 @@
 import { closeSync, openSync, renameSync, unlinkSync, writeSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { basename, dirname, join } from "node:path";
+import { ioReason } from "../../io/files.js";
 import { NerkitError } from "../../errors.js";
 import { HOST_IS_LITTLE_ENDIAN } from "./dtypes.js";
 import { METADATA_KEY } from "./safetensors-header.js";
@@ -121,6 +122,6 @@ export function writeSafetensors(path: string, tensors: Record<string, WritableT
     } catch {
       // the temporary file was never created
     }
-    throw new NerkitError("E_IO", `cannot write: ${(error as Error).message}`, { file: path });
+    throw new NerkitError("E_IO", `cannot write: ${ioReason(error)}`, { file: path });
   }
 }

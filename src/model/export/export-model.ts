@@ -12,7 +12,7 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, copyFileSync, existsSync, mkdirSync, renameSync, statSync, unlinkSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { NerkitError } from "../../errors.js";
-import { writeFileAtomic } from "../../io/files.js";
+import { ioReason, writeFileAtomic } from "../../io/files.js";
 import { Architecture, architectureOf } from "../architecture.js";
 import { loadCheckpoint } from "../checkpoint/load-checkpoint.js";
 import { Tensor, buildTokenClassifier } from "../graph/encoder.js";
@@ -57,7 +57,7 @@ export function buildExportGraph(arch: Architecture, weights: (name: string) => 
 }
 
 function ioError(error: unknown, file: string, what: string): NerkitError {
-  return new NerkitError("E_IO", `${what}: ${(error as Error).message}`, { file });
+  return new NerkitError("E_IO", `${what}: ${ioReason(error)}`, { file });
 }
 
 /**

@@ -13,8 +13,9 @@ import { parameterTable } from "../parameters.js";
 import { encoderForward } from "./encoder-layers.js";
 import { fusedEncoderForward } from "./fused-encoder.js";
 import { LinearLayer, WeightInput } from "./linear.js";
-import { Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
+// Re-exported: callers have always taken Tensor from here.
 export type { Tensor };
 
 /** Graph inputs each architecture takes, in order. */

@@ -14,7 +14,7 @@ import { Architecture } from "../architecture.js";
 import { modelNames } from "../parameters.js";
 import { embeddingSum } from "./embeddings.js";
 import { WeightInput } from "./linear.js";
-import { Tensor } from "./tensor.js";
+import type { Tensor } from "./tensor.js";
 
 /**
  * Writes the weights of `parts` (each (out, in), row-major) side by side and transposed into `out`:

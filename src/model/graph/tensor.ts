@@ -1,6 +1,6 @@
-// A float tensor as the graph builders read checkpoint weights: a shape and row-major values.
-// Its own module so that the inference graph (./encoder.ts) and the fused layers it calls
-// (./fused-encoder.ts) share the type without importing each other.
+// A checkpoint tensor as the graph builders read it: its shape and float32 values, row-major.
+// Its own module so that encoder.ts and fused-encoder.ts, which encoder.ts imports, both name it
+// without an import circle. Other dtypes are converted to float32 before they get here.
 
 export interface Tensor {
   shape: readonly number[];

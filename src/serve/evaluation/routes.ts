@@ -5,8 +5,9 @@
 // other than the last column (or the last two when 'pred' is left out).
 
 import { FastifyInstance } from "fastify";
-import { confusion } from "../../metrics/confusion.js";
+import { confusion, confusionJson } from "../../metrics/confusion.js";
 import { evaluateConll } from "../../metrics/evaluate-files.js";
+import { reportJson } from "../../metrics/seqeval.js";
 import { HttpError, validationMessage } from "../http-error.js";
 import { evaluateRequest, evaluateRouteSchema } from "../schemas.js";
 
@@ -18,8 +19,8 @@ export function evaluationRoutes(bodyLimit: number) {
       const { gold, pred, mode = "default", scheme } = parsed.data;
       const result = evaluateConll({ gold: { name: "gold", text: gold }, pred: pred === undefined ? undefined : { name: "pred", text: pred }, mode, scheme });
       return {
-        report: result.report,
-        confusion: confusion(result.gold, result.pred, { mode, scheme: result.scheme }),
+        report: reportJson(result.report),
+        confusion: confusionJson(confusion(result.gold, result.pred, { mode, scheme: result.scheme })),
         ...(result.scheme ? { scheme: result.scheme.name } : {}),
       };
     });

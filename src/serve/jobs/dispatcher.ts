@@ -1,27 +1,12 @@
-// The seam between storing a job and getting it annotated: JobService stores the job, then hands its
-// id to a dispatcher. Two exist: the in-process JobRunner (the default) and the BullMQ queue that
-// `nerkit worker` processes read (`serve --queue`). Both only ever annotate what is still pending and
-// store results through the repository, whose saveResults is idempotent per (job, seq); that is
-// what lets either one be asked twice for the same job without doubling a document.
+// The two ways a server gets its jobs annotated, as factories that app.ts picks from: the
+// in-process JobRunner (the default) and the BullMQ queue that `nerkit worker` processes read
+// (`serve --queue`). The interface both implement lives in job-dispatcher.ts, so that runner.ts and
+// queue-dispatcher.ts never import this file, which imports them.
 
 import { RoutingOptions } from "../../postprocess/routing.js";
-import { JobRepository } from "../storage/repository.js";
 import { assertRedisClient, redisConnection } from "./chunks.js";
+import { DispatcherFactory } from "./job-dispatcher.js";
 import { Annotate, JobRunner, JobRunnerOptions } from "./runner.js";
-
-export interface JobDispatcher {
-  /** Gets a stored job's pending documents annotated (in the background). */
-  dispatch(jobId: string): Promise<void>;
-  /** Dispatches again the jobs a crash or a shutdown left unfinished; answers their ids. */
-  resumeJobs(): Promise<string[]>;
-  /** Resolves once nothing this process runs is in progress. */
-  idle(): Promise<void>;
-  /** Takes no more work and releases what it holds. */
-  stop(): Promise<void>;
-}
-
-/** Builds the dispatcher once the repository is open. */
-export type DispatcherFactory = (repository: JobRepository) => JobDispatcher | Promise<JobDispatcher>;
 
 /** Jobs annotated in this process, in the background. */
 export function localDispatcher(annotate: Annotate, options: JobRunnerOptions): DispatcherFactory {

@@ -10,7 +10,7 @@ import { Queue } from "bullmq";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
 import { RoutingOptions } from "../../postprocess/routing.js";
 import { CHUNK_ATTEMPTS, CHUNK_BACKOFF, Chunk, QUEUE_NAME, RedisConnection, chunkId, chunksOf } from "./chunks.js";
-import { JobDispatcher } from "./dispatcher.js";
+import { JobDispatcher } from "./job-dispatcher.js";
 
 /** Chunks per addBulk call, so a large job is not one huge Redis transaction. */
 const ADD_BATCH = 500;

@@ -15,7 +15,7 @@ import { HttpError, validationMessage } from "../http-error.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
-import { DispatcherFactory, JobDispatcher } from "./dispatcher.js";
+import { DispatcherFactory, JobDispatcher } from "./job-dispatcher.js";
 
 export interface JobServiceOptions {
   /** SQLite file, ":memory:", or a postgres:// URL. */

@@ -6,7 +6,7 @@
 // What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
 
 import { DocumentResult, JobRepository } from "../storage/repository.js";
-import { JobDispatcher } from "./dispatcher.js";
+import { JobDispatcher } from "./job-dispatcher.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
 export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
