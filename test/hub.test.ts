@@ -15,7 +15,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from "node:http
 import { AddressInfo } from "node:net";
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { NerkitError } from "../src/errors.js";
 import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { WritableTensor, encodeSafetensors } from "../src/model/checkpoint/safetensors-writer.js";
@@ -25,6 +25,7 @@ import { DownloadProgress } from "../src/model/hub/download.js";
 import { hubSettings, parseModelId } from "../src/model/hub/settings.js";
 import { createProgressRenderer, formatBytes, formatProgressLine } from "../src/model/hub/progress.js";
 import { fixturesDir, tempDir } from "./helpers.js";
+import { RepoCache } from "../src/model/hub/cache.js";
 
 const TINY = join(fixturesDir, "hf", "bert-tiny");
 const TIMEOUT = { timeout: 30_000 };
@@ -486,4 +487,23 @@ test("progress: line formatting", () => {
   assert.equal(formatProgressLine(P(500_000), 60), "model.safetensors [====>              ]  25% 500.0 kB/2.0 MB");
   assert.equal(formatProgressLine({ file: "x.json", done: 12, total: undefined, finished: false }, 60), "x.json 12 B");
   for (const width of [10, 20, 40, 80, 200]) assert.ok(formatProgressLine({ ...P(1), file: "a".repeat(100) }, width).length <= width);
+});
+
+test("a cache link that cannot be made names the snapshot file, never a temporary name", () => {
+  const cache = new RepoCache(tempDir(), "owner/name");
+  const commit = "0".repeat(40);
+  mkdirSync(join(cache.snapshotDir(commit), "config.json", "in-the-way"), { recursive: true });
+  mkdirSync(dirname(cache.blobPath("etag")), { recursive: true });
+  writeFileSync(cache.blobPath("etag"), "{}");
+  let error: unknown;
+  try {
+    cache.link(commit, "config.json", "etag");
+  } catch (e) {
+    error = e;
+  }
+  assert.ok(error instanceof NerkitError, `expected a NerkitError, got ${String(error)}`);
+  assert.equal(error.code, "E_IO");
+  assert.match(error.describe(), /config\.json/);
+  assert.doesNotMatch(error.describe(), /\.tmp/);
+  assert.deepEqual(readdirSync(cache.snapshotDir(commit)), ["config.json"], "no temporary link left behind");
 });

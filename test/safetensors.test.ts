@@ -139,7 +139,7 @@ test("write -> read is bit-exact: NaN payloads, -0, infinities, subnormals, empt
   writeSafetensors(path, tensors, { format: "pt", note: "é \u2028 \n" });
   assert.deepEqual(readdirSync(dir), ["x.safetensors"], "no temporary file left");
   for (const file of [readSafetensors(path), readSafetensors(readFileSync(path))]) {
-    assert.deepEqual(file.metadata, { format: "pt", note: "é \u2028 \n" });
+    assert.deepEqual({ ...file.metadata }, { format: "pt", note: "é \u2028 \n" });
     for (const [name, t] of Object.entries(tensors)) {
       const read = file.tensor(name);
       assert.deepEqual(read.shape, t.shape);
@@ -527,4 +527,13 @@ test("writeSafetensors: bad tensors are E_USAGE; an unwritable path is E_IO and 
   nerkitError(() => writeSafetensors(join(missing, "x.safetensors"), { t: { shape: [1], data: new Float32Array(1) } }), "E_IO");
   mkdirSync(join(dir, "sub"));
   assert.deepEqual(readdirSync(dir), ["sub"]);
+});
+
+test("metadata keys named __proto__ and constructor are kept as keys (regression: a plain object dropped __proto__)", () => {
+  const path = join(tempDir(), "proto.safetensors");
+  writeSafetensors(path, { w: { shape: [1], data: new Float32Array([1]) } }, JSON.parse('{"__proto__": "a", "constructor": "b"}'));
+  const metadata = readSafetensors(path).metadata;
+  assert.deepEqual(Object.keys(metadata).sort(), ["__proto__", "constructor"]);
+  assert.equal(metadata["__proto__"], "a");
+  assert.equal(metadata["constructor"], "b");
 });

@@ -91,7 +91,8 @@ function parseEntry(name: string, raw: unknown, file: string): TensorEntry {
 
 function parseMetadata(raw: unknown, file: string): Record<string, string> {
   if (!isPlainObject(raw)) throw formatError(`${METADATA_KEY} is not an object of strings`, file);
-  const metadata: Record<string, string> = {};
+  // No prototype: a key such as "__proto__" is the file's data and must stay a key.
+  const metadata: Record<string, string> = Object.create(null);
   for (const [key, value] of Object.entries(raw)) {
     if (typeof value !== "string") throw formatError(`${METADATA_KEY}.${key} is not a string`, file);
     metadata[key] = value;

@@ -9,7 +9,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { dirname, join, relative } from "node:path";
-import { writeFileAtomic } from "../../io/files.js";
+import { NerkitError } from "../../errors.js";
+import { ioReason, writeFileAtomic } from "../../io/files.js";
 import { repoFolderName } from "./settings.js";
 
 export class RepoCache {
@@ -65,18 +66,24 @@ export class RepoCache {
     const blob = this.blobPath(etag);
     mkdirSync(dirname(pointer), { recursive: true });
     const temp = `${pointer}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
+    // Errors name the snapshot file, never the temporary name the user did not choose.
+    const failed = (error: unknown) => new NerkitError("E_IO", `cannot link the cached file: ${ioReason(error)}`, { file: pointer });
     try {
       symlinkSync(relative(dirname(pointer), blob), temp);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EINVAL") throw error;
-      copyFileSync(blob, temp);
+      if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EINVAL") throw failed(error);
+      try {
+        copyFileSync(blob, temp);
+      } catch (copyError) {
+        throw failed(copyError);
+      }
     }
     try {
       renameSync(temp, pointer);
     } catch (error) {
       unlinkSync(temp);
-      throw error;
+      throw failed(error);
     }
   }
 }
