@@ -385,6 +385,14 @@ describe("UI routes, in process", () => {
       assert.equal(strict.statusCode, 200, strict.body);
       assert.equal((strict.json() as { scheme: string; report: { overall: { f1: number } } }).scheme, "IOB2");
       assert.equal((strict.json() as { report: { overall: { f1: number } } }).report.overall.f1, 0.5);
+      assert.equal((strict.json() as { warnings?: string[] }).warnings, undefined, "legal gold tags: no warning");
+
+      // seqeval scores gold tags that break the scheme; the answer carries the CLI's warning.
+      const illegal = await app.inject({ method: "POST", url: "/v1/evaluate", payload: { gold: "EU O O\nrejects I-ORG I-ORG\ncall O O\n", mode: "strict", scheme: "IOB2" } });
+      assert.equal(illegal.statusCode, 200, illegal.body);
+      const warnings = (illegal.json() as { warnings?: string[] }).warnings ?? [];
+      assert.equal(warnings.length, 1, illegal.body);
+      assert.match(warnings[0], /1 transition that IOB2 does not allow, first gold:2/);
 
       const bad: [object, number, string, RegExp][] = [
         [{}, 400, "E_VALIDATION", /^gold: /],

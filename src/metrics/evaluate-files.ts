@@ -52,6 +52,16 @@ export interface FileEvaluation {
   illegalGoldTransitions?: { count: number; first: NerkitError };
 }
 
+/** The warning strict mode gives for gold tags that break the scheme, or undefined when there are none. */
+export function illegalTransitionWarning({ illegalGoldTransitions: illegal, scheme }: FileEvaluation): string | undefined {
+  if (!illegal) return undefined;
+  const transitions = illegal.count === 1 ? "1 transition" : `${illegal.count} transitions`;
+  return (
+    `the gold tags have ${transitions} that ${scheme?.name} does not allow, first ${illegal.first.describe()}; ` +
+    "scored as seqeval scores them (those tags start no entity); --check-scheme rejects them"
+  );
+}
+
 function readSentences(path: string, text: string, tagColumn: number | undefined, lenient: boolean): { sentences: ConllSentence[]; skipped: SkippedRecord[] } {
   const corpus = parseConll(text, { file: path, tagColumn, lenient, keepBroken: true });
   return { sentences: corpus.sentences, skipped: corpus.skipped };

@@ -126,6 +126,7 @@ const evaluateResponse = z.object({
     entityTypes: z.record(z.string(), counts).describe("entityTypes[gold][pred]: gold entities predicted with exact boundaries"),
   }),
   scheme: z.string().optional().describe("strict mode: the scheme used"),
+  warnings: z.array(z.string()).optional().describe("strict mode: gold transitions the scheme does not allow, scored as seqeval scores them"),
 });
 
 export function evaluateRouteSchema() {

@@ -6,7 +6,7 @@ import { SchemeTable } from "../../data/schemes.js";
 import { classificationReport } from "../../metrics/classification-report.js";
 import { conllevalReport } from "../../metrics/conlleval-report.js";
 import { EvaluationMode } from "../../metrics/entity-counts.js";
-import { FileEvaluation, evaluateFiles } from "../../metrics/evaluate-files.js";
+import { FileEvaluation, evaluateFiles, illegalTransitionWarning } from "../../metrics/evaluate-files.js";
 import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { reportJson } from "../../metrics/seqeval.js";
@@ -28,13 +28,9 @@ interface EvaluateCommandOptions {
 }
 
 /** Strict mode scores gold tags that break the scheme as seqeval does; the user hears about them. */
-function warnIllegalGoldTransitions({ illegalGoldTransitions: illegal, scheme }: FileEvaluation, io: CommandIO): void {
-  if (!illegal) return;
-  const transitions = illegal.count === 1 ? "1 transition" : `${illegal.count} transitions`;
-  io.stderr(
-    `nerkit: warning: the gold tags have ${transitions} that ${scheme?.name} does not allow, first ${illegal.first.describe()}; ` +
-      "scored as seqeval scores them (those tags start no entity); --check-scheme rejects them\n",
-  );
+function warnIllegalGoldTransitions(result: FileEvaluation, io: CommandIO): void {
+  const warning = illegalTransitionWarning(result);
+  if (warning) io.stderr(`nerkit: warning: ${warning}\n`);
 }
 
 export function evaluateCommand(io: CommandIO): Command {

@@ -6,7 +6,7 @@
 
 import { FastifyInstance } from "fastify";
 import { confusion, confusionJson } from "../../metrics/confusion.js";
-import { evaluateConll } from "../../metrics/evaluate-files.js";
+import { evaluateConll, illegalTransitionWarning } from "../../metrics/evaluate-files.js";
 import { reportJson } from "../../metrics/seqeval.js";
 import { HttpError, validationMessage } from "../http-error.js";
 import { evaluateRequest, evaluateRouteSchema } from "../schemas.js";
@@ -18,10 +18,12 @@ export function evaluationRoutes(bodyLimit: number) {
       if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
       const { gold, pred, mode = "default", scheme } = parsed.data;
       const result = evaluateConll({ gold: { name: "gold", text: gold }, pred: pred === undefined ? undefined : { name: "pred", text: pred }, mode, scheme });
+      const warning = illegalTransitionWarning(result);
       return {
         report: reportJson(result.report),
         confusion: confusionJson(confusion(result.gold, result.pred, { mode, scheme: result.scheme })),
         ...(result.scheme ? { scheme: result.scheme.name } : {}),
+        ...(warning ? { warnings: [warning] } : {}),
       };
     });
   };
