@@ -73,11 +73,12 @@ function checkOptions(options: RedactOptions): void {
 export function redact(text: string, entities: readonly Span[], options: RedactOptions): Redacted {
   checkOptions(options);
   for (const { start, end, type } of entities) {
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end <= start || end > text.length) {
-      throw new NerkitError("E_SPAN", `entity ${type} [${start}, ${end}) is not a non-empty span of a text of length ${text.length}`);
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > text.length) {
+      throw new NerkitError("E_SPAN", `entity ${type} [${start}, ${end}) is not a span of a text of length ${text.length}`);
     }
   }
-  const selected = options.types ? entities.filter((entity) => options.types?.includes(entity.type)) : entities;
+  // An empty span hides nothing; models give them (RoBERTa's pipeline labels a trailing "Ġ" token at [n, n)).
+  const selected = entities.filter((entity) => entity.end > entity.start && (!options.types || options.types.includes(entity.type)));
   const replacements: Replacement[] = [];
   const pieces: string[] = [];
   let position = 0;
