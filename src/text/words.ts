@@ -15,11 +15,12 @@ export interface WordSpan {
   end: number;
 }
 
-/** A letter of a script written without spaces (a lookahead keeps their punctuation, "、" "。", out). */
-const UNSPACED = String.raw`(?:(?=[\p{L}\p{N}])[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}])`;
-const LETTER = String.raw`(?:(?!${UNSPACED})[\p{L}\p{M}\p{N}\p{Pc}])`;
+// Classes with set operations ("v" flag): && intersection, -- difference.
+/** A letter or digit of a script written without spaces (their punctuation, "、" "。", is no word). */
+const UNSPACED = String.raw`[[\p{L}\p{N}]&&[\p{scx=Han}\p{scx=Hiragana}\p{scx=Katakana}]]`;
+const LETTER = String.raw`[[\p{L}\p{M}\p{N}\p{Pc}]--${UNSPACED}]`;
 const JOINER = String.raw`['’ʼ\-‐‑\u200C\u200D]`;
-const WORD = new RegExp(`${UNSPACED}\\p{M}*|${LETTER}+(?:${JOINER}${LETTER}+)*`, "gu");
+const WORD = new RegExp(`${UNSPACED}\\p{M}*|${LETTER}+(?:${JOINER}${LETTER}+)*`, "gv");
 
 /** The words of `text`, in order. */
 export function wordSpans(text: string): WordSpan[] {
