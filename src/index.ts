@@ -59,7 +59,7 @@ export { buildTokenClassifier } from "./model/graph/encoder.js";
 export { TokenClassifierSession } from "./model/session.js";
 
 // Inference: text in, entities out.
-export { loadPipeline, NerPipeline, WINDOW_MODES } from "./infer/pipeline.js";
+export { loadPipeline, NerPipeline, WINDOW_MODES, DEFAULT_READING, PIPELINE_PARITY } from "./infer/pipeline.js";
 export type { Entity, TokenItem, PredictOptions, WindowMode, DecodeMode } from "./infer/pipeline.js";
 export { AGGREGATION_STRATEGIES } from "./infer/aggregation.js";
 export type { AggregationStrategy } from "./infer/aggregation.js";

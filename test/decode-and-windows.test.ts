@@ -79,22 +79,23 @@ test("a long text: windows 'overlap' read all of it, 'hf' only the first window"
   const text = Array.from({ length: 400 }, (_, i) => `Word${i % 7} visited Paris .`).join(" ");
   let truncated = 0;
   pipeline.onTruncate = () => truncated++;
-  const [hf] = await pipeline.run([text], { aggregation: "simple", ignoreLabels: [] });
+  const [hf] = await pipeline.run([text], { aggregation: "simple", windows: "hf", ignoreLabels: [] });
   assert.equal(truncated, 1);
-  const [overlap] = await pipeline.run([text], { aggregation: "simple", windows: "overlap", ignoreLabels: [] });
+  const [overlap] = await pipeline.run([text], { aggregation: "simple", ignoreLabels: [] }); // overlap is the default
   const [sentences] = await pipeline.run([text], { aggregation: "simple", windows: "sentences", ignoreLabels: [] });
   const last = (list: { end: number }[]) => Math.max(...list.map((e) => e.end));
   assert.ok(last(hf) < text.length / 2);
   assert.equal(last(overlap), text.length);
   assert.equal(last(sentences), text.length);
+  assert.equal(truncated, 1, "overlap and sentences read the whole text");
   for (const e of overlap) assert.equal(text.slice(e.start, e.end), e.text);
   pipeline.onTruncate = undefined;
 });
 
-test("a 10 MB text gives a result (default windows), a 1 MB text is read whole (overlap)", async () => {
+test("a 10 MB text gives a result (windows hf), a 1 MB text is read whole (overlap)", async () => {
   const sentence = "Peter Blackburn reported from BRUSSELS on Thursday . ";
   const big = sentence.repeat(Math.ceil(10_000_000 / sentence.length));
-  const [first] = await pipeline.run([big]);
+  const [first] = await pipeline.run([big], { windows: "hf" });
   assert.ok(first.length > 0 && first.every((e) => big.slice(e.start, e.end) === e.text));
   const text = big.slice(0, 1_000_000);
   const [entities] = await pipeline.run([text], { windows: "overlap", batchSize: 32, ignoreLabels: [] });

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { AggregationStrategy } from "../src/infer/aggregation.js";
-import { Entity, NerPipeline, TokenItem, loadPipeline } from "../src/infer/pipeline.js";
+import { Entity, NerPipeline, PIPELINE_PARITY, TokenItem, loadPipeline } from "../src/infer/pipeline.js";
 import { codePointToUtf16 } from "../src/text/offsets.js";
 import { fixturesDir, readJson } from "./helpers.js";
 
@@ -57,7 +57,8 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
 
   test(`${kind}: long text, window 64, stride 16`, async () => {
     const c = cases[kind].long_simple_max64_stride16 as { text: string; entities: HfEntity[] };
-    const [result] = await pipeline.run([c.text], { aggregation: "simple", maxLength: 64, stride: 16 });
+    // The pipeline's own windows (PIPELINE_PARITY.windows): nerkit's default reads the whole text.
+    const [result] = await pipeline.run([c.text], { aggregation: "simple", windows: PIPELINE_PARITY.windows, maxLength: 64, stride: 16 });
     compare(c.text, result, c.entities, `${kind} long`);
   });
 }

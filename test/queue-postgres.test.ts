@@ -9,6 +9,7 @@ import { FastifyInstance } from "fastify";
 import { loadPipeline } from "../src/infer/pipeline.js";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
 import { annotator } from "../src/serve/jobs/annotate.js";
+import { readTexts } from "../src/serve/reading.js";
 import { JobRepository } from "../src/serve/storage/repository.js";
 import { openRepository } from "../src/serve/storage/open.js";
 import { tinyModelDir } from "./model-cases.js";
@@ -67,7 +68,7 @@ describe("two worker processes on one PostgreSQL database", { skip }, () => {
 
     const pipeline = await loadPipeline(tinyModelDir("bert"), { threads: 1 });
     try {
-      const annotate = annotator((batch) => pipeline.run(batch, { aggregation: "simple" }), routing);
+      const annotate = annotator((batch) => readTexts(pipeline, batch), routing);
       const expected = [];
       for (let i = 0; i < texts.length; i += CHUNK) expected.push(...(await annotate(texts.slice(i, i + CHUNK))));
       assert.deepEqual(stored.map((r) => ({ entities: r.entities, decision: r.decision })), expected);

@@ -16,6 +16,7 @@ import { FastifyInstance } from "fastify";
 import { loadPipeline } from "../src/infer/pipeline.js";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
 import { annotator } from "../src/serve/jobs/annotate.js";
+import { readTexts } from "../src/serve/reading.js";
 import { ChunkWorker } from "../src/serve/jobs/chunk-worker.js";
 import { Chunk, QUEUE_NAME, chunkId, redisConnection } from "../src/serve/jobs/chunks.js";
 import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
@@ -128,7 +129,7 @@ describe("serve --queue and nerkit worker processes", { skip: redisSkipReason() 
       const rows = page.body.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { seq: number; id: string; text: string; entities: unknown[]; decision: string });
       const pipeline = await loadPipeline(tinyDir, { threads: 1 });
       try {
-        const annotate = annotator((batch) => pipeline.run(batch, { aggregation: "simple" }), thresholds);
+        const annotate = annotator((batch) => readTexts(pipeline, batch), thresholds);
         const expected = [];
         for (let i = 0; i < texts.length; i += CHUNK) expected.push(...(await annotate(texts.slice(i, i + CHUNK))));
         assert.deepEqual(rows.map((r) => r.id), texts.map((_, i) => `d${i}`));

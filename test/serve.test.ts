@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { FastifyInstance } from "fastify";
-import { Entity, NerPipeline, loadPipeline } from "../src/infer/pipeline.js";
+import { DEFAULT_READING, Entity, NerPipeline, loadPipeline } from "../src/infer/pipeline.js";
 import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
 import { typeThreshold } from "../src/cli/options.js";
 import { MicroBatcher, QueueFullError } from "../src/serve/micro-batcher.js";
@@ -100,7 +100,7 @@ describe("serve with the tiny model", () => {
     assert.equal(status, 200);
     const docs = (body as { documents: ApiDocument[] }).documents;
     assert.equal(docs.length, 2);
-    const expected = await pipeline.run(texts, { aggregation: "simple" });
+    const expected = await pipeline.run(texts, DEFAULT_READING); // what the service reads with by default
     docs.forEach((doc, i) => {
       assert.deepEqual(
         doc.entities.map(({ decision: _d, ...e }) => e),

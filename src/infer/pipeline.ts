@@ -1,8 +1,11 @@
 // Text in, entities out: the steps of a token-classification pipeline, each a function a test can
 // call alone: tokenize into windows → batch with dynamic padding → model → label probabilities per
-// token → aggregate into entities → merge windows. Defaults reproduce transformers'
-// TokenClassificationPipeline, except that long texts are read in overlapping windows instead of
-// being cut at the model's limit (set `truncate` for the pipeline's behaviour).
+// token → aggregate into entities → merge windows. Every step reproduces transformers'
+// TokenClassificationPipeline rule for rule; the defaults are nerkit's own (DEFAULT_READING): words
+// labelled by their first sub-token, the label training puts on a word (labels go on first
+// sub-tokens only), so a word is never shown in pieces; and long texts read whole, in overlapping
+// windows. PIPELINE_PARITY gives the pipeline's own defaults (one item per token, a long text cut
+// at the model's limit) where its output must be reproduced.
 
 import { NerkitError } from "../errors.js";
 import { Tokenizer, loadTokenizer } from "../text/tokenizers/index.js";
@@ -27,8 +30,14 @@ import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
 export type WindowMode = "hf" | "overlap" | "sentences";
 export const WINDOW_MODES: readonly WindowMode[] = ["hf", "overlap", "sentences"];
 
+/** nerkit's defaults: whole words labelled as training labels them (first sub-token), the whole text read. */
+export const DEFAULT_READING: Readonly<{ aggregation: AggregationStrategy; windows: WindowMode }> = { aggregation: "first", windows: "overlap" };
+
+/** transformers' TokenClassificationPipeline defaults: one item per token, and only the first window of a long text. */
+export const PIPELINE_PARITY: Readonly<{ aggregation: AggregationStrategy; windows: WindowMode }> = { aggregation: "none", windows: "hf" };
+
 export interface PredictOptions {
-  /** How tokens become entities; "simple" by default (the pipeline's own default is "none"). */
+  /** How tokens become entities; "first" by default (DEFAULT_READING; the pipeline's own default is "none"). */
   aggregation?: AggregationStrategy;
   /** Tokens per window, special tokens included; the model's (and tokenizer's) limit by default. */
   maxLength?: number;
@@ -36,9 +45,9 @@ export interface PredictOptions {
   stride?: number;
   /**
    * How a text longer than one window is read:
-   * - "hf" (default): as transformers 5's pipeline does: cut at maxLength; with a stride, overlapping
-   *   windows over the first maxLength tokens only (the rest of the text is not read);
-   * - "overlap": overlapping windows over the whole text (stride: a quarter of the window by default);
+   * - "overlap" (default): overlapping windows over the whole text (stride: a quarter of the window by default);
+   * - "hf": as transformers 5's pipeline does: cut at maxLength; with a stride, overlapping
+   *   windows over the first maxLength tokens only (the rest of the text is not read: onTruncate says so);
    * - "sentences": windows that end at sentence boundaries where they can.
    */
   windows?: WindowMode;
@@ -127,7 +136,7 @@ export class NerPipeline {
     encoded.forEach((e, text) => {
       if (e.ids.length === 0) return;
       const ranges = this.ranges(e, size, maxLength, options);
-      const untrimmed = (options.windows ?? "hf") === "hf" && this.extras.keepsFirstTokenSpace;
+      const untrimmed = (options.windows ?? DEFAULT_READING.windows) === "hf" && this.extras.keepsFirstTokenSpace;
       const read = ranges[ranges.length - 1].end;
       if (read < e.ids.length) this.onTruncate?.(text, read, e.ids.length);
       for (const range of ranges) {
@@ -141,7 +150,7 @@ export class NerPipeline {
 
   /** The token ranges one text is read in. */
   private ranges(e: Encoded, size: number, maxLength: number, options: PredictOptions): TokenRange[] {
-    const mode = options.windows ?? "hf";
+    const mode = options.windows ?? DEFAULT_READING.windows;
     if (mode === "hf") {
       if (options.stride === undefined) return [{ start: 0, end: Math.min(e.ids.length, size) }];
       // transformers 5.17 reads only the first maxLength tokens, extended to the end of the word the
@@ -217,7 +226,7 @@ export class NerPipeline {
 
   /** Runs texts through every step; one result list per text. */
   async run(texts: readonly string[], options: PredictOptions = {}): Promise<(Entity[] | TokenItem[])[]> {
-    const aggregation = options.aggregation ?? "simple";
+    const aggregation = options.aggregation ?? DEFAULT_READING.aggregation;
     const ignore = new Set(options.ignoreLabels ?? ["O"]);
     const threshold = options.threshold ?? 0;
     const encoded = this.encode(texts);

@@ -31,6 +31,7 @@ export {
   resolveRouting,
   route,
 } from "./routing.js";
+export { Region, ScoredSpan, wholeWordRegions } from "./whole-words.js";
 export { MASK_CHAR, REDACT_STYLES, RedactOptions, RedactStyle, Redacted, Replacement, Span, redact } from "./redact.js";
 
 export interface PostprocessOptions {

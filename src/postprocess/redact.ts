@@ -1,11 +1,16 @@
 // Redaction: entity spans replaced by a type label ("[PER]"), a mask of "█" (one per code point of
 // the span, so that the redacted text keeps its visible length), or a salted hash ("[PER:3f2a…]",
 // the same for the same text and salt, so that redacted documents can still be joined on it).
-// Replacement offsets refer to the original text. Overlapping entities are refused, not resolved:
-// run mergeEntities first.
+// A redaction covers whole words: each entity is widened to the words it touches, and widened
+// spans that overlap or touch become one replacement, typed by their highest-scoring entity
+// (whole-words.ts), so that no piece of a name stays in clear ("Dario" labelled "D" + "ario" is
+// replaced once, not as "[PER]io"). Replacement offsets refer to the original text and always fall
+// on word boundaries. Which of two overlapping entities to believe is mergeEntities' question, asked
+// before; here an overlap is covered as one region.
 
 import { createHmac } from "node:crypto";
 import { NerkitError } from "../errors.js";
+import { wholeWordRegions } from "./whole-words.js";
 
 export type RedactStyle = "mask" | "type" | "hash";
 export const REDACT_STYLES: readonly RedactStyle[] = ["mask", "type", "hash"];
@@ -34,6 +39,8 @@ export interface Span {
   type: string;
   start: number;
   end: number;
+  /** Decides the type where spans merge into one replacement; 0 when left out. */
+  score?: number;
 }
 
 export const MASK_CHAR = "█";
@@ -65,25 +72,17 @@ function checkOptions(options: RedactOptions): void {
 
 export function redact(text: string, entities: readonly Span[], options: RedactOptions): Redacted {
   checkOptions(options);
-  const sorted = [...entities].sort((a, b) => a.start - b.start || a.end - b.end);
-  for (const [i, entity] of sorted.entries()) {
-    const { start, end, type } = entity;
-    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end <= start || end > text.length) {
-      throw new NerkitError("E_SPAN", `entity ${type} [${start}, ${end}) is not a non-empty span of a text of length ${text.length}`);
-    }
-    const previous = sorted[i - 1];
-    if (previous && previous.end > start) {
-      throw new NerkitError(
-        "E_SPAN",
-        `entities ${previous.type} [${previous.start}, ${previous.end}) and ${type} [${start}, ${end}) overlap; merge them before redacting`,
-      );
+  for (const { start, end, type } of entities) {
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start || end > text.length) {
+      throw new NerkitError("E_SPAN", `entity ${type} [${start}, ${end}) is not a span of a text of length ${text.length}`);
     }
   }
-  const selected = options.types ? sorted.filter((entity) => options.types?.includes(entity.type)) : sorted;
+  // An empty span hides nothing; models give them (RoBERTa's pipeline labels a trailing "Ġ" token at [n, n)).
+  const selected = entities.filter((entity) => entity.end > entity.start && (!options.types || options.types.includes(entity.type)));
   const replacements: Replacement[] = [];
   const pieces: string[] = [];
   let position = 0;
-  for (const { type, start, end } of selected) {
+  for (const { type, start, end } of wholeWordRegions(text, selected)) {
     const replacement = replacementFor(text.slice(start, end), type, options);
     replacements.push({ type, start, end, replacement });
     pieces.push(text.slice(position, start), replacement);

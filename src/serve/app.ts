@@ -4,8 +4,9 @@
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
-// (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Listening on a socket
-// and signals are the CLI's business (src/cli/commands/serve.ts); /v1/redact is not here yet.
+// (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Every route and job
+// reads the whole text (reading.ts); /v1/redact replaces whole words (postprocess/redact.ts).
+// Listening on a socket and signals are the CLI's business (src/cli/commands/serve.ts).
 
 import { createHash, timingSafeEqual } from "node:crypto";
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
@@ -14,7 +15,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import { NerkitError } from "../errors.js";
 import { AggregationStrategy } from "../infer/aggregation.js";
 import { RoutingOptions, Routed, route } from "../postprocess/routing.js";
-import { Entity, TokenItem } from "../infer/pipeline.js";
+import { DEFAULT_READING, Entity, TokenItem } from "../infer/pipeline.js";
 import { packageVersion } from "../package-root.js";
 import { ServeConfig, serveConfig } from "./config.js";
 import { HttpError, errorBody, validationMessage } from "./http-error.js";
@@ -29,14 +30,9 @@ import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
+import { PipelineLike, readTexts } from "./reading.js";
 
-/** What the service needs of a NerPipeline (tests pass a fake). */
-export interface PipelineLike {
-  run(texts: readonly string[], options: { aggregation?: AggregationStrategy }): Promise<(Entity[] | TokenItem[])[]>;
-  close(): Promise<void>;
-  /** The model's labels ("O", "B-PER", ...) for GET /v1/labels; a fake may leave them out. */
-  readonly arch?: { readonly labels: readonly string[] };
-}
+export type { PipelineLike } from "./reading.js";
 
 export interface BuildAppOptions {
   /** A loaded pipeline, or one still loading (/readyz answers 503 until it is). */
@@ -99,7 +95,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   );
 
   const batcher = new MicroBatcher<{ aggregation: AggregationStrategy }, Entity[] | TokenItem[]>(
-    (texts, runOptions) => pipeline!.run(texts, runOptions),
+    (texts, runOptions) => readTexts(pipeline!, texts, runOptions.aggregation),
     {
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,
@@ -125,7 +121,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (!pipeline) throw new Error("the model failed to load");
     for (;;) {
       try {
-        return await batcher.submit(texts, { aggregation: "simple" });
+        return await batcher.submit(texts, { aggregation: DEFAULT_READING.aggregation });
       } catch (error) {
         if (!(error instanceof QueueFullError)) throw error;
         await new Promise((r) => setTimeout(r, 50));
@@ -222,7 +218,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const body = parsed.data;
     loaded();
     const texts = body.texts ?? [body.text!];
-    const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? "simple" });
+    const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
       const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
@@ -240,7 +236,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const style = body.style ?? "type";
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
-    const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: "simple" });
+    const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
     const modelEntities = items.map((item) => apiEntity(item, body.text));
     const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;

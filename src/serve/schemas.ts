@@ -11,6 +11,11 @@ import { ERROR_KINDS } from "../metrics/confusion.js";
 
 const nonEmptyText = z.string({ error: "must be a string" }).min(1, { error: "must not be empty" });
 
+const aggregation = z
+  .enum(AGGREGATION_STRATEGIES as ["none", "simple", "first", "average", "max"], { error: `must be one of ${AGGREGATION_STRATEGIES.join(", ")}` })
+  .optional()
+  .describe("how tokens become entities, as transformers' pipeline does it (default first: each word takes its first sub-token's label, the one training labels)");
+
 export function entitiesRequest(maxTexts: number) {
   return z
     .strictObject(
@@ -22,10 +27,7 @@ export function entitiesRequest(maxTexts: number) {
           .max(maxTexts, { error: `must hold at most ${maxTexts} texts` })
           .optional()
           .describe("several documents (answered in order)"),
-        aggregation: z
-          .enum(AGGREGATION_STRATEGIES as ["none", "simple", "first", "average", "max"], { error: `must be one of ${AGGREGATION_STRATEGIES.join(", ")}` })
-          .optional()
-          .describe("how tokens become entities, as transformers' pipeline (default simple)"),
+        aggregation,
         labels: z.array(z.string(), { error: "must be an array of entity types" }).optional().describe("entity types to keep (default: all)"),
       },
       { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "the body must be a JSON object") },
@@ -78,19 +80,22 @@ export const redactRequest = z.strictObject(
     types: z.array(z.string(), { error: "must be an array of entity types" }).optional().describe("entity types to redact (default: all)"),
     style: z.enum(["mask", "type", "hash"], { error: "must be one of mask, type, hash" }).optional().describe("█████, [PER] (default), or a stable salted hash [PER:1a2b3c4d5e]"),
     rules: z.boolean({ error: "must be true or false" }).optional().describe("also run the rule detectors: e-mail, phone, IBAN, card, URL, IP, date, money (default true)"),
+    aggregation,
   },
   { error: (issue) => (issue.code === "unrecognized_keys" ? `unknown field(s): ${issue.keys.join(", ")}` : "the body must be a JSON object") },
 );
 
 const redactResponse = z.object({
   text: z.string(),
-  replacements: z.array(z.object({ type: z.string(), start: z.number().int(), end: z.number().int(), replacement: z.string() })).describe("offsets into the original text"),
+  replacements: z
+    .array(z.object({ type: z.string(), start: z.number().int(), end: z.number().int(), replacement: z.string() }))
+    .describe("offsets into the original text, on word boundaries: each entity is widened to whole words, and entities that then overlap or touch are one replacement"),
 });
 
 export function redactRouteSchema() {
   const error = jsonSchema(errorResponse);
   return {
-    summary: "The text with its entities (model and rules) replaced",
+    summary: "The text with its entities (model and rules) replaced, whole words, the whole text read",
     body: jsonSchema(redactRequest),
     response: { 200: jsonSchema(redactResponse), 400: error, 401: error, 413: error, 503: error },
   };

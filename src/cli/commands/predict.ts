@@ -1,10 +1,12 @@
 // nerkit predict: entities for each document of a text or JSON lines file (or stdin), written as
 // JSON lines. The model is a checkpoint folder or a Hugging Face Hub id (downloaded once into the
-// Hugging Face cache, with a progress bar).
+// Hugging Face cache, with a progress bar). Defaults are the library's (DEFAULT_READING: aggregation
+// first, the whole text read); --pipeline-parity takes transformers' pipeline defaults instead
+// (aggregation none, windows hf), and a text left partly unread is then named on stderr.
 
 import { Command, Option } from "commander";
 import { AGGREGATION_STRATEGIES, AggregationStrategy } from "../../infer/aggregation.js";
-import { DecodeMode, NerPipeline, PredictOptions, WINDOW_MODES, WindowMode, loadPipeline } from "../../infer/pipeline.js";
+import { DEFAULT_READING, DecodeMode, NerPipeline, PIPELINE_PARITY, PredictOptions, WINDOW_MODES, WindowMode, loadPipeline } from "../../infer/pipeline.js";
 import { InputKind, readInputChunks } from "../../infer/predict-io.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { createProgressRenderer } from "../../model/hub/progress.js";
@@ -18,10 +20,11 @@ interface PredictCommandOptions {
   model: string;
   input: string;
   format: InputKind | "auto";
-  aggregation: AggregationStrategy;
+  aggregation?: AggregationStrategy;
   maxLength?: number;
   stride?: number;
-  windows: WindowMode;
+  windows?: WindowMode;
+  pipelineParity: boolean;
   batchSize: number;
   ignoreLabels: string;
   threshold: number;
@@ -53,10 +56,11 @@ export function predictCommand(io: CommandIO): Command {
     .requiredOption("--model <dir|hub-id>", "checkpoint folder (config.json, model.safetensors, tokenizer) or Hugging Face id such as dslim/bert-base-NER")
     .argument("[input]", "input file; - or nothing for standard input", "-")
     .addOption(new Option("--format <kind>", "input kind: text, jsonl, or auto (JSON lines if the first line starts with '{')").choices(["auto", "text", "jsonl"]).default("auto"))
-    .option("--aggregation <strategy>", "none (one item per token), simple, first, average or max, as transformers' pipeline", oneOf("--aggregation", AGGREGATION_STRATEGIES), "simple")
+    .option("--aggregation <strategy>", "none (one item per token), simple, first, average or max, as transformers' pipeline does them (default first: a word takes its first sub-token's label, the one training labels; none with --pipeline-parity)", oneOf("--aggregation", AGGREGATION_STRATEGIES))
     .option("--max-length <n>", "tokens per window, special tokens included (default: what the model reads)", integer("--max-length"))
     .option("--stride <n>", "tokens shared by consecutive windows", integer("--stride"))
-    .option("--windows <mode>", "long texts: hf (transformers' behaviour: only the first window(s) are read), overlap (the whole text in overlapping windows) or sentences (windows end at sentence boundaries)", oneOf("--windows", WINDOW_MODES), "hf")
+    .option("--windows <mode>", "long texts: overlap (default: the whole text in overlapping windows), sentences (windows end at sentence boundaries) or hf (transformers' behaviour, the default with --pipeline-parity: only the first window(s) are read, with a warning)", oneOf("--windows", WINDOW_MODES))
+    .option("--pipeline-parity", "transformers' TokenClassificationPipeline defaults, to reproduce its output: --aggregation none --windows hf (either can still be given)", false)
     .option("--batch-size <n>", "windows per model run; windows are sorted by length and padded per batch", integer("--batch-size"), 8)
     .option("--ignore-labels <labels>", "comma-separated labels or types to leave out", "O")
     .option("--threshold <x>", "leave out entities scoring below x", probability, 0)
@@ -68,13 +72,12 @@ export function predictCommand(io: CommandIO): Command {
     .option("-o, --out <file>", "output file (default: standard output)")
     .action(async (input: string, options: PredictCommandOptions) => {
       const pipeline = await openPipeline(options.model, options);
-      pipeline.onTruncate = (_, read, total) =>
-        io.stderr(`nerkit: warning: a document has ${total} tokens; only the first ${read} were read (transformers' behaviour). Use --windows overlap to read it all.\n`);
+      const defaults = options.pipelineParity ? PIPELINE_PARITY : DEFAULT_READING;
       const predictOptions: PredictOptions = {
-        aggregation: options.aggregation,
+        aggregation: options.aggregation ?? defaults.aggregation,
         maxLength: options.maxLength,
         stride: options.stride,
-        windows: options.windows,
+        windows: options.windows ?? defaults.windows,
         batchSize: options.batchSize,
         ignoreLabels: options.ignoreLabels.split(",").map((l) => l.trim()).filter((l) => l !== ""),
         threshold: options.threshold,
@@ -84,6 +87,10 @@ export function predictCommand(io: CommandIO): Command {
       const write = (line: string) => (options.out ? lines.push(line) : io.stdout(line));
       try {
         for await (const chunk of readInputChunks(input, options.format, 64, io.stdin)) {
+          pipeline.onTruncate = (i, read, total) => {
+            const doc = chunk[i];
+            io.stderr(`nerkit: warning: line ${doc.line}${doc.id === undefined ? "" : ` (id ${JSON.stringify(doc.id)})`}: only the first ${read} of ${total} tokens were read (--windows hf, transformers' behaviour); entities in the rest are not found. Use --windows overlap to read it all.\n`);
+          };
           const results = await pipeline.run(chunk.map((d) => d.text), predictOptions);
           chunk.forEach((doc, i) => {
             const entities = results[i].map(({ word: _word, ...entity }) => entity);

@@ -3,18 +3,12 @@
 // machines allow; each takes --concurrency chunks at a time. SIGINT or SIGTERM stop taking chunks,
 // finish the ones in progress and release the model; a worker killed outright loses nothing, its
 // chunks are taken again by another worker once their lock expires (--lock-duration-ms, hidden:
-// tests shorten it).
+// tests shorten it). The work is runWorker's (src/serve/worker.ts); this command parses the
+// options, turns the first SIGINT or SIGTERM into its `stop`, and prints what it reports.
 
-import { existsSync } from "node:fs";
-import { hostname } from "node:os";
 import { Command, Option } from "commander";
 import { NerkitError } from "../../errors.js";
-import { resolveRouting } from "../../postprocess/routing.js";
-import { annotator } from "../../serve/jobs/annotate.js";
-import { ChunkWorker } from "../../serve/jobs/chunk-worker.js";
-import { Chunk, assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
-import { isPostgresUrl, openRepository } from "../../serve/storage/open.js";
-import { JobRepository, StorageUnavailableError } from "../../serve/storage/repository.js";
+import { runWorker } from "../../serve/worker.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
@@ -33,19 +27,6 @@ interface WorkerCommandOptions {
   threshold: TypeThresholds;
   lockDurationMs: number;
   stalledIntervalMs: number;
-}
-
-/** The server's database: a SQLite file must exist already (a new, empty one would hold no job). */
-async function openJobDatabase(db: string): Promise<JobRepository> {
-  if (!isPostgresUrl(db) && (db === ":memory:" || !existsSync(db))) {
-    throw new NerkitError("E_USAGE", `--db ${db}: no job database there; give the --db of the \`nerkit serve --queue\` server (a SQLite file it created, or its postgres:// URL)`);
-  }
-  try {
-    return await openRepository(db);
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: db });
-    throw error;
-  }
 }
 
 function untilSignal(io: CommandIO): Promise<void> {
@@ -77,42 +58,21 @@ export function workerCommand(io: CommandIO): Command {
     .addOption(new Option("--lock-duration-ms <n>", "how long a chunk stays locked without renewal").argParser(integer("--lock-duration-ms")).default(30_000).hideHelp())
     .addOption(new Option("--stalled-interval-ms <n>", "how often to look for chunks whose lock expired").argParser(integer("--stalled-interval-ms")).default(30_000).hideHelp())
     .action(async (options: WorkerCommandOptions) => {
-      assertRedisClient();
-      const connection = redisConnection(options.queue);
       if (options.review > options.accept) throw new NerkitError("E_USAGE", `--review (${options.review}) must not exceed --accept (${options.accept})`);
-      resolveRouting({ accept: options.accept, review: options.review, perType: options.threshold });
-      if (options.concurrency < 1) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
-      const repository = await openJobDatabase(options.db);
-      try {
-        const pipeline = await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
-        try {
-          const run = (texts: string[]) => pipeline.run(texts, { aggregation: "simple" });
-          // Chunks carry the server's routing; these flags are for chunks queued without it.
-          const fallback = { accept: options.accept, review: options.review, perType: options.threshold };
-          const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? fallback);
-          const name = `${hostname()}:${process.pid}`;
-          const worker = new ChunkWorker(repository, annotateFor, {
-            connection,
-            name,
-            concurrency: options.concurrency,
-            lockDurationMs: options.lockDurationMs,
-            stalledIntervalMs: options.stalledIntervalMs,
-            onFailure: (chunk, error, final) =>
-              io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
-          });
-          const stopped = untilSignal(io);
-          // Not awaited: a Redis that cannot be reached yet must not keep a signal from stopping the worker.
-          void worker.ready().then(
-            () => io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
-            () => undefined,
-          );
-          await stopped;
-          await worker.close();
-        } finally {
-          await pipeline.close();
-        }
-      } finally {
-        await repository.close();
-      }
+      await runWorker({
+        queue: options.queue,
+        db: options.db,
+        loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize }),
+        concurrency: options.concurrency,
+        // Chunks carry the server's routing; these flags are for chunks queued without it.
+        routing: { accept: options.accept, review: options.review, perType: options.threshold },
+        lockDurationMs: options.lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs,
+        stop: untilSignal(io),
+        onReady: ({ name, connection }) =>
+          io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
+        onFailure: (chunk, error, final) =>
+          io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
+      });
     });
 }

@@ -31,7 +31,7 @@ export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
   return { type: item.type, ...base };
 }
 
-/** Runs the model on well-formed texts (simple aggregation), one list of items per text. */
+/** Runs the model on well-formed texts (as the service reads them: reading.ts), one list of items per text. */
 export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
 
 /**

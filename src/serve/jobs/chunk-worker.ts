@@ -7,7 +7,7 @@
 // document, and every chunk ends with a saveResults, even an empty one, so a chunk that set
 // running late cannot leave a finished job running. A chunk that fails its last attempt (or stalls
 // more often than allowed) marks its job failed with the error; the job's other chunks are skipped.
-// What it leaves out: loading the model and signals (src/cli/commands/worker.ts).
+// What it leaves out: loading the model and stopping (src/serve/worker.ts), signals (the CLI).
 
 import { Job as QueueJob, Worker } from "bullmq";
 import { JobRepository } from "../storage/repository.js";

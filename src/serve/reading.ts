@@ -1,0 +1,23 @@
+// How the service reads a text, wherever it does (/v1/entities, /v1/redact, batch jobs in the server
+// or in `nerkit worker`): the whole text, in overlapping windows, never cut at the model's limit (a
+// name past the first window must be found and redacted like any other); words labelled by their
+// first sub-token (DEFAULT_READING) unless a request asks for another aggregation. Also what the
+// service needs of a NerPipeline (tests pass a fake).
+
+import { AggregationStrategy } from "../infer/aggregation.js";
+import { DEFAULT_READING, Entity, TokenItem, WindowMode } from "../infer/pipeline.js";
+
+/** Never "hf": that mode leaves the end of a long text unread. */
+export const SERVICE_WINDOWS: WindowMode = "overlap";
+
+export interface PipelineLike {
+  run(texts: readonly string[], options: { aggregation?: AggregationStrategy; windows?: WindowMode }): Promise<(Entity[] | TokenItem[])[]>;
+  close(): Promise<void>;
+  /** The model's labels ("O", "B-PER", ...) for GET /v1/labels; a fake may leave them out. */
+  readonly arch?: { readonly labels: readonly string[] };
+}
+
+/** The texts read as the service reads them: whole, with `aggregation` (first by default). */
+export function readTexts(pipeline: PipelineLike, texts: readonly string[], aggregation: AggregationStrategy = DEFAULT_READING.aggregation): Promise<(Entity[] | TokenItem[])[]> {
+  return pipeline.run(texts, { aggregation, windows: SERVICE_WINDOWS });
+}

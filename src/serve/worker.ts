@@ -1,0 +1,86 @@
+// runWorker: the process behind `nerkit worker`, as one function. It opens the server's job
+// database, loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills,
+// annotates them as the server would (annotate.ts, read whole: reading.ts) and stores the results;
+// once `stop` resolves it takes no more chunks, finishes those in progress, and releases the model
+// and the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
+// `loadPipeline`, `stop` and the callbacks).
+
+import { existsSync } from "node:fs";
+import { hostname } from "node:os";
+import { NerkitError } from "../errors.js";
+import { RoutingOptions, resolveRouting } from "../postprocess/routing.js";
+import { annotator } from "./jobs/annotate.js";
+import { ChunkWorker } from "./jobs/chunk-worker.js";
+import { Chunk, RedisConnection, assertRedisClient, redisConnection } from "./jobs/chunks.js";
+import { isPostgresUrl, openRepository } from "./storage/open.js";
+import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
+import { PipelineLike, readTexts } from "./reading.js";
+
+export interface WorkerOptions {
+  /** redis://host:port[/db]: the server's --queue. */
+  queue: string;
+  /** The server's --db: its SQLite file or postgres:// URL. */
+  db: string;
+  /** Loads the model, once the database is open. */
+  loadPipeline: () => Promise<PipelineLike>;
+  /** Chunks annotated at a time. */
+  concurrency: number;
+  /** Thresholds for chunks queued without the server's. */
+  routing: RoutingOptions;
+  /** How long a chunk stays locked without a renewal. */
+  lockDurationMs?: number;
+  /** How often to look for chunks whose lock expired. */
+  stalledIntervalMs?: number;
+  /** Resolves when the worker should stop taking chunks. */
+  stop: Promise<unknown>;
+  /** The worker is connected and taking chunks. */
+  onReady?: (worker: { name: string; connection: RedisConnection }) => void;
+  /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
+  onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+}
+
+/** The server's database: a SQLite file must exist already (a new, empty one would hold no job). */
+async function openJobDatabase(db: string): Promise<JobRepository> {
+  if (!isPostgresUrl(db) && (db === ":memory:" || !existsSync(db))) {
+    throw new NerkitError("E_USAGE", `--db ${db}: no job database there; give the --db of the \`nerkit serve --queue\` server (a SQLite file it created, or its postgres:// URL)`);
+  }
+  try {
+    return await openRepository(db);
+  } catch (error) {
+    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: db });
+    throw error;
+  }
+}
+
+/** Runs until `options.stop` resolves and the chunks in progress are stored. Bad options are usage errors, raised before anything opens. */
+export async function runWorker(options: WorkerOptions): Promise<void> {
+  assertRedisClient();
+  const connection = redisConnection(options.queue);
+  resolveRouting(options.routing);
+  if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
+  const repository = await openJobDatabase(options.db);
+  try {
+    const pipeline = await options.loadPipeline();
+    try {
+      const run = (texts: string[]) => readTexts(pipeline, texts);
+      const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
+      const name = `${hostname()}:${process.pid}`;
+      const worker = new ChunkWorker(repository, annotateFor, {
+        connection,
+        name,
+        concurrency: options.concurrency,
+        lockDurationMs: options.lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs,
+        onFailure: options.onFailure,
+      });
+      // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
+      void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);
+      await options.stop;
+      await worker.close();
+    } finally {
+      await pipeline.close();
+    }
+  } finally {
+    await repository.close();
+  }
+}
