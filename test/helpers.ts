@@ -33,7 +33,13 @@ const tempDirs = new Set<string>();
 // One exit handler for every folder tempDir made: a test file cannot forget to remove one, and a
 // test that failed half way leaves nothing either. (A process killed by a signal still can.)
 process.once("exit", () => {
-  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A child process still writing there can make removal fail; an exit handler must not throw.
+    }
+  }
 });
 
 /** A new folder in the temp folder, removed with its contents when this test process exits. */
