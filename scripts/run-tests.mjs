@@ -1,5 +1,6 @@
 // `npm test` after the build: checks that the reference fixtures are there, then runs every compiled
-// test file (node:test, two at a time) and ends with the list of skipped suites and why.
+// test file (node:test, two at a time) and ends with the list of skipped suites and why and a
+// closing count (scripts/test-summary.mjs).
 // Without ../shared (or NERKIT_SHARED) nearly every test would fail on a missing file, so it stops
 // first with one message saying what is missing and where it comes from.
 // What it leaves out: building (the npm script runs tsc first) and choosing tests (run one file
@@ -30,7 +31,7 @@ const args = [
   "--test-concurrency=2",
   `--test-reporter=${process.stdout.isTTY ? "spec" : "tap"}`,
   "--test-reporter-destination=stdout",
-  `--test-reporter=${join(root, "scripts", "skip-summary.mjs")}`,
+  `--test-reporter=${join(root, "scripts", "test-summary.mjs")}`,
   "--test-reporter-destination=stdout",
   join(root, "dist", "test") + "/",
 ];

@@ -1,6 +1,7 @@
 // `npm test`'s runner (scripts/run-tests.mjs): without the reference fixtures it stops at once with
 // one message naming the folder and NERKIT_SHARED, instead of dozens of failures; and its skip
-// reporter (scripts/skip-summary.mjs) ends a run with each skipped suite or test and the reason.
+// summary reporter (scripts/test-summary.mjs) ends a run with each skipped suite or test and the
+// reason, then "tests: N passed, N failed, N skipped" with node's own counts.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
@@ -18,21 +19,29 @@ test("npm test without ../shared: one message that names the folder and NERKIT_S
   assert.match(run.stderr, /set NERKIT_SHARED=\/path\/to\/shared\.\n$/);
 });
 
-test("the skip summary lists each skipped suite and test with its reason, and nothing that ran", () => {
+test("the summary lists each skipped suite and test with its reason, then counts tests as node does", () => {
   const dir = tempDir();
+  const file = join(dir, "sample.test.mjs");
   writeFileSync(
-    join(dir, "sample.test.mjs"),
+    file,
     `import { describe, test } from "node:test";
 describe("needs a database", { skip: "no PostgreSQL here" }, () => { test("inner", () => {}); });
-test("runs", () => {});
+describe("runs", () => { test("one", () => {}); test("two", () => {}); });
+test("fails", () => { throw new Error("wrong"); });
 test("needs a browser", { skip: "no Chromium here" }, () => {});
 `,
   );
-  const reporter = join(repoRoot, "scripts", "skip-summary.mjs");
-  // Without NODE_TEST_CONTEXT, which would make the inner run report to this runner instead of its reporter.
+  const reporter = join(repoRoot, "scripts", "test-summary.mjs");
+  // Without NODE_TEST_CONTEXT, which would make the inner run report to this runner instead of its reporters.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
-  const run = spawnSync(process.execPath, ["--test", `--test-reporter=${reporter}`, "--test-reporter-destination=stdout", join(dir, "sample.test.mjs")], { encoding: "utf8", env });
-  assert.equal(run.status, 0, run.stderr);
-  const file = join(dir, "sample.test.mjs");
-  assert.equal(run.stdout, `\nskipped (2):\n  needs a database (${file}): no PostgreSQL here\n  needs a browser (${file}): no Chromium here\n`);
+  const args = ["--test", `--test-reporter=${reporter}`, "--test-reporter-destination=stdout", "--test-reporter=tap", "--test-reporter-destination=stderr", file];
+  const run = spawnSync(process.execPath, args, { encoding: "utf8", env });
+  assert.equal(run.status, 1, run.stderr);
+  assert.equal(
+    run.stdout,
+    `\nskipped (2):\n  needs a database (${file}): no PostgreSQL here\n  needs a browser (${file}): no Chromium here\ntests: 2 passed, 1 failed, 2 skipped\n`,
+  );
+  // node's own counts for the same run: the passed and failed agree.
+  assert.match(run.stderr, /^# pass 2$/m);
+  assert.match(run.stderr, /^# fail 1$/m);
 });
