@@ -101,7 +101,7 @@ def main(argv=None):
     except (OSError, ValueError) as err:
         sys.stderr.write("error: %s\n" % err)
         return 1
-    t1 = time.perf_counter()
+    read_s = time.perf_counter() - t0
 
     # zero_division=0 gives the value seqeval's default ('warn') gives, without the warnings;
     # it is also what the shared fixtures were generated with.
@@ -110,6 +110,11 @@ def main(argv=None):
         kw.update(mode="strict", scheme=getattr(seqeval_scheme, args.scheme))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        # A warm-up call, untimed, as nerkit's side gets one (bench/evaluate.sh calls evaluate()
+        # once before timing it): first-call costs (lazy imports, caches) are not scored.
+        classification_report(y_true, y_pred, digits=4, **kw)
+        accuracy_score(y_true, y_pred)
+        t1 = time.perf_counter()
         # Timed: what `nerkit evaluate` prints (the report, whose micro average is the overall
         # score) plus token accuracy, which its JSON output also carries.
         report = classification_report(y_true, y_pred, digits=4, **kw)
@@ -131,7 +136,7 @@ def main(argv=None):
     sys.stderr.write("seqeval_reference: sentences=%d tokens=%d mode=%s read_s=%.3f compute_s=%.3f\n"
                      % (len(y_true), sum(map(len, y_true)),
                         args.mode if args.mode == "default" else "strict/" + args.scheme,
-                        t1 - t0, t2 - t1))
+                        read_s, t2 - t1))
     return 0
 
 

@@ -116,9 +116,12 @@ test("quickstart trains, evaluates and predicts on the shipped demo data, offlin
   const dir = tempDir();
   const { code, stdout, stderr } = nerkit(["quickstart", "--out-dir", dir, "--epochs", "1"]);
   assert.equal(code, 0, stderr);
-  assert.match(stdout, /\$ nerkit tokenizer train/);
+  assert.match(stdout, /\$ npx nerkit tokenizer train/);
+  // The predict step shows its input sentences, as a here-document a user can paste.
+  const showcase = readFileSync(join(demo, "showcase.txt"), "utf8");
+  assert.ok(stdout.includes(`--aggregation first <<'EOF'\n${showcase}EOF\n`), stdout);
   assert.match(stdout, /test:\n.*precision/s);
   for (const file of ["tokenizer/vocab.txt", "model/config.json", "model/model.safetensors", "model/training_log.jsonl"]) assert.ok(existsSync(join(dir, file)), file);
   const predictions = stdout.split("\n").filter((line) => line.startsWith('{"text"'));
-  assert.equal(predictions.length, 2);
+  assert.deepEqual(predictions.map((line) => (JSON.parse(line) as { text: string }).text + "\n").join(""), showcase);
 });

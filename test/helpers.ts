@@ -1,10 +1,10 @@
 // What tests share: the repository root (found from the compiled test's location), the reference
-// fixtures in ../shared (read in place, never copied), temporary folders, and the CLI run as a
-// child process.
+// fixtures in ../shared (read in place, never copied), temporary folders (removed when the test
+// process exits), and the CLI run as a child process.
 
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -29,8 +29,24 @@ export function readJson<T = unknown>(path: string): T {
   return JSON.parse(readFileSync(path, "utf8")) as T;
 }
 
+const tempDirs = new Set<string>();
+// One exit handler for every folder tempDir made: a test file cannot forget to remove one, and a
+// test that failed half way leaves nothing either. (A process killed by a signal still can.)
+process.once("exit", () => {
+  for (const dir of tempDirs) {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A child process still writing there can make removal fail; an exit handler must not throw.
+    }
+  }
+});
+
+/** A new folder in the temp folder, removed with its contents when this test process exits. */
 export function tempDir(prefix = "nerkit-test-"): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.add(dir);
+  return dir;
 }
 
 /** Runs `fn`, expecting a NerkitError (with `code`, when given), and returns it. */

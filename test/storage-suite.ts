@@ -185,6 +185,20 @@ export function storageSuite(name: string, target: StorageTarget, options: { ski
       assert.deepEqual(await ids(2, 5), []);
     });
 
+    it("review queue and reviewed results come in job then document order, not in the order chunks were stored (flaky under load)", async () => {
+      const repo = await fresh();
+      const older = await repo.createJob(documents(4, "Older"));
+      const newer = await repo.createJob(documents(2, "Newer"));
+      // Chunks finish out of order: the newer job's first, then the older job's last documents before its first.
+      await repo.saveResults(newer.id, resultsFor([1, 0], { 0: "review", 1: "review" }));
+      await repo.saveResults(older.id, resultsFor([3, 2], { 2: "review", 3: "review" }));
+      await repo.saveResults(older.id, resultsFor([1, 0], { 0: "review" }));
+      const name = (jobId: string, seq: number) => `${jobId === older.id ? "older" : "newer"}:${seq}`;
+      assert.deepEqual((await repo.reviewQueue(0, 100)).map((r) => name(r.jobId, r.seq)), ["older:0", "older:2", "older:3", "newer:0", "newer:1"]);
+      for (const [jobId, seq] of [[newer.id, 1], [older.id, 3], [newer.id, 0], [older.id, 0]] as const) await repo.saveReview({ jobId, seq, reviewer: "ann", action: "accept" });
+      assert.deepEqual((await repo.reviewedResults()).map((r) => name(r.jobId, r.seq)), ["older:0", "older:3", "newer:0", "newer:1"]);
+    });
+
     it("saveReview: the same reviewer again replaces their review, others are kept; reviewedResults in order, reviews oldest first", async () => {
       const repo = await fresh();
       const job = await repo.createJob(documents(3));

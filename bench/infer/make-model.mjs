@@ -9,7 +9,7 @@
 //        [--hidden 768] [--heads 12] [--intermediate 3072] [--labels 9] [--seed 1]
 // (after `npm run build`; DistilBERT defaults to 6 layers)
 
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { architectureOf, writeSafetensors } from "../../dist/src/index.js";
@@ -114,6 +114,18 @@ export function makeModel(outDir, o) {
     chmodSync(join(outDir, f), 0o644); // the shared fixtures are read-only; the copies need not be
   }
   return count;
+}
+
+/** The benchmark model of these options under bench/out/infer, written once per shape and kept (as run.mjs does). */
+export function benchModel(o) {
+  const dir = join(root, "bench", "out", "infer", `${o.modelType}-L${o.layers}-H${o.hidden}-A${o.heads}-I${o.intermediate}-labels${o.labels}-seed${o.seed}`);
+  const wanted = JSON.stringify(configJson(o), null, 2) + "\n";
+  const cached = existsSync(join(dir, "vocab.txt")) && existsSync(join(dir, "model.safetensors")) && readFileSync(join(dir, "config.json"), "utf8") === wanted;
+  if (!cached) {
+    rmSync(dir, { recursive: true, force: true });
+    makeModel(dir, o);
+  }
+  return dir;
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

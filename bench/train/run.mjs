@@ -6,7 +6,7 @@
 //   [--only bert|distilbert]
 
 import { spawnSync } from "node:child_process";
-import { readFileSync, mkdtempSync } from "node:fs";
+import { readFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -34,7 +34,8 @@ function trainingFlops(shape, batch, tokens) {
 const rows = [];
 for (const [name, shape] of Object.entries(SHAPES)) {
   if (only && only !== name) continue;
-  const out = join(mkdtempSync(join(tmpdir(), "nerkit-train-bench-")), "result.json");
+  const scratch = mkdtempSync(join(tmpdir(), "nerkit-train-bench-"));
+  const out = join(scratch, "result.json");
   const ours = spawnSync(process.execPath, [join(here, "nerkit-side.mjs"), JSON.stringify({ ...shape, threads, steps, out })], { stdio: ["ignore", "inherit", "inherit"] });
   if (ours.status !== 0) throw new Error(`nerkit side failed for ${name}`);
   const nerkit = JSON.parse(readFileSync(out, "utf8"));
@@ -44,12 +45,15 @@ for (const [name, shape] of Object.entries(SHAPES)) {
     const run = spawnSync(python, [join(here, "torch_train.py"), torchOut, "--layers", String(shape.layers), "--hidden", String(shape.hidden), "--heads", String(shape.heads), "--intermediate", String(shape.intermediate), "--threads", String(threads), "--steps", String(steps)], { stdio: ["ignore", "inherit", "inherit"] });
     if (run.status === 0) torch = JSON.parse(readFileSync(torchOut, "utf8"));
   }
+  rmSync(scratch, { recursive: true, force: true });
   const flops = trainingFlops(shape, 8, 128);
   rows.push({ name, nerkit, torch, gflops: flops / nerkit.seconds_per_step / 1e9, torchGflops: torch ? flops / torch.seconds_per_step / 1e9 : undefined });
 }
 
 console.log(`\ntraining step, batch 8 x 128, ${threads} threads, median of ${steps} steps after 2 warm-up steps`);
-console.log("| shape | nerkit tokens/s | PyTorch tokens/s | ratio | nerkit GFLOP/s | PyTorch GFLOP/s | nerkit peak RSS | PyTorch peak RSS |");
+const torchBuild = rows.find((r) => r.torch)?.torch.torch_build;
+if (torchBuild) console.log(`PyTorch: ${torchBuild}`);
+console.log("| shape | nerkit tokens/s | PyTorch tokens/s | nerkit / PyTorch | nerkit GFLOP/s | PyTorch GFLOP/s | nerkit peak RSS | PyTorch peak RSS |");
 console.log("|---|---|---|---|---|---|---|---|");
 for (const r of rows) {
   const mib = (b) => (b === undefined ? "–" : `${Math.round(b / 2 ** 20)} MiB`);

@@ -78,6 +78,12 @@ ids = torch.randint(5, args.vocab, (args.batch, args.tokens), generator=g)
 mask = torch.ones_like(ids)
 labels = torch.randint(0, L, (args.batch, args.tokens), generator=g)
 
+def blas_library():
+    """The BLAS this process loaded (Debian's torch links the generic libblas.so.3, whichever the system provides)."""
+    libs = sorted({line.split()[-1].rsplit("/", 1)[-1] for line in open("/proc/self/maps") if "openblas" in line.lower() or "libblas" in line.lower() or "mkl" in line.lower()})
+    return " + ".join(libs) or "BLAS unknown"
+
+
 times = []
 for step in range(args.warmup + args.steps):
     start = time.perf_counter()
@@ -94,6 +100,8 @@ result = {
     "tokens_per_second": tokens / sorted(times)[len(times) // 2],
     "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
     "torch": torch.__version__,
+    # Named in every ratio RESULTS.md gives: the version and the BLAS library it ran on.
+    "torch_build": "torch %s, %s" % (torch.__version__, blas_library()),
     "threads": args.threads,
 }
 json.dump(result, open(args.result, "w"))

@@ -8,7 +8,7 @@
 // at the model's limit) where its output must be reproduced.
 
 import { NerkitError } from "../errors.js";
-import { Tokenizer, loadTokenizer } from "../text/tokenizers/index.js";
+import { Tokenizer, readTokenizerFiles, tokenizerFromFiles } from "../text/tokenizers/index.js";
 import { loadCheckpoint } from "../model/checkpoint/load-checkpoint.js";
 import { Architecture, architectureOf, maxTokens } from "../model/architecture.js";
 import { Batch, SessionOptions, TokenClassifierSession } from "../model/session.js";
@@ -24,7 +24,7 @@ import {
   softmaxRows,
 } from "./aggregation.js";
 import { viterbi } from "./viterbi.js";
-import { TokenizerExtras, readTokenizerExtras } from "./tokenizer-extras.js";
+import { TokenizerExtras, tokenizerExtras } from "./tokenizer-extras.js";
 import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
 
 export type WindowMode = "hf" | "overlap" | "sentences";
@@ -298,10 +298,11 @@ function specialTemplate(tokenizer: Tokenizer): { prefix: number[]; suffix: numb
 export async function loadPipeline(dir: string, options: SessionOptions = {}): Promise<NerPipeline> {
   const checkpoint = loadCheckpoint(dir);
   const arch = architectureOf(checkpoint.config, `${checkpoint.dir}/config.json`);
-  const tokenizer = loadTokenizer(checkpoint.dir, { flavor: "transformers" });
+  const tokenizerFiles = readTokenizerFiles(checkpoint.dir, { flavor: "transformers" });
+  const tokenizer = tokenizerFromFiles(tokenizerFiles);
   if (tokenizer.vocabSize > arch.vocabSize) {
     throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.dir });
   }
   const session = await TokenClassifierSession.create(arch, (name) => checkpoint.weights.tensor(name), options);
-  return new NerPipeline(arch, tokenizer, readTokenizerExtras(checkpoint.dir), session, specialTemplate(tokenizer));
+  return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer));
 }

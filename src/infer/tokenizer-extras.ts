@@ -1,12 +1,12 @@
 // What the pipeline needs from a tokenizer folder beyond encoding: how tokens turn back into text
 // (the decoder), whether the model marks word continuations (WordPiece's "##", which decides how
 // words are told apart), and the longest input the tokenizer allows (model_max_length).
+// It reads no file: it takes the files readTokenizerFiles parsed for the tokenizer itself, so that
+// tokenizer.json (megabytes for XLM-R) is read and parsed once per load.
 
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { TokensToString } from "./aggregation.js";
 import { tokensToStringFor } from "./token-decoders.js";
-import { applyTransformersClass } from "../text/tokenizers/transformers-classes.js";
+import type { TokenizerFiles } from "../text/tokenizers/index.js";
 
 export interface TokenizerExtras {
   tokensToString: TokensToString;
@@ -22,23 +22,15 @@ export interface TokenizerExtras {
   keepsFirstTokenSpace: boolean;
 }
 
-function readJson(path: string): Record<string, unknown> | undefined {
-  if (!existsSync(path)) return undefined;
-  try {
-    return JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
-  } catch {
-    return undefined; // the tokenizer loader reports malformed files
-  }
-}
-
-export function readTokenizerExtras(dir: string): TokenizerExtras {
-  const config = readJson(join(dir, "tokenizer_config.json"));
-  const file = readJson(join(dir, "tokenizer.json"));
-  // The decoder of the tokenizer the pipeline loads: as transformers' tokenizer class rebuilds it.
-  const json = file && applyTransformersClass(file, config ?? {});
-  const limit = config?.model_max_length;
+/**
+ * The extras of a tokenizer whose files readTokenizerFiles already parsed (with the "transformers"
+ * flavor, so the decoder is the one transformers' tokenizer class rebuilds): nothing is read again.
+ */
+export function tokenizerExtras(files: TokenizerFiles): TokenizerExtras {
+  const limit = files.config.model_max_length;
   const modelMaxLength = typeof limit === "number" && limit > 0 && limit < 1e9 ? limit : undefined;
-  if (!json) {
+  const json = files.json as Record<string, unknown>;
+  if (!files.fromTokenizerJson) {
     return { tokensToString: tokensToStringFor({ type: "WordPiece", prefix: "##", cleanup: true }), continuingSubwordPrefix: "##", modelMaxLength, keepsFirstTokenSpace: false };
   }
   const post = (json.post_processor ?? {}) as Record<string, unknown>;

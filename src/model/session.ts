@@ -1,9 +1,9 @@
 // Runs a token-classification graph on ONNX Runtime: builds the graph from the checkpoint once,
 // then turns padded batches of ids into logits. CPU by default; the CUDA execution provider when
 // asked for and present in the installed onnxruntime-node (its GPU binaries are an opt-in download:
-// `npm install onnxruntime-node --onnxruntime-node-install=cuda12`).
+// `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12`).
 
-import * as ort from "onnxruntime-node";
+import { ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
 import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
@@ -51,7 +51,7 @@ export class TokenClassifierSession {
     try {
       return new TokenClassifierSession(arch, await ort.InferenceSession.create(model, sessionOptions));
     } catch (error) {
-      const hint = options.device === "cuda" ? " (is onnxruntime-node installed with its CUDA binaries?)" : "";
+      const hint = options.device === "cuda" ? " (are onnxruntime-node's CUDA binaries installed? see the README, Prediction)" : "";
       throw new NerkitError("E_FORMAT", `ONNX Runtime could not load the model${hint}: ${(error as Error).message}`);
     }
   }

@@ -12,8 +12,8 @@ import { ModelConfig, parseModelConfig } from "../model/checkpoint/config.js";
 import { initConfig } from "./init-config.js";
 import { Architecture, architectureOf, maxTokens } from "../model/architecture.js";
 import { parameterCount, parameterTable } from "../model/parameters.js";
-import { loadTokenizer } from "../text/tokenizers/index.js";
-import { readTokenizerExtras } from "../infer/tokenizer-extras.js";
+import { loadTokenizer, readTokenizerFiles, tokenizerFromFiles } from "../text/tokenizers/index.js";
+import { tokenizerExtras } from "../infer/tokenizer-extras.js";
 import { Example, LabelledSentence, buildExamples, checkLabels, labelListOf } from "./examples.js";
 import { WeightLookup, prefixTolerantLookup, startingWeights } from "./initial-weights.js";
 import { SeededRandom } from "./random.js";
@@ -97,11 +97,12 @@ export function prepare(options: PrepareOptions): Prepared {
 
   const arch = architectureOf(checkpoint.config, join(checkpoint.dir, "config.json"), labels);
   const { weights, newHead } = startingWeights(arch, checkpoint.lookup, checkpoint.config.labels, new SeededRandom(options.seed));
-  const tokenizer = loadTokenizer(checkpoint.tokenizerDir, { flavor: "transformers" });
+  const tokenizerFiles = readTokenizerFiles(checkpoint.tokenizerDir, { flavor: "transformers" });
+  const tokenizer = tokenizerFromFiles(tokenizerFiles);
   if (tokenizer.vocabSize > arch.vocabSize) {
     throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.tokenizerDir });
   }
-  const limit = Math.min(maxTokens(arch), readTokenizerExtras(checkpoint.tokenizerDir).modelMaxLength ?? Infinity);
+  const limit = Math.min(maxTokens(arch), tokenizerExtras(tokenizerFiles).modelMaxLength ?? Infinity);
   const maxLength = Math.min(options.maxLength ?? limit, limit);
   const build = (sentences: LabelledSentence[]) => buildExamples(sentences, tokenizer, labels, { maxLength, labelAllSubtokens: options.labelAllSubtokens });
   const train = build(trainSentences);

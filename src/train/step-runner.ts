@@ -3,7 +3,7 @@
 // a second set of preallocated buffers, then the two sets swap (double buffering: no allocation
 // per step, and the previous values stay intact until the step has succeeded).
 
-import * as ort from "onnxruntime-node";
+import { ort } from "../model/onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";

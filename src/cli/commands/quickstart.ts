@@ -5,13 +5,18 @@
 // nerkit command a user would type, printed before it runs.
 
 import { Command } from "commander";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { packageRoot } from "../../package-root.js";
 import { CommandIO } from "../io.js";
 
 export const DEMO_DIR = join(packageRoot, "examples", "demo");
 
-const SAMPLE = "Yara Saleh flew from Quito to Hanoi for the Silver Key Prize .\nA spokesperson for Highland Insurance said Emil Lund will visit Tbilisi next week .\n";
+/** How a step is shown: the command as a user types it, with its standard input as a here-document. */
+function shown(argv: readonly string[], input?: string): string {
+  const command = `$ npx nerkit ${argv.join(" ")}`;
+  return input === undefined ? `${command}\n` : `${command} <<'EOF'\n${input}EOF\n`;
+}
 
 export function quickstartCommand(io: CommandIO, run: (argv: string[], input?: string) => Promise<number>): Command {
   return new Command("quickstart")
@@ -20,23 +25,25 @@ export function quickstartCommand(io: CommandIO, run: (argv: string[], input?: s
     .option("--epochs <n>", "training epochs", "6")
     .action(async (options: { outDir: string; epochs: string }) => {
       const data = (name: string) => join(DEMO_DIR, name);
+      // Sentences whose names occur nowhere in train.conll (make-demo.mjs keeps them out).
+      const showcase = readFileSync(data("showcase.txt"), "utf8");
       const steps: { title: string; argv: string[]; input?: string }[] = [
         { title: "what the training data holds", argv: ["stats", data("train.conll")] },
-        { title: "learn a WordPiece vocabulary from the training text", argv: ["tokenizer", "train", "--data", data("train.conll"), "--vocab-size", "1200", "--out", join(options.outDir, "tokenizer")] },
+        { title: "learn a WordPiece vocabulary from the training text", argv: ["tokenizer", "train", "--data", data("train.conll"), "--vocab-size", "2000", "--out", join(options.outDir, "tokenizer")] },
         {
           title: "train a 2-layer BERT from random weights (real accuracy needs a pretrained model and real data)",
           argv: ["train", "--init", "bert-tiny", "--tokenizer", join(options.outDir, "tokenizer"), "--train", data("train.conll"), "--dev", data("dev.conll"), "--test", data("test.conll"), "--out", join(options.outDir, "model"), "--epochs", options.epochs, "--batch-size", "16", "--lr", "2e-3", "--warmup-ratio", "0.1"],
         },
-        { title: "find entities in new text", argv: ["predict", "--model", join(options.outDir, "model"), "--aggregation", "first"], input: SAMPLE },
+        { title: "find entities in new text", argv: ["predict", "--model", join(options.outDir, "model"), "--aggregation", "first"], input: showcase },
       ];
       for (const step of steps) {
-        io.stdout(`\n== ${step.title}\n$ nerkit ${step.argv.join(" ")}\n`);
+        io.stdout(`\n== ${step.title}\n${shown(step.argv, step.input)}`);
         const code = await run(step.argv, step.input);
         if (code !== 0) throw new Error(`quickstart step failed: nerkit ${step.argv.join(" ")}`);
       }
       io.stdout(
         `\nWith internet access, fine-tune a pretrained model on CoNLL-2003 instead:\n` +
-          `$ nerkit train --model bert-base-cased --train conll2003/train.conll --dev conll2003/dev.conll --test conll2003/test.conll --out bert-conll\n`,
+          `$ npx nerkit train --model bert-base-cased --train conll2003/train.conll --dev conll2003/dev.conll --test conll2003/test.conll --out bert-conll\n`,
       );
     });
 }

@@ -8,7 +8,7 @@
 // int8 logits depend on the texts batched with it. Left out: windows over long texts (a text is cut
 // to what the model reads) and the pipeline's aggregation strategies.
 
-import * as ort from "onnxruntime-node";
+import { ort } from "../onnx-runtime.js";
 import { evaluate } from "../../metrics/seqeval.js";
 import { Tokenizer, loadTokenizer } from "../../text/tokenizers/index.js";
 import { Architecture, architectureOf, maxTokens } from "../architecture.js";

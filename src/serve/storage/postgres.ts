@@ -100,6 +100,12 @@ function iso(column: string): string {
 
 const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error FROM jobs`;
 const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+/**
+ * Review queue and export order: oldest job first, then document order. Not the order results were
+ * stored in (pos), which follows whichever chunk finished first. Same order as sqlite.ts's.
+ */
+const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
+const JOB_ORDER = "ORDER BY j.created_at, j.pos, r.seq";
 const REVIEWED = "EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)";
 
 /** Strings (also inside arrays) as the database can store and compare them: a NUL in an id looked up would be an error, not a miss. */
@@ -216,7 +222,7 @@ export class PostgresJobRepository implements JobRepository {
   }
 
   async reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
-    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} WHERE r.decision = 'review' AND NOT ${REVIEWED} ORDER BY r.pos LIMIT $1 OFFSET $2`, [limit, offset]);
+    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE r.decision = 'review' AND NOT ${REVIEWED} ${JOB_ORDER} LIMIT $1 OFFSET $2`, [limit, offset]);
     return rows.map(toResult);
   }
 
@@ -233,7 +239,7 @@ export class PostgresJobRepository implements JobRepository {
     // One snapshot for both queries, so that a review saved between them cannot go missing.
     return this.transaction(async (client) => {
       const reviews = await run<ReviewRow>(client, `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at FROM reviews ORDER BY created_at, pos`);
-      const rows = await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} WHERE ${REVIEWED} ORDER BY r.pos`);
+      const rows = await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE ${REVIEWED} ${JOB_ORDER}`);
       return withReviews(rows.rows, reviews.rows);
     }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   }

@@ -93,6 +93,13 @@ function guarded<T>(fn: () => T): Promise<T> {
 
 const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 
+/**
+ * Review queue and export order: oldest job first, then document order. Not the order results were
+ * stored in, which follows whichever chunk finished first. Same order as postgres.ts's.
+ */
+const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
+const JOB_ORDER = "ORDER BY j.created_at, j.rowid, r.seq";
+
 export interface SqliteOptions {
   /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
   busyTimeoutMs?: number;
@@ -196,9 +203,9 @@ export class SqliteJobRepository implements JobRepository {
     return guarded(() => {
       const rows = this.db
         .prepare(
-          `SELECT ${RESULT_COLUMNS} WHERE r.decision = 'review'
+          `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE r.decision = 'review'
              AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)
-           ORDER BY r.rowid LIMIT ? OFFSET ?`,
+           ${JOB_ORDER} LIMIT ? OFFSET ?`,
         )
         .all(limit, offset) as ResultRow[];
       return rows.map(toResult);
@@ -222,7 +229,7 @@ export class SqliteJobRepository implements JobRepository {
     return guarded(() => {
       const reviews = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid").all() as ReviewRow[];
       const rows = this.db
-        .prepare(`SELECT ${RESULT_COLUMNS} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ORDER BY r.rowid`)
+        .prepare(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ${JOB_ORDER}`)
         .all() as ResultRow[];
       return withReviews(rows, reviews);
     });

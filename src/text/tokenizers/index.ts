@@ -5,6 +5,6 @@
 // Hand-written because @huggingface/tokenizers (npm) returns neither offsets nor word ids.
 
 export type { Encoding, EncodeOptions, SpecialTokens, Tokenizer } from "./types.js";
-export { loadTokenizer, tokenizerFromJson } from "./load.js";
-export type { LoadTokenizerOptions } from "./load.js";
+export { loadTokenizer, readTokenizerFiles, tokenizerFromFiles, tokenizerFromJson } from "./load.js";
+export type { LoadTokenizerOptions, TokenizerFiles } from "./load.js";
 export { alignLabels, IGNORE_INDEX } from "./align-labels.js";

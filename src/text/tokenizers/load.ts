@@ -34,8 +34,24 @@ export interface LoadTokenizerOptions {
   flavor?: "tokenizers" | "transformers";
 }
 
-/** A tokenizer from a model folder: tokenizer.json if present, else vocab.txt (BERT). */
-export function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Tokenizer {
+/**
+ * A tokenizer folder's files, each read and parsed once: tokenizer.json (as the flavor rebuilds it)
+ * when present, else the WordPiece tokenizer.json that vocab.txt stands for. What else a reader
+ * needs from them (the decoder, model_max_length) is taken from here, not read again.
+ */
+export interface TokenizerFiles {
+  /** The tokenizer to build, with the flavor's changes applied. */
+  json: unknown;
+  /** special_tokens_map.json, then tokenizer_config.json over it ({} when neither exists). */
+  config: JsonObject;
+  /** The file `json` came from (tokenizer.json or vocab.txt), for error messages. */
+  file: string;
+  /** Whether `json` came from tokenizer.json (false: made from vocab.txt). */
+  fromTokenizerJson: boolean;
+}
+
+/** Reads and parses a tokenizer folder's files once; loadTokenizer and the pipeline's extras share the result. */
+export function readTokenizerFiles(dir: string, options: LoadTokenizerOptions = {}): TokenizerFiles {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new NerkitError("E_IO", "tokenizer folder not found", { file: dir });
   const config = {
     ...readOptionalJson(join(dir, "special_tokens_map.json")),
@@ -44,11 +60,21 @@ export function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): 
   const tokenizerFile = join(dir, "tokenizer.json");
   if (existsSync(tokenizerFile)) {
     const json = readJson(tokenizerFile);
-    return build(options.flavor === "transformers" && isObject(json) ? applyTransformersClass(json, config) : json, config, tokenizerFile);
+    return { json: options.flavor === "transformers" && isObject(json) ? applyTransformersClass(json, config) : json, config, file: tokenizerFile, fromTokenizerJson: true };
   }
   const vocabFile = join(dir, "vocab.txt");
-  if (existsSync(vocabFile)) return build(wordPieceJsonFromVocab(readText(vocabFile), config), config, vocabFile);
+  if (existsSync(vocabFile)) return { json: wordPieceJsonFromVocab(readText(vocabFile), config), config, file: vocabFile, fromTokenizerJson: false };
   throw new NerkitError("E_IO", "no tokenizer.json or vocab.txt in the tokenizer folder", { file: dir });
+}
+
+/** A tokenizer from files readTokenizerFiles read. */
+export function tokenizerFromFiles(files: TokenizerFiles): Tokenizer {
+  return build(files.json, files.config, files.file);
+}
+
+/** A tokenizer from a model folder: tokenizer.json if present, else vocab.txt (BERT). */
+export function loadTokenizer(dir: string, options: LoadTokenizerOptions = {}): Tokenizer {
+  return tokenizerFromFiles(readTokenizerFiles(dir, options));
 }
 
 function readText(file: string): string {
