@@ -44,7 +44,11 @@ export async function openPipeline(model: string, options: { revision?: string; 
   const progress = createProgressRenderer(process.stderr);
   const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
   progress.end();
-  return loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize });
+  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize });
+  if (pipeline.quantize && !options.quantize) {
+    process.stderr.write(`nerkit: ${model} is an int8 export (nerkit export --quantize int8): running the int8 model, its Linear layers quantized from the safetensors weights as in onnx/model_quantized.onnx\n`);
+  }
+  return pipeline;
 }
 
 export function predictCommand(io: CommandIO): Command {

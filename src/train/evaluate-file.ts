@@ -1,0 +1,59 @@
+// `nerkit evaluate --model`: a model scored on a labelled file of any format training reads. The
+// file's words are tagged by the word tagger that training's dev and test evaluation use
+// (../infer/word-tagger.ts), the predicted tags are written as one more column of the file (CoNLL
+// input keeps its lines and columns; span files become "token gold predicted" lines), and that
+// CoNLL text is scored by evaluateConll, the code behind `nerkit evaluate --gold --pred-column`.
+// So the report is the one `evaluate --gold FILE --pred PREDICTIONS` gives on what is written.
+
+import { NerkitError } from "../errors.js";
+import { readTextFile } from "../io/files.js";
+import { parseCorpus } from "../data/corpus.js";
+import { appendTagColumn } from "../data/conll-columns.js";
+import { formatConll } from "../data/conll.js";
+import { SchemeTable } from "../data/schemes.js";
+import { EvaluationMode } from "../metrics/entity-counts.js";
+import { FileEvaluation, evaluateConll } from "../metrics/evaluate-files.js";
+import { NerPipeline } from "../infer/pipeline.js";
+import { TagProgress } from "../infer/word-tagger.js";
+import { labelledSentencesOf } from "./prepare.js";
+
+export interface EvaluateModelFileOptions {
+  mode?: EvaluationMode;
+  scheme?: SchemeTable;
+  batchSize?: number;
+  /** Tokens per window (training's --max-length); what the model reads by default. */
+  maxLength?: number;
+  onProgress?: (progress: TagProgress) => void;
+}
+
+export interface ModelFileEvaluation {
+  evaluation: FileEvaluation;
+  /** CoNLL text: the input's columns (or token and gold tag), then the predicted tag. */
+  predictions: string;
+}
+
+export async function evaluateModelOnFile(pipeline: NerPipeline, file: string, options: EvaluateModelFileOptions = {}): Promise<ModelFileEvaluation> {
+  const text = readTextFile(file);
+  const { corpus } = parseCorpus(text, { file });
+  const sentences = labelledSentencesOf(corpus, file);
+  if (sentences.length === 0) throw new NerkitError("E_FORMAT", "the file has no labelled sentences", { file });
+  const steps = pipeline.tagWords(
+    sentences.map((s) => s.tokens),
+    { batchSize: options.batchSize, maxLength: options.maxLength },
+  );
+  let next = await steps.next();
+  for (; !next.done; next = await steps.next()) options.onProgress?.(next.value);
+  const tags = next.value;
+  // CoNLL input keeps its own lines, so line numbers in messages are the file's.
+  const predictions =
+    corpus.kind === "tokens"
+      ? appendTagColumn(text, tags, file)
+      : formatConll({
+          sentences: sentences.map((s, i) => ({ tokens: s.tokens, tags: s.tags, rows: s.tokens.map((t, w) => [t, s.tags[w], tags[i][w]]), line: 0, documentStart: false })),
+          columns: 3,
+          tagColumn: 1,
+        });
+  const name = corpus.kind === "tokens" ? file : `${file} (as CoNLL)`;
+  const evaluation = evaluateConll({ gold: { name, text: predictions }, tagColumn: -2, predColumn: -1, mode: options.mode, scheme: options.scheme });
+  return { evaluation, predictions };
+}
