@@ -127,16 +127,11 @@ export async function* tagWordsSteps(model: WordTaggerModel, sentences: readonly
   return tags;
 }
 
-/** tagWordsSteps run to the end, with progress reported to `onProgress`. */
-export async function tagWords(
-  model: WordTaggerModel,
-  sentences: readonly (readonly string[])[],
-  options: TagWordsOptions & { onProgress?: (progress: TagProgress) => void } = {},
-): Promise<string[][]> {
-  const steps = tagWordsSteps(model, sentences, options);
+/** Runs tagging steps (tagWordsSteps, NerPipeline.tagWords) to the end, reporting progress to `onProgress`. */
+export async function finishSteps<T>(steps: AsyncGenerator<TagProgress, T>, onProgress?: (progress: TagProgress) => void): Promise<T> {
   for (;;) {
     const next = await steps.next();
     if (next.done) return next.value;
-    options.onProgress?.(next.value);
+    onProgress?.(next.value);
   }
 }

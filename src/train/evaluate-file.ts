@@ -14,7 +14,7 @@ import { SchemeTable } from "../data/schemes.js";
 import { EvaluationMode } from "../metrics/entity-counts.js";
 import { FileEvaluation, evaluateConll } from "../metrics/evaluate-files.js";
 import { NerPipeline } from "../infer/pipeline.js";
-import { TagProgress } from "../infer/word-tagger.js";
+import { TagProgress, finishSteps } from "../infer/word-tagger.js";
 import { labelledSentencesOf } from "./prepare.js";
 
 export interface EvaluateModelFileOptions {
@@ -37,13 +37,8 @@ export async function evaluateModelOnFile(pipeline: NerPipeline, file: string, o
   const { corpus } = parseCorpus(text, { file });
   const sentences = labelledSentencesOf(corpus, file);
   if (sentences.length === 0) throw new NerkitError("E_FORMAT", "the file has no labelled sentences", { file });
-  const steps = pipeline.tagWords(
-    sentences.map((s) => s.tokens),
-    { batchSize: options.batchSize, maxLength: options.maxLength },
-  );
-  let next = await steps.next();
-  for (; !next.done; next = await steps.next()) options.onProgress?.(next.value);
-  const tags = next.value;
+  const steps = pipeline.tagWords(sentences.map((s) => s.tokens), { batchSize: options.batchSize, maxLength: options.maxLength });
+  const tags = await finishSteps(steps, options.onProgress);
   // CoNLL input keeps its own lines, so line numbers in messages are the file's.
   const predictions =
     corpus.kind === "tokens"

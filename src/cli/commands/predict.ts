@@ -1,6 +1,7 @@
 // nerkit predict: entities for each document of a text or JSON lines file (or stdin), written as
 // JSON lines. The model is a checkpoint folder or a Hugging Face Hub id (downloaded once into the
-// Hugging Face cache, with a progress bar).
+// Hugging Face cache, with a progress bar). Pre-tokenized input (a CoNLL file, or JSON lines with
+// "tokens") gets one tag per word instead (../../infer/pretokenized-io.ts).
 
 import { Command, Option } from "commander";
 import { AGGREGATION_STRATEGIES, AggregationStrategy } from "../../infer/aggregation.js";
@@ -13,11 +14,14 @@ import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { integer, oneOf, quantizeOption } from "../options.js";
 import { NerkitError } from "../../errors.js";
+import { conllWords, appendTagColumn } from "../../data/conll-columns.js";
+import { readWholeInput, taggedRecord } from "../../infer/pretokenized-io.js";
+import { finishSteps } from "../../infer/word-tagger.js";
 
 interface PredictCommandOptions {
   model: string;
   input: string;
-  format: InputKind | "auto";
+  format: InputKind | "auto" | "conll";
   aggregation: AggregationStrategy;
   maxLength?: number;
   stride?: number;
@@ -56,7 +60,7 @@ export function predictCommand(io: CommandIO): Command {
     .description("find entities in text: one document per line, or JSON lines {\"id\"?, \"text\"}; writes JSON lines")
     .requiredOption("--model <dir|hub-id>", "checkpoint folder (config.json, model.safetensors, tokenizer) or Hugging Face id such as dslim/bert-base-NER")
     .argument("[input]", "input file; - or nothing for standard input", "-")
-    .addOption(new Option("--format <kind>", "input kind: text, jsonl, or auto (JSON lines if the first line starts with '{')").choices(["auto", "text", "jsonl"]).default("auto"))
+    .addOption(new Option("--format <kind>", "input kind: text, jsonl, conll (pre-tokenized: the first column is the word; writes the input with the predicted tag appended to each token line), or auto (JSON lines if the first line starts with '{'); a JSON line with \"tokens\" [{text, start, end}] gets one tag per token").choices(["auto", "text", "jsonl", "conll"]).default("auto"))
     .option("--aggregation <strategy>", "none (one item per token), simple, first, average or max, as transformers' pipeline", oneOf("--aggregation", AGGREGATION_STRATEGIES), "simple")
     .option("--max-length <n>", "tokens per window, special tokens included (default: what the model reads)", integer("--max-length"))
     .option("--stride <n>", "tokens shared by consecutive windows", integer("--stride"))
@@ -72,6 +76,7 @@ export function predictCommand(io: CommandIO): Command {
     .option("-o, --out <file>", "output file (default: standard output)")
     .action(async (input: string, options: PredictCommandOptions) => {
       const pipeline = await openPipeline(options.model, options);
+      if (options.format === "conll") return predictConll(io, pipeline, input, options);
       pipeline.onTruncate = (_, read, total) =>
         io.stderr(`nerkit: warning: a document has ${total} tokens; only the first ${read} were read (transformers' behaviour). Use --windows overlap to read it all.\n`);
       const predictOptions: PredictOptions = {
@@ -88,8 +93,12 @@ export function predictCommand(io: CommandIO): Command {
       const write = (line: string) => (options.out ? lines.push(line) : io.stdout(line));
       try {
         for await (const chunk of readInputChunks(input, options.format, 64, io.stdin)) {
-          const results = await pipeline.run(chunk.map((d) => d.text), predictOptions);
+          // Pre-tokenized lines go to the word tagger; in run() they stand as empty texts (no windows, no work).
+          const results = await pipeline.run(chunk.map((d) => (d.tokens ? "" : d.text)), predictOptions);
+          const words = chunk.filter((d) => d.tokens).map((d) => d.tokens!.map((t) => t.text));
+          const tagged = words.length > 0 ? await finishSteps(pipeline.tagWords(words, { batchSize: options.batchSize })) : [];
           chunk.forEach((doc, i) => {
+            if (doc.tokens) return write(JSON.stringify(taggedRecord({ id: doc.id, text: doc.text, tokens: doc.tokens }, tagged.shift()!)) + "\n");
             const entities = results[i].map(({ word: _word, ...entity }) => entity);
             write(JSON.stringify(doc.id === undefined ? { text: doc.text, entities } : { id: doc.id, text: doc.text, entities }) + "\n");
           });
@@ -99,4 +108,19 @@ export function predictCommand(io: CommandIO): Command {
       }
       if (options.out) writeFileAtomic(options.out, lines.join(""));
     });
+}
+
+
+/** --format conll: the input with each token line's predicted tag appended. */
+async function predictConll(io: CommandIO, pipeline: NerPipeline, input: string, options: PredictCommandOptions): Promise<void> {
+  const file = input === "-" ? "<stdin>" : input;
+  try {
+    const text = await readWholeInput(input, io.stdin ?? process.stdin);
+    const tags = await finishSteps(pipeline.tagWords(conllWords(text), { batchSize: options.batchSize, maxLength: options.maxLength }));
+    const output = appendTagColumn(text, tags, file);
+    if (options.out) writeFileAtomic(options.out, output);
+    else io.stdout(output);
+  } finally {
+    await pipeline.close();
+  }
 }

@@ -10,6 +10,7 @@ import { prepare } from "../../train/prepare.js";
 import { INIT_NAMES } from "../../train/init-config.js";
 import { TrainSettings, train } from "../../train/trainer.js";
 import { evaluateSentences } from "../../train/evaluate-model.js";
+import { finishSteps } from "../../infer/word-tagger.js";
 import { readSafetensors } from "../../model/checkpoint/safetensors.js";
 import { parameterTable } from "../../model/parameters.js";
 import { ProgressBar } from "../progress-bar.js";
@@ -131,10 +132,9 @@ export function trainCommand(io: CommandIO): Command {
         const evaluation = evaluateSentences(inputs.arch, (n) => weights.tensor(n).data, shapes, prepared.test, { tokenizer: inputs.tokenizer, maxLength: inputs.maxLength, batchSize: options.batchSize, threads: options.threads });
         const testBar = new ProgressBar(process.stderr, 20, "test batch");
         const started = performance.now();
-        let next = await evaluation.next();
-        for (; !next.done; next = await evaluation.next()) testBar.update(next.value.batches, next.value.totalBatches, (performance.now() - started) / 1000, {});
+        const { report } = await finishSteps(evaluation, (p) => testBar.update(p.batches, p.totalBatches, (performance.now() - started) / 1000, {}));
         testBar.break();
-        io.stdout(`test:\n${classificationReport(next.value.report, 4)}`);
+        io.stdout(`test:\n${classificationReport(report, 4)}`);
       }
     });
 }
