@@ -12,7 +12,7 @@ import { evaluateFiles } from "../../metrics/evaluate-files.js";
 import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { FileEvaluation } from "../../metrics/evaluate-files.js";
-import { evaluateModelOnFile } from "../../train/evaluate-file.js";
+import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { writeFileAtomic } from "../../io/files.js";
 import { ProgressBar } from "../progress-bar.js";
@@ -107,12 +107,13 @@ async function evaluateModel(io: CommandIO, options: EvaluateCommandOptions): Pr
   const conflicting = [options.gold && "--gold", options.pred && "--pred", options.predColumn !== undefined && "--pred-column", options.tagColumn !== undefined && "--tag-column", options.lenient && "--lenient"].filter(Boolean);
   if (conflicting.length > 0) throw new NerkitError("E_USAGE", `${conflicting.join(", ")} cannot be used with --model (the model makes the predictions; --data holds the gold tags)`);
   if (options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size must be at least 1");
+  const data = readLabelledData(options.data);
   const pipeline = await openPipeline(options.model, options);
   const bar = new ProgressBar(process.stderr, 20, "batch");
   const started = performance.now();
   let result;
   try {
-    result = await evaluateModelOnFile(pipeline, options.data, {
+    result = await evaluateModelOnData(pipeline, data, {
       mode: options.mode,
       scheme: options.scheme,
       batchSize: options.batchSize,
