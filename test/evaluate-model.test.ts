@@ -126,8 +126,9 @@ test("evaluate --model prints train --test's report, and evaluate --gold --pred'
   const model = join(dir, "model");
   const testFile = join(demo, "test.conll");
   // --max-length 8 windows most demo sentences, in training and in both evaluations.
-  const trained = nerkit(["train", "--model", tinyModelDir("bert"), "--train", join(demo, "train.conll"), "--test", testFile, "--out", model, "--max-steps", "4", "--batch-size", "16", "--lr", "1e-2", "--max-length", "8", "--threads", "1"]);
+  const trained = nerkit(["train", "--model", tinyModelDir("bert"), "--train", join(demo, "train.conll"), "--dev", join(demo, "dev.conll"), "--test", testFile, "--out", model, "--max-steps", "4", "--batch-size", "16", "--lr", "1e-2", "--max-length", "8", "--threads", "1"]);
   assert.equal(trained.code, 0, trained.stderr);
+  assert.match(trained.stderr, /dev batch \d+\/\d+[^]*dev f1/, "progress lines during the dev evaluation, before its result");
   assert.match(trained.stderr, /test batch \d+\/\d+/, "progress lines during the test evaluation");
 
   const preds = join(dir, "preds.conll");
