@@ -299,7 +299,7 @@ function specialTemplate(tokenizer: Tokenizer): { prefix: number[]; suffix: numb
 
 /**
  * Loads a checkpoint folder (config.json, model.safetensors, tokenizer files) into a pipeline. A
- * folder written by `nerkit export --quantize int8` runs the int8 model unless told otherwise.
+ * folder written by `nerkit export --quantize int8` runs the int8 model, as its onnx/model_quantized.onnx would.
  */
 export async function loadPipeline(dir: string, options: SessionOptions = {}): Promise<NerPipeline> {
   const checkpoint = loadCheckpoint(dir);

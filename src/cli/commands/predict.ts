@@ -96,7 +96,7 @@ export function predictCommand(io: CommandIO): Command {
           // Pre-tokenized lines go to the word tagger; in run() they stand as empty texts (no windows, no work).
           const results = await pipeline.run(chunk.map((d) => (d.tokens ? "" : d.text)), predictOptions);
           const words = chunk.filter((d) => d.tokens).map((d) => d.tokens!.map((t) => t.text));
-          const tagged = words.length > 0 ? await finishSteps(pipeline.tagWords(words, { batchSize: options.batchSize })) : [];
+          const tagged = words.length > 0 ? await finishSteps(pipeline.tagWords(words, { batchSize: options.batchSize, maxLength: options.maxLength })) : [];
           chunk.forEach((doc, i) => {
             if (doc.tokens) return write(JSON.stringify(taggedRecord({ id: doc.id, text: doc.text, tokens: doc.tokens }, tagged.shift()!)) + "\n");
             const entities = results[i].map(({ word: _word, ...entity }) => entity);
@@ -109,7 +109,6 @@ export function predictCommand(io: CommandIO): Command {
       if (options.out) writeFileAtomic(options.out, lines.join(""));
     });
 }
-
 
 /** --format conll: the input with each token line's predicted tag appended. */
 async function predictConll(io: CommandIO, pipeline: NerPipeline, input: string, options: PredictCommandOptions): Promise<void> {
