@@ -74,6 +74,7 @@ test("the word tagger's sorted, padded batches give the tags of a plain referenc
   try {
     const sentences = conllWords(readFileSync(join(demo, "test.conll"), "utf8")).slice(0, 40);
     sentences.push(sentences.slice(0, 12).flat()); // a long one, windowed at maxLength 12
+    sentences.push(["Peter", "qzxvqzxvqzxvqzxvqzxvqzxvqzxv", "visited"]); // a word longer than a window
     const maxLength = 12;
     const model = { session, tokenizer, labels: arch.labels, maxLength };
     let progress = 0;
@@ -99,6 +100,7 @@ test("the word tagger's sorted, padded batches give the tags of a plain referenc
     }
     assert.deepEqual(tags, expected);
     assert.ok(windowCount > sentences.length, "some sentences were windowed");
+    assert.ok(tokenizer.encodeWords(["qzxvqzxvqzxvqzxvqzxvqzxvqzxv"], { addSpecialTokens: false }).ids.length > maxLength, "the long word is longer than a window");
     assert.equal(progress, Math.ceil(windowCount / 7), "every batch of 7 windows reported");
     assert.equal(tags[tags.length - 1].length, sentences[sentences.length - 1].length, "every word of the long sentence has a tag");
   } finally {

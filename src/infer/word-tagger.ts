@@ -70,11 +70,16 @@ function windowInput(
   maxLength: number,
 ): WordWindowInput {
   let ids = encoding.ids;
-  // One word longer than the whole window: keep its first pieces and the closing special token.
-  if (ids.length > maxLength) ids = [...ids.slice(0, maxLength - 1), ids[ids.length - 1]];
+  // Positions before `read` hold the encoding's own tokens.
+  let read = ids.length;
+  if (ids.length > maxLength) {
+    // One word longer than the whole window: keep its first pieces and the closing special token.
+    ids = [...ids.slice(0, maxLength - 1), ids[ids.length - 1]];
+    read = maxLength - 1;
+  }
   const first = new Array<number>(end - start).fill(-1);
   encoding.wordIds.forEach((w, t) => {
-    if (w !== null && first[w] < 0 && t < ids.length - 1) first[w] = t;
+    if (w !== null && first[w] < 0 && t < read) first[w] = t;
   });
   const words: number[] = [];
   const positions: number[] = [];
