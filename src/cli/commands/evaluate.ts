@@ -42,7 +42,7 @@ interface EvaluateCommandOptions {
 
 export function evaluateCommand(io: CommandIO): Command {
   return new Command("evaluate")
-    .description("entity-level precision, recall and F1, identical to seqeval (default and strict modes)")
+    .description("entity-level precision, recall and F1, identical to seqeval (default and strict modes), of CoNLL predictions (--gold with --pred or --pred-column) or of a model on labelled data (--model with --data)")
     .option("--gold <file>", "CoNLL file with the gold tags")
     .option("--pred <file>", "CoNLL file with the predicted tags, same tokens as --gold")
     .option("--pred-column [n]", "predictions are in column n of the gold file (default: last; gold tags then in the column before)", integer("--pred-column"))
@@ -54,7 +54,7 @@ export function evaluateCommand(io: CommandIO): Command {
     .option("--lenient", "skip bad sentences (in both files) and count them instead of failing")
     .option("--model <dir|hub-id>", "score this model on --data instead (checkpoint folder or Hugging Face id)")
     .option("--data <file>", "with --model: labelled data in any format train reads (CoNLL, JSONL spans, doccano, Label Studio)")
-    .option("--batch-size <n>", "with --model: sentences per model run (windows sorted by length, padded per batch); train's default", integer("--batch-size"), 32)
+    .option("--batch-size <n>", "with --model: windows per model run (sorted by length, padded per batch)", integer("--batch-size"), 32)
     .option("--max-length <n>", "with --model: tokens per window, special tokens included (default: what the model reads; give train's --max-length to match its report)", integer("--max-length"))
     .addOption(quantizeOption())
     .option("--threads <n>", "with --model: CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
