@@ -64,6 +64,11 @@ export type { Entity, TokenItem, PredictOptions, WindowMode, DecodeMode } from "
 export { AGGREGATION_STRATEGIES } from "./infer/aggregation.js";
 export type { AggregationStrategy } from "./infer/aggregation.js";
 export { viterbi } from "./infer/viterbi.js";
+// Pre-split words in, one tag per word out (evaluate --model, pre-tokenized predict, train's evaluation).
+export { tagWordsSteps, finishSteps } from "./infer/word-tagger.js";
+export type { WordTaggerModel, TagWordsOptions, TagProgress } from "./infer/word-tagger.js";
+export { evaluateModelOnFile, evaluateModelOnData, readLabelledData } from "./train/evaluate-file.js";
+export type { EvaluateModelFileOptions, ModelFileEvaluation, LabelledData } from "./train/evaluate-file.js";
 
 // Post-processing: rule detectors and gazetteers, merging, confidence routing, redaction.
 export * from "./postprocess/index.js";

@@ -19,14 +19,15 @@ function clock(seconds: number): string {
 export class ProgressBar {
   private lastPlain = 0;
 
-  constructor(private readonly out: ProgressOutput, private readonly plainEvery = 10) {}
+  /** `unit` names what is counted in the plain log lines ("step 10/200"). */
+  constructor(private readonly out: ProgressOutput, private readonly plainEvery = 10, private readonly unit = "step") {}
 
   update(done: number, total: number, seconds: number, fields: Record<string, string>): void {
     const eta = done > 0 ? (seconds / done) * (total - done) : Infinity;
     const info = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join("  ");
     if (!this.out.isTTY) {
       if (done - this.lastPlain >= this.plainEvery || done === total || done === 1) {
-        this.out.write(`step ${done}/${total}  ${info}  elapsed ${clock(seconds)}  eta ${clock(eta)}\n`);
+        this.out.write(`${this.unit} ${done}/${total}  ${info}  elapsed ${clock(seconds)}  eta ${clock(eta)}\n`);
         this.lastPlain = done;
       }
       return;

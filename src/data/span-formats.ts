@@ -29,7 +29,7 @@ export interface SpanCorpus {
 }
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-type JsonObject = { [key: string]: Json };
+export type JsonObject = { [key: string]: Json };
 interface RawSpan extends Span {
   text?: string;
 }
@@ -106,8 +106,8 @@ function idOf(record: JsonObject): string | number | undefined {
   return typeof id === "string" || typeof id === "number" ? id : undefined;
 }
 
-/** Prodigy-style tokens [{"text", "start", "end"}], checked against the text. */
-function tokensOf(record: JsonObject, text: string, unit: OffsetUnit): Word[] | undefined {
+/** Prodigy-style tokens [{"text", "start", "end"}], checked against the text (also read by predict's JSON lines). */
+export function tokensOf(record: JsonObject, text: string, unit: OffsetUnit): Word[] | undefined {
   const list = record.tokens;
   if (list === undefined) return undefined;
   if (!Array.isArray(list)) fail(`expected a list of tokens, found ${preview(list)}`, "tokens");

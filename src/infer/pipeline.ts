@@ -26,6 +26,9 @@ import {
 import { viterbi } from "./viterbi.js";
 import { TokenizerExtras, tokenizerExtras } from "./tokenizer-extras.js";
 import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
+import { TagProgress, TagWordsOptions, tagWordsSteps } from "./word-tagger.js";
+import { exportedQuantization } from "../model/export/transformers-js.js";
+import type { Quantization } from "../model/export/export-model.js";
 
 export type WindowMode = "hf" | "overlap" | "sentences";
 export const WINDOW_MODES: readonly WindowMode[] = ["hf", "overlap", "sentences"];
@@ -109,6 +112,8 @@ export class NerPipeline {
     readonly extras: TokenizerExtras,
     private readonly session: TokenClassifierSession,
     private readonly template: { prefix: number[]; suffix: number[] },
+    /** The session's quantization (int8 also when the folder is an int8 export). */
+    readonly quantize?: Quantization,
   ) {}
 
   /** The longest window the model and tokenizer allow, special tokens included. */
@@ -255,6 +260,13 @@ export class NerPipeline {
     return perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list)) as (Entity[] | TokenItem[])[];
   }
 
+  /** Pre-split words (CoNLL tokens) in, one tag per word out, with progress per batch (./word-tagger.ts). */
+  tagWords(sentences: readonly (readonly string[])[], options: TagWordsOptions & { maxLength?: number } = {}): AsyncGenerator<TagProgress, string[][]> {
+    const maxLength = options.maxLength ?? this.maxLength;
+    if (maxLength > this.maxLength) throw new NerkitError("E_USAGE", `--max-length ${maxLength} is more than the model reads (${this.maxLength} tokens)`);
+    return tagWordsSteps({ session: this.session, tokenizer: this.tokenizer, labels: this.arch.labels, maxLength }, sentences, options);
+  }
+
   async close(): Promise<void> {
     await this.session.release();
   }
@@ -294,9 +306,13 @@ function specialTemplate(tokenizer: Tokenizer): { prefix: number[]; suffix: numb
   return { prefix: e.ids.slice(0, first), suffix: e.ids.slice(last + 1) };
 }
 
-/** Loads a checkpoint folder (config.json, model.safetensors, tokenizer files) into a pipeline. */
+/**
+ * Loads a checkpoint folder (config.json, model.safetensors, tokenizer files) into a pipeline. A
+ * folder written by `nerkit export --quantize int8` runs the int8 model, as its onnx/model_quantized.onnx would.
+ */
 export async function loadPipeline(dir: string, options: SessionOptions = {}): Promise<NerPipeline> {
   const checkpoint = loadCheckpoint(dir);
+  options = { ...options, quantize: options.quantize ?? exportedQuantization(checkpoint.config.raw) };
   const arch = architectureOf(checkpoint.config, `${checkpoint.dir}/config.json`);
   const tokenizerFiles = readTokenizerFiles(checkpoint.dir, { flavor: "transformers" });
   const tokenizer = tokenizerFromFiles(tokenizerFiles);
@@ -304,5 +320,5 @@ export async function loadPipeline(dir: string, options: SessionOptions = {}): P
     throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.dir });
   }
   const session = await TokenClassifierSession.create(arch, (name) => checkpoint.weights.tensor(name), options);
-  return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer));
+  return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer), options.quantize);
 }

@@ -1,20 +1,26 @@
 // Input and output of `nerkit predict`: plain text (one document per line) or JSON lines
-// {"id"?, "text"} in, JSON lines {"id"?, "text", "entities"} out. Reading is by lines from a
-// stream, so stdin can be piped through without loading it all; the bytes must be UTF-8 text
-// (invalid UTF-8 or a binary file is an error with file, line and byte), and an input without a
-// single document gets a warning rather than silently no output.
+// {"id"?, "text"} in, JSON lines {"id"?, "text", "entities"} out. A JSON line may carry its
+// words as Prodigy-style "tokens" [{"text", "start", "end"}] (nerkit's span JSONL): it is then
+// tagged word by word (./pretokenized-io.ts). Reading is by lines from a stream, so stdin can be
+// piped through without loading it all; the bytes must be UTF-8 text (invalid UTF-8 or a binary
+// file is an error with file, line and byte), and an input without a single document gets a
+// warning rather than silently no output.
 
 import { createReadStream } from "node:fs";
 import { Readable } from "node:stream";
 import { NerkitError } from "../errors.js";
 import { ioReason } from "../io/files.js";
 import { utf8Lines } from "../io/utf8-lines.js";
+import { JsonObject, tokensOf } from "../data/span-formats.js";
+import { Word } from "../text/word-tokenizer.js";
 
 export interface PredictInput {
   id?: string | number;
   text: string;
   /** 1-based line in the input, for error messages. */
   line: number;
+  /** The text's words, when a JSON line gives them: one tag per word is predicted. */
+  tokens?: Word[];
 }
 
 export type InputKind = "text" | "jsonl";
@@ -37,7 +43,15 @@ export function parseInputLine(line: string, kind: InputKind, lineNumber: number
   if (id !== undefined && typeof id !== "string" && typeof id !== "number") {
     throw new NerkitError("E_FORMAT", '"id" must be a string or a number', { file, line: lineNumber, field: "id" });
   }
-  return id === undefined ? { text, line: lineNumber } : { id, text, line: lineNumber };
+  let tokens: Word[] | undefined;
+  try {
+    tokens = tokensOf(record as JsonObject, text, "utf16");
+  } catch (error) {
+    throw error instanceof NerkitError ? error.at({ file, line: lineNumber }) : error;
+  }
+  const input: PredictInput = id === undefined ? { text, line: lineNumber } : { id, text, line: lineNumber };
+  if (tokens) input.tokens = tokens;
+  return input;
 }
 
 /** Guesses the input kind from the first non-blank line: JSON lines start with "{". */

@@ -1,45 +1,43 @@
-// Scores the model being trained on labelled examples with the seqeval-identical metrics: the
-// current weights go into an inference graph, each word takes the label of its first sub-token,
-// and the word tags are compared with the gold ones.
+// Scores the model being trained on labelled sentences with the seqeval-identical metrics: the
+// current weights go into the inference graph, the sentences' words are tagged by the word tagger
+// that `nerkit evaluate --model` uses (../infer/word-tagger.ts: each word takes the label of its
+// first sub-token, long sentences are windowed, batches sorted by length), and the word tags are
+// compared with the gold ones in seqeval's default mode.
 
 import { Architecture } from "../model/architecture.js";
 import { TokenClassifierSession } from "../model/session.js";
-import { argmax } from "../infer/aggregation.js";
+import { Tokenizer } from "../text/tokenizers/index.js";
+import { TagProgress, tagWordsSteps } from "../infer/word-tagger.js";
 import { evaluate, EvaluationReport } from "../metrics/seqeval.js";
-import { Example } from "./examples.js";
-import { collate } from "./batches.js";
+import { LabelledSentence } from "./examples.js";
 
 export interface ModelEvaluation {
   report: EvaluationReport;
   predictions: string[][];
 }
 
-export async function evaluateExamples(
+export interface EvaluateSentencesOptions {
+  tokenizer: Tokenizer;
+  /** Tokens per window, special tokens included (training's --max-length). */
+  maxLength: number;
+  batchSize: number;
+  threads?: number;
+}
+
+/** Tags `sentences` with the given weights, yielding progress per batch, and returns the report. */
+export async function* evaluateSentences(
   arch: Architecture,
   weights: (name: string) => Float32Array,
   shapes: Map<string, number[]>,
-  examples: readonly Example[],
-  options: { padTokenId: number; batchSize: number; threads?: number },
-): Promise<ModelEvaluation> {
+  sentences: readonly LabelledSentence[],
+  options: EvaluateSentencesOptions,
+): AsyncGenerator<TagProgress, ModelEvaluation> {
   const session = await TokenClassifierSession.create(arch, (name) => ({ shape: shapes.get(name)!, data: weights(name) }), { threads: options.threads });
-  const L = arch.labels.length;
-  const predictions: string[][] = new Array(examples.length);
   try {
-    for (let start = 0; start < examples.length; start += options.batchSize) {
-      const members = examples.slice(start, start + options.batchSize);
-      const batch = collate(members, options.padTokenId);
-      const logits = await session.run(batch);
-      members.forEach((example, row) => {
-        predictions[start + row] = example.words.map((_, w) => {
-          const t = example.firstTokens[w];
-          if (t === undefined) return "O"; // a word cut off by the window limit
-          const offset = (row * batch.length + t) * L;
-          return arch.labels[argmax(logits.subarray(offset, offset + L))];
-        });
-      });
-    }
+    const model = { session, tokenizer: options.tokenizer, labels: arch.labels, maxLength: options.maxLength };
+    const predictions = yield* tagWordsSteps(model, sentences.map((s) => s.tokens), { batchSize: options.batchSize });
+    return { report: evaluate(sentences.map((s) => s.tags), predictions), predictions };
   } finally {
     await session.release();
   }
-  return { report: evaluate(examples.map((e) => e.tags), predictions), predictions };
 }

@@ -1,6 +1,7 @@
 // Labelled sentences to model inputs: words through the tokenizer, each word's label on its first
 // sub-token and -100 elsewhere (or on every sub-token), special tokens added. A sentence longer than
 // the model reads is split into consecutive pieces at word boundaries, never silently cut.
+// Evaluation does not use these examples: it tags whole sentences (../infer/word-tagger.ts).
 
 import { NerkitError } from "../errors.js";
 import { Tokenizer, alignLabels } from "../text/tokenizers/index.js";
@@ -16,11 +17,6 @@ export interface LabelledSentence {
 export interface Example {
   inputIds: number[];
   labels: number[];
-  /** The words and gold tags this example covers, for evaluation. */
-  words: string[];
-  tags: string[];
-  /** Token position of each word's first sub-token. */
-  firstTokens: number[];
 }
 
 /** The label list of a training corpus, sorted as transformers' run_ner does. */
@@ -85,9 +81,5 @@ function exampleOf(words: string[], tags: string[], tokenizer: Tokenizer, index:
     inputIds = [...inputIds.slice(0, options.maxLength - 1), inputIds[inputIds.length - 1]];
     labels = [...labels.slice(0, options.maxLength - 1), -100];
   }
-  const firstTokens: number[] = [];
-  encoding.wordIds.forEach((w, t) => {
-    if (w !== null && (t === 0 || encoding.wordIds[t - 1] !== w) && t < inputIds.length - 1) firstTokens[w] = t;
-  });
-  return { inputIds, labels, words, tags, firstTokens };
+  return { inputIds, labels };
 }

@@ -5,7 +5,7 @@
 import { freemem, totalmem } from "node:os";
 import { join } from "node:path";
 import { NerkitError } from "../errors.js";
-import { readCorpusFile, toTokenSentences } from "../data/corpus.js";
+import { Corpus, readCorpusFile, toTokenSentences } from "../data/corpus.js";
 import { SCHEMES } from "../data/schemes.js";
 import { loadCheckpoint } from "../model/checkpoint/load-checkpoint.js";
 import { ModelConfig, parseModelConfig } from "../model/checkpoint/config.js";
@@ -38,7 +38,8 @@ export interface PrepareOptions {
 
 export interface Prepared {
   inputs: TrainInputs;
-  test?: Example[];
+  /** The test sentences, scored once with the final model. */
+  test?: LabelledSentence[];
   newHead: boolean;
   splits: number;
   memoryBytes: number;
@@ -46,7 +47,11 @@ export interface Prepared {
 }
 
 export function readLabelledFile(path: string): LabelledSentence[] {
-  const { corpus } = readCorpusFile(path);
+  return labelledSentencesOf(readCorpusFile(path).corpus, path);
+}
+
+/** The sentences of a corpus as training reads them: CoNLL tags as they are, span files in IOB2. */
+export function labelledSentencesOf(corpus: Corpus, path: string): LabelledSentence[] {
   if (corpus.kind === "tokens") return corpus.conll.sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
   return toTokenSentences(corpus, SCHEMES.IOB2).sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
 }
@@ -106,8 +111,6 @@ export function prepare(options: PrepareOptions): Prepared {
   const maxLength = Math.min(options.maxLength ?? limit, limit);
   const build = (sentences: LabelledSentence[]) => buildExamples(sentences, tokenizer, labels, { maxLength, labelAllSubtokens: options.labelAllSubtokens });
   const train = build(trainSentences);
-  const dev = devSentences ? build(devSentences) : undefined;
-  const test = testSentences ? build(testSentences) : undefined;
   const longest = Math.max(...train.examples.map((e) => e.inputIds.length));
   const memoryBytes = estimateMemory(arch, options.batchSize, longest);
   const available = Math.max(freemem(), totalmem() * 0.5);
@@ -123,10 +126,11 @@ export function prepare(options: PrepareOptions): Prepared {
       tokenizer,
       tokenizerDir: checkpoint.tokenizerDir,
       train: train.examples,
-      dev: dev?.examples,
+      dev: devSentences,
+      maxLength,
       outDir: options.outDir,
     },
-    test: test?.examples,
+    test: testSentences,
     newHead,
     splits: train.splits,
     memoryBytes,

@@ -15,8 +15,8 @@ import { Tokenizer } from "../text/tokenizers/index.js";
 import { EvaluationReport } from "../metrics/seqeval.js";
 import { collate, epochOrder, labelledTokens } from "./batches.js";
 import { CheckpointContent, TrainerState, latestCheckpoint, readTrainerState, saveCheckpoint, saveModelFiles, trainedConfig } from "./checkpoint-io.js";
-import { Example } from "./examples.js";
-import { evaluateExamples } from "./evaluate-model.js";
+import { Example, LabelledSentence } from "./examples.js";
+import { evaluateSentences } from "./evaluate-model.js";
 import { SeededRandom } from "./random.js";
 import { linearScheduleLr, warmupSteps } from "./schedule.js";
 import { AdamWSettings, StepRunner } from "./step-runner.js";
@@ -50,13 +50,17 @@ export interface TrainInputs {
   tokenizer: Tokenizer;
   tokenizerDir: string;
   train: Example[];
-  dev?: Example[];
+  /** Scored after every evaluation interval, whole sentences (long ones windowed, never split). */
+  dev?: LabelledSentence[];
+  /** Tokens per example and per evaluation window, special tokens included. */
+  maxLength: number;
   outDir: string;
 }
 
 export type TrainEvent =
   | { kind: "start"; totalUpdates: number; examples: number; resumedFrom?: string; updates: number }
   | { kind: "update"; update: number; totalUpdates: number; epoch: number; loss: number; lr: number; gradNorm: number; tokensPerSecond: number; seconds: number }
+  | { kind: "evaluation-progress"; update: number; batches: number; totalBatches: number; seconds: number }
   | { kind: "evaluation"; update: number; epoch: number; report: EvaluationReport; improved: boolean }
   | { kind: "checkpoint"; update: number; dir: string }
   | { kind: "early-stop"; update: number; patience: number }
@@ -164,7 +168,13 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
         }
         let stop = false;
         if (evaluateNow && inputs.dev && inputs.dev.length > 0) {
-          const { report } = await evaluateExamples(arch, (n) => runner.tensor(n), shapes, inputs.dev, { padTokenId: inputs.tokenizer.padTokenId, batchSize: settings.batchSize, threads: settings.threads });
+          const evaluation = evaluateSentences(arch, (n) => runner.tensor(n), shapes, inputs.dev, { tokenizer: inputs.tokenizer, maxLength: inputs.maxLength, batchSize: settings.batchSize, threads: settings.threads });
+          const evaluationStart = performance.now();
+          let next = await evaluation.next();
+          for (; !next.done; next = await evaluation.next()) {
+            yield { kind: "evaluation-progress", update: state.updates, ...next.value, seconds: (performance.now() - evaluationStart) / 1000 };
+          }
+          const { report } = next.value;
           const value = report.overall[settings.metric];
           const improved = state.bestMetric === undefined || value > state.bestMetric;
           if (improved) {

@@ -1,4 +1,6 @@
-// nerkit evaluate: entity-level scores identical to seqeval, as text, JSON, conlleval or HTML.
+// nerkit evaluate: entity-level scores identical to seqeval, as text, JSON, conlleval or HTML, of
+// predictions in CoNLL files (--gold with --pred or --pred-column), or of a model on labelled data
+// (--model with --data: the model tags the file's words, ../../train/evaluate-file.ts).
 
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
@@ -10,11 +12,23 @@ import { FileEvaluation, evaluateFiles, illegalTransitionWarning } from "../../m
 import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { reportJson } from "../../metrics/seqeval.js";
+import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
+import { Quantization } from "../../model/export/export-model.js";
+import { writeFileAtomic } from "../../io/files.js";
+import { ProgressBar } from "../progress-bar.js";
 import { CommandIO, emit } from "../io.js";
-import { integer, oneOf, reportSkipped, scheme } from "../options.js";
+import { integer, oneOf, quantizeOption, reportSkipped, scheme } from "../options.js";
+import { openPipeline } from "./predict.js";
 
 interface EvaluateCommandOptions {
-  gold: string;
+  gold?: string;
+  model?: string;
+  data?: string;
+  batchSize: number;
+  maxLength?: number;
+  quantize?: Quantization;
+  threads?: number;
+  revision?: string;
   pred?: string;
   predColumn?: number | true;
   tagColumn?: number;
@@ -35,8 +49,8 @@ function warnIllegalGoldTransitions(result: FileEvaluation, io: CommandIO): void
 
 export function evaluateCommand(io: CommandIO): Command {
   return new Command("evaluate")
-    .description("entity-level precision, recall and F1, identical to seqeval (default and strict modes)")
-    .requiredOption("--gold <file>", "CoNLL file with the gold tags")
+    .description("entity-level precision, recall and F1, identical to seqeval (default and strict modes), of CoNLL predictions (--gold with --pred or --pred-column) or of a model on labelled data (--model with --data)")
+    .option("--gold <file>", "CoNLL file with the gold tags")
     .option("--pred <file>", "CoNLL file with the predicted tags, same tokens as --gold")
     .option("--pred-column [n]", "predictions are in column n of the gold file (default: last; gold tags then in the column before)", integer("--pred-column"))
     .option("--tag-column <n>", "1-based column of the gold tags; negative counts from the end", integer("--tag-column"))
@@ -46,8 +60,17 @@ export function evaluateCommand(io: CommandIO): Command {
     .option("--digits <n>", "decimals in the text report", integer("--digits"), 2)
     .option("--lenient", "skip bad sentences (in both files) and count them instead of failing")
     .option("--check-scheme", "strict mode: gold tags with a transition the scheme does not allow are an error (with --lenient: their sentence is skipped) instead of a warning")
-    .option("-o, --out <file>", "output file (default: standard output)")
-    .action((options: EvaluateCommandOptions) => {
+    .option("--model <dir|hub-id>", "score this model on --data instead (checkpoint folder or Hugging Face id)")
+    .option("--data <file>", "with --model: labelled data in any format train reads (CoNLL, JSONL spans, doccano, Label Studio)")
+    .option("--batch-size <n>", "with --model: windows per model run (sorted by length, padded per batch)", integer("--batch-size"), 32)
+    .option("--max-length <n>", "with --model: tokens per window, special tokens included (default: what the model reads; give train's --max-length to match its report)", integer("--max-length"))
+    .addOption(quantizeOption())
+    .option("--threads <n>", "with --model: CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
+    .option("--revision <rev>", "with --model: Hub revision for a Hub id")
+    .option("-o, --out <file>", "output file (default: standard output); with --model, the predictions as CoNLL (the input's columns, then the predicted tag), and the report goes to standard output")
+    .action(async (options: EvaluateCommandOptions) => {
+      if (options.model !== undefined || options.data !== undefined) return evaluateModel(io, options);
+      if (options.gold === undefined) throw new NerkitError("E_USAGE", "give --gold FILE with --pred or --pred-column, or --model with --data FILE");
       if (options.pred !== undefined && options.predColumn !== undefined) {
         throw new NerkitError("E_USAGE", "give either --pred FILE or --pred-column, not both");
       }
@@ -55,8 +78,9 @@ export function evaluateCommand(io: CommandIO): Command {
         throw new NerkitError("E_USAGE", "give the predictions: --pred FILE, or --pred-column when the gold file holds them");
       }
       if (options.checkScheme && options.mode !== "strict") throw new NerkitError("E_USAGE", "--check-scheme applies to --mode strict");
+      const gold = options.gold;
       const result = evaluateFiles({
-        gold: options.gold,
+        gold,
         pred: options.pred,
         predColumn: options.predColumn === true ? undefined : options.predColumn,
         tagColumn: options.tagColumn,
@@ -66,25 +90,52 @@ export function evaluateCommand(io: CommandIO): Command {
         checkScheme: options.checkScheme,
       });
       warnIllegalGoldTransitions(result, io);
-      let output: string;
-      switch (options.format) {
-        case "json":
-          output = JSON.stringify(reportJson(result.report), null, 2) + "\n";
-          break;
-        case "conlleval":
-          output = conllevalReport(result.counts);
-          break;
-        case "html":
-          output = htmlReport({
-            report: result.report,
-            confusion: confusion(result.gold, result.pred, { mode: options.mode, scheme: result.scheme }),
-            description: `${options.gold} against ${options.pred ?? "its prediction column"}, ${options.mode} mode${result.scheme ? ` (${result.scheme.name})` : ""}`,
-          });
-          break;
-        default:
-          output = classificationReport(result.report, options.digits);
-      }
-      emit(io, output, options.out);
+      emit(io, formatReport(result, options, `${gold} against ${options.pred ?? "its prediction column"}`), options.out);
       reportSkipped(result.skipped, io.stderr);
     });
+}
+
+function formatReport(result: FileEvaluation, options: EvaluateCommandOptions, what: string): string {
+  switch (options.format) {
+    case "json":
+      return JSON.stringify(reportJson(result.report), null, 2) + "\n";
+    case "conlleval":
+      return conllevalReport(result.counts);
+    case "html":
+      return htmlReport({
+        report: result.report,
+        confusion: confusion(result.gold, result.pred, { mode: options.mode, scheme: result.scheme }),
+        description: `${what}, ${options.mode} mode${result.scheme ? ` (${result.scheme.name})` : ""}`,
+      });
+    default:
+      return classificationReport(result.report, options.digits);
+  }
+}
+
+/** --model with --data: the model tags the file's words, and the tags are scored. */
+async function evaluateModel(io: CommandIO, options: EvaluateCommandOptions): Promise<void> {
+  if (options.model === undefined || options.data === undefined) throw new NerkitError("E_USAGE", "--model and --data go together: the model is scored on the labelled data");
+  const conflicting = [options.gold && "--gold", options.pred && "--pred", options.predColumn !== undefined && "--pred-column", options.tagColumn !== undefined && "--tag-column", options.lenient && "--lenient"].filter(Boolean);
+  if (conflicting.length > 0) throw new NerkitError("E_USAGE", `${conflicting.join(", ")} cannot be used with --model (the model makes the predictions; --data holds the gold tags)`);
+  if (options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size must be at least 1");
+  const data = readLabelledData(options.data);
+  const pipeline = await openPipeline(options.model, options);
+  const bar = new ProgressBar(process.stderr, 20, "batch");
+  const started = performance.now();
+  let result;
+  try {
+    result = await evaluateModelOnData(pipeline, data, {
+      mode: options.mode,
+      scheme: options.scheme,
+      batchSize: options.batchSize,
+      maxLength: options.maxLength,
+      onProgress: (p) => bar.update(p.batches, p.totalBatches, (performance.now() - started) / 1000, {}),
+    });
+  } finally {
+    bar.break();
+    await pipeline.close();
+  }
+  if (options.out) writeFileAtomic(options.out, result.predictions);
+  warnIllegalGoldTransitions(result.evaluation, io);
+  io.stdout(formatReport(result.evaluation, options, `${options.model} on ${options.data}`));
 }

@@ -3,6 +3,8 @@
 // Hugging Face cache, with a progress bar). Defaults are the library's (DEFAULT_READING: aggregation
 // first, the whole text read); --pipeline-parity takes transformers' pipeline defaults instead
 // (aggregation none, windows hf), and a text left partly unread is then named on stderr.
+// Pre-tokenized input (a CoNLL file, or JSON lines with "tokens") gets one tag per word instead
+// (../../infer/pretokenized-io.ts).
 
 import { Command, Option } from "commander";
 import { AGGREGATION_STRATEGIES, AggregationStrategy } from "../../infer/aggregation.js";
@@ -15,11 +17,14 @@ import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { integer, oneOf, quantizeOption } from "../options.js";
 import { NerkitError } from "../../errors.js";
+import { conllWords, appendTagColumn } from "../../data/conll-columns.js";
+import { readWholeInput, taggedRecord } from "../../infer/pretokenized-io.js";
+import { finishSteps } from "../../infer/word-tagger.js";
 
 interface PredictCommandOptions {
   model: string;
   input: string;
-  format: InputKind | "auto";
+  format: InputKind | "auto" | "conll";
   aggregation?: AggregationStrategy;
   maxLength?: number;
   stride?: number;
@@ -47,7 +52,11 @@ export async function openPipeline(model: string, options: { revision?: string; 
   const progress = createProgressRenderer(process.stderr);
   const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
   progress.end();
-  return loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize });
+  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize });
+  if (pipeline.quantize && !options.quantize) {
+    process.stderr.write(`nerkit: ${model} is an int8 export (nerkit export --quantize int8): running the int8 model, its Linear layers quantized from the safetensors weights as in onnx/model_quantized.onnx\n`);
+  }
+  return pipeline;
 }
 
 export function predictCommand(io: CommandIO): Command {
@@ -55,7 +64,7 @@ export function predictCommand(io: CommandIO): Command {
     .description("find entities in text: one document per line, or JSON lines {\"id\"?, \"text\"}; writes JSON lines")
     .requiredOption("--model <dir|hub-id>", "checkpoint folder (config.json, model.safetensors, tokenizer) or Hugging Face id such as dslim/bert-base-NER")
     .argument("[input]", "input file; - or nothing for standard input", "-")
-    .addOption(new Option("--format <kind>", "input kind: text, jsonl, or auto (JSON lines if the first line starts with '{')").choices(["auto", "text", "jsonl"]).default("auto"))
+    .addOption(new Option("--format <kind>", "input kind: text, jsonl, conll (pre-tokenized: the first column is the word; writes the input with the predicted tag appended to each token line), or auto (JSON lines if the first line starts with '{'); a JSON line with \"tokens\" [{text, start, end}] gets one tag per token").choices(["auto", "text", "jsonl", "conll"]).default("auto"))
     .option("--aggregation <strategy>", "none (one item per token), simple, first, average or max, as transformers' pipeline does them (default first: a word takes its first sub-token's label, the one training labels; none with --pipeline-parity)", oneOf("--aggregation", AGGREGATION_STRATEGIES))
     .option("--max-length <n>", "tokens per window, special tokens included (default: what the model reads)", integer("--max-length"))
     .option("--stride <n>", "tokens shared by consecutive windows", integer("--stride"))
@@ -72,6 +81,7 @@ export function predictCommand(io: CommandIO): Command {
     .option("-o, --out <file>", "output file (default: standard output)")
     .action(async (input: string, options: PredictCommandOptions) => {
       const pipeline = await openPipeline(options.model, options);
+      if (options.format === "conll") return predictConll(io, pipeline, input, options);
       const defaults = options.pipelineParity ? PIPELINE_PARITY : DEFAULT_READING;
       const predictOptions: PredictOptions = {
         aggregation: options.aggregation ?? defaults.aggregation,
@@ -91,8 +101,12 @@ export function predictCommand(io: CommandIO): Command {
             const doc = chunk[i];
             io.stderr(`nerkit: warning: line ${doc.line}${doc.id === undefined ? "" : ` (id ${JSON.stringify(doc.id)})`}: only the first ${read} of ${total} tokens were read (--windows hf, transformers' behaviour); entities in the rest are not found. Use --windows overlap to read it all.\n`);
           };
-          const results = await pipeline.run(chunk.map((d) => d.text), predictOptions);
+          // Pre-tokenized lines go to the word tagger; in run() they stand as empty texts (no windows, no work).
+          const results = await pipeline.run(chunk.map((d) => (d.tokens ? "" : d.text)), predictOptions);
+          const words = chunk.filter((d) => d.tokens).map((d) => d.tokens!.map((t) => t.text));
+          const tagged = words.length > 0 ? await finishSteps(pipeline.tagWords(words, { batchSize: options.batchSize, maxLength: options.maxLength })) : [];
           chunk.forEach((doc, i) => {
+            if (doc.tokens) return write(JSON.stringify(taggedRecord({ id: doc.id, text: doc.text, tokens: doc.tokens }, tagged.shift()!)) + "\n");
             const entities = results[i].map(({ word: _word, ...entity }) => entity);
             write(JSON.stringify(doc.id === undefined ? { text: doc.text, entities } : { id: doc.id, text: doc.text, entities }) + "\n");
           });
@@ -102,4 +116,18 @@ export function predictCommand(io: CommandIO): Command {
       }
       if (options.out) writeFileAtomic(options.out, lines.join(""));
     });
+}
+
+/** --format conll: the input with each token line's predicted tag appended. */
+async function predictConll(io: CommandIO, pipeline: NerPipeline, input: string, options: PredictCommandOptions): Promise<void> {
+  const file = input === "-" ? "<stdin>" : input;
+  try {
+    const text = await readWholeInput(input, io.stdin ?? process.stdin);
+    const tags = await finishSteps(pipeline.tagWords(conllWords(text), { batchSize: options.batchSize, maxLength: options.maxLength }));
+    const output = appendTagColumn(text, tags, file);
+    if (options.out) writeFileAtomic(options.out, output);
+    else io.stdout(output);
+  } finally {
+    await pipeline.close();
+  }
 }

@@ -9,7 +9,8 @@ import { classificationReport } from "../../metrics/classification-report.js";
 import { prepare } from "../../train/prepare.js";
 import { INIT_NAMES } from "../../train/init-config.js";
 import { TrainSettings, train } from "../../train/trainer.js";
-import { evaluateExamples } from "../../train/evaluate-model.js";
+import { evaluateSentences } from "../../train/evaluate-model.js";
+import { finishSteps } from "../../infer/word-tagger.js";
 import { readSafetensors } from "../../model/checkpoint/safetensors.js";
 import { parameterTable } from "../../model/parameters.js";
 import { ProgressBar } from "../progress-bar.js";
@@ -104,12 +105,19 @@ export function trainCommand(io: CommandIO): Command {
         classWeights: prepared.classWeights,
       };
       const bar = new ProgressBar(process.stderr);
+      let devBar: ProgressBar | undefined;
       for await (const event of train(inputs, settings)) {
         if (event.kind === "start" && event.resumedFrom) io.stderr(`nerkit: resuming from ${event.resumedFrom} (step ${event.updates} of ${event.totalUpdates})\n`);
         if (event.kind === "update") {
           bar.update(event.update, event.totalUpdates, event.seconds, { loss: event.loss.toFixed(4), lr: event.lr.toExponential(2), "tok/s": Math.round(event.tokensPerSecond).toString() });
+        } else if (event.kind === "evaluation-progress") {
+          if (!devBar) bar.break();
+          devBar ??= new ProgressBar(process.stderr, 20, "dev batch");
+          devBar.update(event.batches, event.totalBatches, event.seconds, {});
         } else if (event.kind === "evaluation") {
-          bar.break();
+          if (devBar) devBar.break();
+          else bar.break();
+          devBar = undefined;
           io.stderr(`epoch ${event.epoch}, step ${event.update}: dev f1 ${event.report.overall.f1.toFixed(4)} (precision ${event.report.overall.precision.toFixed(4)}, recall ${event.report.overall.recall.toFixed(4)})${event.improved ? " - best so far" : ""}\n`);
         } else if (event.kind === "early-stop") {
           io.stderr(`nerkit: no improvement in ${event.patience} evaluations: stopping early\n`);
@@ -121,7 +129,11 @@ export function trainCommand(io: CommandIO): Command {
       if (prepared.test && prepared.test.length > 0) {
         const weights = readSafetensors(join(options.out, "model.safetensors"));
         const shapes = new Map(parameterTable(inputs.arch).map((p) => [p.name, p.shape]));
-        const { report } = await evaluateExamples(inputs.arch, (n) => weights.tensor(n).data, shapes, prepared.test, { padTokenId: inputs.tokenizer.padTokenId, batchSize: options.batchSize, threads: options.threads });
+        const evaluation = evaluateSentences(inputs.arch, (n) => weights.tensor(n).data, shapes, prepared.test, { tokenizer: inputs.tokenizer, maxLength: inputs.maxLength, batchSize: options.batchSize, threads: options.threads });
+        const testBar = new ProgressBar(process.stderr, 20, "test batch");
+        const started = performance.now();
+        const { report } = await finishSteps(evaluation, (p) => testBar.update(p.batches, p.totalBatches, (performance.now() - started) / 1000, {}));
+        testBar.break();
         io.stdout(`test:\n${classificationReport(report, 4)}`);
       }
     });

@@ -32,7 +32,9 @@ export function openWeights(dir: string): { weights: TensorStore; weightFiles: s
     return { weights: sharded, weightFiles: [index, ...sharded.shards.map((s) => join(dir, s))] };
   }
   const pickle = existsSync(join(dir, "pytorch_model.bin")) ? "; it has pytorch_model.bin, which nerkit does not read: save the model with safe_serialization=True" : "";
-  throw new NerkitError("E_IO", `no ${WEIGHTS_FILE} or ${SHARD_INDEX_FILE}${pickle}`, { file: dir });
+  // An export made with --no-safetensors holds only the ONNX graph, which nerkit never reads.
+  const onnx = existsSync(join(dir, "onnx")) ? "; its onnx/ graph is for transformers.js and ONNX Runtime: nerkit builds its own graph from the safetensors weights (export again without --no-safetensors)" : "";
+  throw new NerkitError("E_IO", `no ${WEIGHTS_FILE} or ${SHARD_INDEX_FILE}${pickle}${onnx}`, { file: dir });
 }
 
 /** Reads config.json and opens the weights of the checkpoint in `dir`. */

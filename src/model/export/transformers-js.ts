@@ -40,3 +40,15 @@ export function exportedConfig(config: Record<string, unknown>, dtype: ExportDty
   const custom = typeof previous === "object" && previous !== null && !Array.isArray(previous) ? previous : {};
   return { ...config, "transformers.js_config": { ...custom, dtype } };
 }
+
+/**
+ * The quantization an exported folder's graph has, read back from config.json's
+ * `transformers.js_config.dtype`: "int8" for q8 (`nerkit export --quantize int8`), else none. nerkit
+ * builds its graph from the safetensors weights, quantizing the same Linear layers the same way
+ * (./int8-linear.ts), so a loader that honours this runs the model the export wrote.
+ */
+export function exportedQuantization(config: Readonly<Record<string, unknown>>): "int8" | undefined {
+  const custom = config["transformers.js_config"];
+  if (typeof custom !== "object" || custom === null || Array.isArray(custom)) return undefined;
+  return (custom as Record<string, unknown>).dtype === "q8" ? "int8" : undefined;
+}
