@@ -106,3 +106,17 @@ export function stepErrors(actual: (name: string) => ArrayLike<number>, expected
   }
   return errors;
 }
+
+/** The `kind` fixture batch as a training step takes it: ids, mask, token types (BERT) and labels, int64. */
+export function trainingBatch(kind: string) {
+  const c = modelCases[kind];
+  const ints = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
+  return {
+    rows: c.input_ids.length,
+    length: c.input_ids[0].length,
+    inputIds: ints(c.input_ids),
+    attentionMask: ints(c.attention_mask),
+    tokenTypeIds: c.token_type_ids ? ints(c.token_type_ids) : undefined,
+    labels: ints(c.labels),
+  };
+}

@@ -13,10 +13,9 @@ import { architectureOf } from "../src/model/architecture.js";
 import { StepRunner } from "../src/train/step-runner.js";
 import { linearScheduleLr } from "../src/train/schedule.js";
 import { fixturesDir } from "./helpers.js";
-import { modelCases, stepErrors } from "./model-cases.js";
+import { modelCases, stepErrors, trainingBatch } from "./model-cases.js";
 
 const cases = modelCases;
-const ints = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
 
 test("the linear schedule gives the fixture's learning rates", () => {
   assert.deepEqual([0, 1, 2].map((s) => linearScheduleLr(1e-3, s, 1, 3)), cases.bert.train_steps.lr_per_step);
@@ -28,14 +27,7 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
     const checkpoint = loadCheckpoint(dir);
     const runner = await StepRunner.create(architectureOf(checkpoint.config), (name) => checkpoint.weights.tensor(name).data, { threads: 1 });
     const c = cases[kind];
-    const batch = {
-      rows: c.input_ids.length,
-      length: c.input_ids[0].length,
-      inputIds: ints(c.input_ids),
-      attentionMask: ints(c.attention_mask),
-      tokenTypeIds: c.token_type_ids ? ints(c.token_type_ids) : undefined,
-      labels: ints(c.labels),
-    };
+    const batch = trainingBatch(kind);
     for (let s = 0; s < 3; s++) {
       const { loss, gradNorm } = await runner.step(batch, linearScheduleLr(1e-3, s, 1, 3), { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 });
       // Measured: losses within 4.8e-7, norms within 7.2e-7 (2–3 ulp).

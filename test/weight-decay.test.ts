@@ -17,7 +17,7 @@ import { architectureOf } from "../src/model/architecture.js";
 import { StepRunner } from "../src/train/step-runner.js";
 import { linearScheduleLr } from "../src/train/schedule.js";
 import { readJson, repoRoot } from "./helpers.js";
-import { MODEL_KINDS, modelCases, stepErrors, tinyModelDir } from "./model-cases.js";
+import { MODEL_KINDS, stepErrors, tinyModelDir, trainingBatch } from "./model-cases.js";
 
 interface Recipe {
   lr: number;
@@ -36,7 +36,6 @@ interface StepLog {
 
 const referenceDir = join(repoRoot, "test", "reference");
 const reference = readJson<{ recipe: Recipe; bias_start: number; kinds: Record<string, StepLog> }>(join(referenceDir, "adamw-decay.json"));
-const ints = (rows: number[][]) => BigInt64Array.from(rows.flat().map(BigInt));
 
 /**
  * nerkit's parameters after the reference recipe's steps from the checkpoint with every bias at the reference's
@@ -49,15 +48,7 @@ async function train(kind: string, weightDecay: number): Promise<{ parameters: M
     return name.endsWith(".bias") ? new Float32Array(tensor.length).fill(reference.bias_start) : tensor;
   };
   const runner = await StepRunner.create(architectureOf(checkpoint.config), start, { threads: 1 });
-  const c = modelCases[kind];
-  const batch = {
-    rows: c.input_ids.length,
-    length: c.input_ids[0].length,
-    inputIds: ints(c.input_ids),
-    attentionMask: ints(c.attention_mask),
-    tokenTypeIds: c.token_type_ids ? ints(c.token_type_ids) : undefined,
-    labels: ints(c.labels),
-  };
+  const batch = trainingBatch(kind);
   const r = reference.recipe;
   const log: StepLog = { loss_per_step: [], grad_norm_per_step: [], lr_per_step: [] };
   try {
