@@ -17,6 +17,8 @@ import { collate, epochOrder, labelledTokens } from "./batches.js";
 import { CheckpointContent, TrainerState, latestCheckpoint, readTrainerState, saveCheckpoint, saveModelFiles, trainedConfig } from "./checkpoint-io.js";
 import { Example } from "./examples.js";
 import { evaluateExamples } from "./evaluate-model.js";
+import { checkSameRun, runFingerprint } from "./run-fingerprint.js";
+import { openRunFolder } from "./run-folder.js";
 import { SeededRandom } from "./random.js";
 import { linearScheduleLr, warmupSteps } from "./schedule.js";
 import { AdamWSettings, StepRunner } from "./step-runner.js";
@@ -39,6 +41,8 @@ export interface TrainSettings {
   evalEvery: "epoch" | number;
   saveEvery: "epoch" | number;
   resume: boolean;
+  /** Replace the run that --out holds (only nerkit's own files; see run-folder.ts). */
+  overwrite?: boolean;
   threads?: number;
   classWeights?: Float32Array;
 }
@@ -73,9 +77,13 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   const warmup = warmupSteps(totalUpdates, settings.warmupSteps, settings.warmupRatio);
   const adamw: AdamWSettings = { ...ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm };
 
+  openRunFolder(outDir, { resume: settings.resume, overwrite: settings.overwrite ?? false });
+  const config = trainedConfig(inputs.baseConfig, arch);
+  const fingerprint = runFingerprint({ ...inputs, config }, settings);
   const resumeDir = settings.resume ? latestCheckpoint(outDir) : undefined;
-  if (settings.resume && !resumeDir) throw new NerkitError("E_USAGE", `--resume: no checkpoint-N folder with trainer_state.json in ${outDir}`);
+  if (settings.resume && !resumeDir) throw new NerkitError("E_USAGE", `--resume: no checkpoint-N folder with trainer_state.json in ${outDir} (--overwrite starts the run again)`);
   const restored = resumeDir ? readTrainerState(resumeDir) : undefined;
+  if (resumeDir) checkSameRun(resumeDir, restored?.state.run, fingerprint);
   let resumedWeights: ((name: string) => Float32Array) | undefined;
   if (resumeDir) {
     const file = readSafetensors(join(resumeDir, "model.safetensors"));
@@ -94,6 +102,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
     dropoutRandomState: (settings.seed * 2654435761) >>> 0,
     evaluationsWithoutImprovement: 0,
     totalUpdates,
+    run: fingerprint,
   };
   runner.updates = state.updates;
   runner.dropoutState = state.dropoutRandomState ?? 0;
@@ -103,7 +112,6 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   if (resumeDir) truncateLog(logPath, state.updates);
   const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + "\n");
   const momentNames = runner.parameters.flatMap((p) => [firstMomentName(p.name), secondMomentName(p.name)]);
-  const config = trainedConfig(inputs.baseConfig, arch);
   const content = (withTraining: boolean): CheckpointContent => ({
     config,
     parameters: runner.parameters,
