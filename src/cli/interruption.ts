@@ -1,28 +1,25 @@
-// Ctrl-C for a long-running command that consumes events (training): the first SIGINT asks the
-// command to stop after the event in progress, so the work in flight (a step, a checkpoint write)
-// ends cleanly and the command can say how to continue; a second SIGINT quits at once with 130.
+// Ctrl-C for a long-running command that consumes events (training): the first SIGINT aborts
+// `signal`, which asks the producer to stop at its next safe point (the trainer saves a checkpoint
+// and ends), so the command can say how to continue; a second SIGINT quits at once with 130.
 // SIGTERM is left to the default (a supervisor's stop does not wait).
 
 export class Interruption {
-  /** Whether Ctrl-C was pressed while the events were watched. */
-  requested = false;
+  private readonly controller = new AbortController();
+  readonly signal: AbortSignal = this.controller.signal;
 
   constructor(private readonly onFirst: () => void) {}
 
   private readonly handler = () => {
-    if (this.requested) process.exit(130);
-    this.requested = true;
+    if (this.signal.aborted) process.exit(130);
+    this.controller.abort();
     this.onFirst();
   };
 
-  /** Passes the events on until Ctrl-C; then ends them (their generator's `finally` runs). */
+  /** Passes the events on, with Ctrl-C handled as above while they last. */
   async *watch<T>(events: AsyncGenerator<T>): AsyncGenerator<T> {
     process.on("SIGINT", this.handler);
     try {
-      for await (const event of events) {
-        yield event;
-        if (this.requested) return;
-      }
+      yield* events;
     } finally {
       process.off("SIGINT", this.handler);
     }

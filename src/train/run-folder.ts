@@ -5,12 +5,11 @@
 // temporary folders and files of checkpoint writes (`.checkpoint-N.PID.tmp`) whose process is no
 // longer alive. Temporaries of a live process are kept, so a second run started by mistake on the
 // same folder cannot break the first one's checkpoint write. No lock keeps two runs apart.
-// After an interruption, resumeHint says how to continue.
 
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../errors.js";
-import { TOKENIZER_FILES, latestCheckpoint } from "./checkpoint-io.js";
+import { TOKENIZER_FILES } from "./checkpoint-io.js";
 
 export interface RunFolderOptions {
   resume: boolean;
@@ -97,13 +96,4 @@ export function openRunFolder(outDir: string, options: RunFolderOptions): void {
   for (const name of entries(outDir)) {
     if (isRunEntry(name)) rmSync(join(outDir, name), { recursive: true, force: true });
   }
-}
-
-/** What to tell a user whose run stopped at `update`: which checkpoint --resume will continue from. */
-export function resumeHint(outDir: string, update: number, totalUpdates: number): string {
-  const checkpoint = latestCheckpoint(outDir);
-  const stopped = `stopped at step ${update} of ${totalUpdates}`;
-  if (!checkpoint) return `${stopped}; no checkpoint was saved yet (--save-every N saves one every N steps): run the same command with --overwrite to start again`;
-  const step = Number(/checkpoint-(\d+)$/.exec(checkpoint)![1]);
-  return `${stopped}; the last checkpoint is ${checkpoint} (step ${step}): run the same command with --resume to continue from step ${step}`;
 }

@@ -2,8 +2,9 @@
 // checkpoint, and knows nothing of terminals (the CLI's progress bar and the service consume the
 // events). It does what transformers' Trainer does by default: AdamW with decoupled weight decay,
 // a linear schedule with warm-up, clipping, gradient accumulation, evaluation and a checkpoint per
-// epoch, the best checkpoint kept at the end, early stopping, and resuming after a crash with the
-// same data order and the same final parameters.
+// epoch, the best checkpoint kept at the end, early stopping, stopping on request (settings.stop)
+// with a checkpoint of the last step, and resuming after a crash or a stop with the same data order
+// and the same final parameters. The --out folder's rules (one run per folder) are run-folder.ts's.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -45,6 +46,8 @@ export interface TrainSettings {
   overwrite?: boolean;
   threads?: number;
   classWeights?: Float32Array;
+  /** When aborted (Ctrl-C), the run saves a checkpoint after the step in progress and ends with a "stopped" event. */
+  stop?: AbortSignal;
 }
 
 export interface TrainInputs {
@@ -64,6 +67,7 @@ export type TrainEvent =
   | { kind: "evaluation"; update: number; epoch: number; report: EvaluationReport; improved: boolean }
   | { kind: "checkpoint"; update: number; dir: string }
   | { kind: "early-stop"; update: number; patience: number }
+  | { kind: "stopped"; update: number; totalUpdates: number; checkpoint: string }
   | { kind: "done"; updates: number; bestCheckpoint?: string; bestMetric?: number; outDir: string };
 
 const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -186,7 +190,8 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
           yield { kind: "evaluation", update: state.updates, epoch: state.epoch, report, improved };
           stop = settings.earlyStopping !== undefined && state.evaluationsWithoutImprovement >= settings.earlyStopping;
         }
-        if (saveNow || (state.bestCheckpoint === join(outDir, `checkpoint-${state.updates}`))) {
+        const saved = saveNow || state.bestCheckpoint === join(outDir, `checkpoint-${state.updates}`);
+        if (saved) {
           const dir = join(outDir, `checkpoint-${state.updates}`);
           saveCheckpoint(dir, content(true));
           yield { kind: "checkpoint", update: state.updates, dir };
@@ -195,6 +200,14 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
           yield { kind: "early-stop", update: state.updates, patience: settings.earlyStopping! };
           state.updates = totalUpdates;
           break;
+        }
+        // Asked to stop: the state is whole here (the epoch's bookkeeping done), as for any
+        // checkpoint, so one saved now resumes exactly where this run stopped.
+        if (settings.stop?.aborted && state.updates < totalUpdates) {
+          const dir = join(outDir, `checkpoint-${state.updates}`);
+          if (!saved) saveCheckpoint(dir, content(true));
+          yield { kind: "stopped", update: state.updates, totalUpdates, checkpoint: dir };
+          return;
         }
         if (endOfEpoch) break;
       }

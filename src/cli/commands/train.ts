@@ -9,7 +9,7 @@ import { classificationReport } from "../../metrics/classification-report.js";
 import { prepare } from "../../train/prepare.js";
 import { INIT_NAMES } from "../../train/init-config.js";
 import { TrainSettings, train } from "../../train/trainer.js";
-import { checkRunFolder, resumeHint } from "../../train/run-folder.js";
+import { checkRunFolder } from "../../train/run-folder.js";
 import { evaluateExamples } from "../../train/evaluate-model.js";
 import { readSafetensors } from "../../model/checkpoint/safetensors.js";
 import { parameterTable } from "../../model/parameters.js";
@@ -112,12 +112,11 @@ export function trainCommand(io: CommandIO): Command {
       const bar = new ProgressBar(process.stderr);
       const interruption = new Interruption(() => {
         bar.break();
-        io.stderr("nerkit: stopping after the current step (Ctrl-C again to quit at once)\n");
+        io.stderr("nerkit: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)\n");
       });
-      const progress = { update: 0, total: 0, finished: false };
-      for await (const event of interruption.watch(train(inputs, settings))) {
-        if (event.kind === "start" || event.kind === "update") Object.assign(progress, { update: event.kind === "start" ? event.updates : event.update, total: event.totalUpdates });
-        if (event.kind === "done") progress.finished = true;
+      let stopped: string | undefined;
+      for await (const event of interruption.watch(train(inputs, { ...settings, stop: interruption.signal }))) {
+        if (event.kind === "stopped") stopped = `stopped at step ${event.update} of ${event.totalUpdates}; saved ${event.checkpoint}: run the same command with --resume to continue from step ${event.update}`;
         if (event.kind === "start" && event.resumedFrom) io.stderr(`nerkit: resuming from ${event.resumedFrom} (step ${event.updates} of ${event.totalUpdates})\n`);
         if (event.kind === "update") {
           bar.update(event.update, event.totalUpdates, event.seconds, { loss: event.loss.toFixed(4), lr: event.lr.toExponential(2), "tok/s": Math.round(event.tokensPerSecond).toString() });
@@ -133,7 +132,7 @@ export function trainCommand(io: CommandIO): Command {
         }
       }
       bar.break();
-      if (interruption.requested && !progress.finished) throw new NerkitError("E_INTERRUPTED", resumeHint(options.out, progress.update, progress.total));
+      if (stopped) throw new NerkitError("E_INTERRUPTED", stopped);
       io.stderr(`nerkit: peak memory ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB (estimated ${(prepared.memoryBytes / 2 ** 30).toFixed(2)} GiB)\n`);
       if (prepared.test && prepared.test.length > 0) {
         const weights = readSafetensors(join(options.out, "model.safetensors"));
