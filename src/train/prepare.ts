@@ -51,12 +51,24 @@ export function readLabelledFile(path: string): LabelledSentence[] {
   return toTokenSentences(corpus, SCHEMES.IOB2).sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
 }
 
-/** Bytes a step needs: weights, gradients, two AdamW moments, the double buffers, and activations. */
-export function estimateMemory(arch: Architecture, batchSize: number, length: number): number {
+/**
+ * Peak memory of a run, in bytes. Each term's coefficient was calibrated against measured peak RSS
+ * (bench/train/memory.mjs, bench/RESULTS.md: bert-tiny and bert-mini on CoNLL-2003, BERT-base and
+ * DistilBERT shapes from the training-step bench):
+ * - Node.js and ONNX Runtime themselves: 60 MiB;
+ * - 12 float32 copies of the parameters: weights, both AdamW moments and the spare set of all three
+ *   (double buffering), gradients, ONNX Runtime's temporaries of the optimizer, the starting weights;
+ * - per layer, 17 MiB of graph and session structures, and the activations kept for the backward
+ *   pass, 1.1 × 4 bytes × (16 H + 2 I + 3 A T) per token of the largest batch (B × the longest example);
+ * - 9.5 KiB per token of the largest batch outside the layers (embeddings, head, loss, inputs);
+ * - the examples in JavaScript, about 350 bytes per token.
+ */
+export function estimateMemory(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): number {
+  const MiB = 2 ** 20;
   const params = parameterCount(parameterTable(arch));
-  const state = params * 4 * 8; // weights, moments and their spares, gradients, graph copies
-  const activations = batchSize * length * 4 * arch.layers * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
-  return state + activations;
+  const batchTokens = batchSize * length;
+  const perLayerToken = 1.1 * 4 * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
+  return 60 * MiB + 12 * 4 * params + arch.layers * (17 * MiB + batchTokens * perLayerToken) + batchTokens * 9.5 * 1024 + 350 * exampleTokens;
 }
 
 /** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */
@@ -108,7 +120,8 @@ export function prepare(options: PrepareOptions): Prepared {
   const dev = devSentences ? build(devSentences) : undefined;
   const test = testSentences ? build(testSentences) : undefined;
   const longest = Math.max(...train.examples.map((e) => e.inputIds.length));
-  const memoryBytes = estimateMemory(arch, options.batchSize, longest);
+  const exampleTokens = [train.examples, dev?.examples ?? []].reduce((n, examples) => n + examples.reduce((m, e) => m + e.inputIds.length, 0), 0);
+  const memoryBytes = estimateMemory(arch, Math.min(options.batchSize, train.examples.length), longest, exampleTokens);
   const available = Math.max(freemem(), totalmem() * 0.5);
   if (memoryBytes > available * 0.9) {
     throw new NerkitError("E_USAGE", `training needs about ${(memoryBytes / 2 ** 30).toFixed(1)} GiB (batch ${options.batchSize} × ${longest} tokens) but ${(available / 2 ** 30).toFixed(1)} GiB is free: lower --batch-size or --max-length`);
