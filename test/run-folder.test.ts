@@ -4,17 +4,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { checkRunFolder, openRunFolder, removeStaleTemporaries } from "../src/train/run-folder.js";
 import { checkSameRun, fingerprintDifferences } from "../src/train/run-fingerprint.js";
 import { ProgressBar } from "../src/cli/progress-bar.js";
 import { nerkitError, tempDir } from "./helpers.js";
-
-function deadPid(): number {
-  return spawnSync(process.execPath, ["-e", ""]).pid!;
-}
+import { deadPid } from "./processes.js";
 
 function folder(t: { after: (fn: () => void) => void }, names: string[]): string {
   const dir = tempDir();

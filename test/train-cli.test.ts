@@ -1,6 +1,7 @@
 // `nerkit train` as a user runs it: the fixture recipe reproduces PyTorch's parameters after three
-// steps (the issue's exactness check, through the CLI and files), a run killed with SIGKILL and
-// resumed ends with the same parameters as an uninterrupted one, and the output loads in predict.
+// steps (the issue's exactness check, through the CLI and files), a run killed with SIGKILL or
+// stopped with Ctrl-C and resumed ends with the same parameters as an uninterrupted one, one run
+// per --out folder (--resume of the same run only, --overwrite), and the output loads in predict.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -9,7 +10,7 @@ import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, write
 import { dirname, join } from "node:path";
 import { readSafetensors } from "../src/model/checkpoint/safetensors.js";
 import { fixturesDir, nerkit, nerkitBin, readJson, repoRoot, tempDir } from "./helpers.js";
-import { spawnNerkit, waitUntil } from "./processes.js";
+import { deadPid, spawnNerkit, waitUntil } from "./processes.js";
 import { modelCases, maxSafetensorsDifference } from "./model-cases.js";
 
 const demo = join(repoRoot, "examples", "demo", "gold.conll");
@@ -34,6 +35,12 @@ for (const kind of ["bert", "distilbert", "roberta", "xlmr"]) {
       for (const key of ["learning_rate", "tokens_per_second", "epoch"]) assert.ok(key in entry, key);
     });
     for (const file of ["config.json", "model.safetensors", "tokenizer.json"]) assert.ok(existsSync(join(out, file)), file);
+    // The estimate printed before training, against the peak RSS printed after: within 25% (the
+    // larger runs are in bench/train/memory.mjs).
+    const memory = /peak memory ([\d.]+) GiB \(estimated ([\d.]+) GiB\)/.exec(run.stderr);
+    assert.ok(memory, run.stderr);
+    const ratio = Number(memory[2]) / Number(memory[1]);
+    assert.ok(ratio > 0.75 && ratio < 1.25, `estimate ${memory[2]} GiB, peak ${memory[1]} GiB`);
   });
 }
 
@@ -58,13 +65,6 @@ function newestCheckpoint(dir: string): { name: string; updates: number; totalUp
   const names = readdirSync(dir).filter((f) => /^checkpoint-\d+$/.test(f) && existsSync(join(dir, f, "trainer_state.json")));
   const name = names.sort((a, b) => Number(b.slice(11)) - Number(a.slice(11)))[0];
   return name === undefined ? undefined : { name, ...readJson<{ updates: number; totalUpdates: number }>(join(dir, name, "trainer_state.json")) };
-}
-
-/** A process id that is not running: one of a child that has exited. */
-function deadPid(): number {
-  const child = spawnSync(process.execPath, ["-e", ""]);
-  assert.equal(child.status, 0);
-  return child.pid!;
 }
 
 const logOf = (dir: string) => readFileSync(join(dir, "training_log.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { update: number; loss?: number; eval?: unknown });

@@ -55,20 +55,21 @@ export function readLabelledFile(path: string): LabelledSentence[] {
  * Peak memory of a run, in bytes. Each term's coefficient was calibrated against measured peak RSS
  * (bench/train/memory.mjs, bench/RESULTS.md: bert-tiny and bert-mini on CoNLL-2003, BERT-base and
  * DistilBERT shapes from the training-step bench):
- * - Node.js and ONNX Runtime themselves: 60 MiB;
+ * - Node.js, ONNX Runtime and its sessions, whatever the model: 120 MiB (a 3-step run of a 2-layer,
+ *   hidden-32 model on 20 sentences peaks at 0.17 GiB);
  * - 12 float32 copies of the parameters: weights, both AdamW moments and the spare set of all three
  *   (double buffering), gradients, ONNX Runtime's temporaries of the optimizer, the starting weights;
  * - per layer, 17 MiB of graph and session structures, and the activations kept for the backward
  *   pass, 1.1 × 4 bytes × (16 H + 2 I + 3 A T) per token of the largest batch (B × the longest example);
  * - 9.5 KiB per token of the largest batch outside the layers (embeddings, head, loss, inputs);
- * - the examples in JavaScript, about 350 bytes per token.
+ * - the examples in JavaScript (and the corpus they were read from), about 180 bytes per token.
  */
 export function estimateMemory(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): number {
   const MiB = 2 ** 20;
   const params = parameterCount(parameterTable(arch));
   const batchTokens = batchSize * length;
   const perLayerToken = 1.1 * 4 * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
-  return 60 * MiB + 12 * 4 * params + arch.layers * (17 * MiB + batchTokens * perLayerToken) + batchTokens * 9.5 * 1024 + 350 * exampleTokens;
+  return 120 * MiB + 12 * 4 * params + arch.layers * (17 * MiB + batchTokens * perLayerToken) + batchTokens * 9.5 * 1024 + 180 * exampleTokens;
 }
 
 /** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */
