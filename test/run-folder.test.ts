@@ -38,6 +38,9 @@ test("which folders a run may use", (t) => {
     if (c.error) assert.match(nerkitError(() => checkRunFolder(dir, options), "E_USAGE").message, c.error, c.names.join(" "));
     else checkRunFolder(dir, options);
   }
+  const out = folder(t, ["checkpoint-5/", "config.json"]);
+  const reads = { resume: false, overwrite: true, reads: [join(out, "checkpoint-5"), undefined] };
+  assert.match(nerkitError(() => checkRunFolder(out, reads)).message, /--overwrite would remove .*checkpoint-5, which this run reads/);
   const file = join(folder(t, ["model.bin"]), "model.bin");
   assert.match(nerkitError(() => checkRunFolder(file, { resume: false, overwrite: false })).message, /is a file, not a folder/);
 });

@@ -7,13 +7,15 @@
 // same folder cannot break the first one's checkpoint write. No lock keeps two runs apart.
 
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { NerkitError } from "../errors.js";
 import { TOKENIZER_FILES } from "./checkpoint-io.js";
 
 export interface RunFolderOptions {
   resume: boolean;
   overwrite: boolean;
+  /** Folders the run reads (base model, tokenizer): --overwrite must not remove them. */
+  reads?: (string | undefined)[];
 }
 
 /** Files of the trained model and the run's records, written by the trainer into --out. */
@@ -47,6 +49,11 @@ export function checkRunFolder(outDir: string, options: RunFolderOptions): void 
       `--out ${outDir} is not empty (${some(names)}): give --resume to continue the run it holds, --overwrite to replace it, or another folder`,
     );
   }
+  const inside = (options.reads ?? []).filter((dir): dir is string => dir !== undefined && existsSync(dir)).find((dir) => {
+    const path = relative(resolve(outDir), resolve(dir));
+    return !path.startsWith("..") && !isAbsolute(path);
+  });
+  if (inside) throw new NerkitError("E_USAGE", `--overwrite would remove ${inside}, which this run reads: write to another --out`);
   const foreign = names.filter((name) => !isRunEntry(name));
   if (foreign.length > 0) {
     throw new NerkitError("E_USAGE", `--overwrite: ${outDir} holds files nerkit did not write (${some(foreign)}); nothing was removed: move them away or choose another --out`);

@@ -81,7 +81,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   const warmup = warmupSteps(totalUpdates, settings.warmupSteps, settings.warmupRatio);
   const adamw: AdamWSettings = { ...ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm };
 
-  openRunFolder(outDir, { resume: settings.resume, overwrite: settings.overwrite ?? false });
+  openRunFolder(outDir, { resume: settings.resume, overwrite: settings.overwrite ?? false, reads: [inputs.tokenizerDir] });
   const config = trainedConfig(inputs.baseConfig, arch);
   const fingerprint = runFingerprint({ ...inputs, config }, settings);
   const resumeDir = settings.resume ? latestCheckpoint(outDir) : undefined;

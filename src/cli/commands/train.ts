@@ -88,7 +88,7 @@ export function trainCommand(io: CommandIO): Command {
     .action(async (options: TrainCommandOptions) => {
       if (options.gradAccum < 1 || options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size and --grad-accum must be at least 1");
       if (options.model && options.init) throw new NerkitError("E_USAGE", "give --model or --init, not both");
-      checkRunFolder(options.out, { resume: options.resume ?? false, overwrite: options.overwrite ?? false });
+      checkRunFolder(options.out, { resume: options.resume ?? false, overwrite: options.overwrite ?? false, reads: [options.model, options.tokenizer] });
       let modelDir: string | undefined;
       if (options.model) {
         const download = createProgressRenderer(process.stderr);
