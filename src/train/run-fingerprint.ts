@@ -97,7 +97,7 @@ export function runFingerprint(content: RunContent, settings: ShapingSettings): 
     "--weight-decay": text(settings.weightDecay),
     "--max-grad-norm": text(settings.maxGradNorm),
     "--seed": text(settings.seed),
-    "--shuffle": text(settings.shuffle),
+    shuffle: text(settings.shuffle),
     "--class-weights": settings.classWeights ? [...settings.classWeights].map((w) => w.toPrecision(6)).join(" ") : "none",
     "--metric": settings.metric,
     "--eval-every": text(settings.evalEvery),
