@@ -64,7 +64,9 @@ export function readLabelledFile(path: string): LabelledSentence[] {
  * - 9.5 KiB per token of the largest batch outside the layers (embeddings, head, loss, inputs);
  * - both activation terms × 1.17: over a shuffled run, batches of ever different shapes grow ONNX
  *   Runtime's arena by about 17% beyond one largest batch (measured on both sizes);
- * - the examples in JavaScript (and the corpus they were read from), about 180 bytes per token.
+ * - the examples in JavaScript (and the corpus they were read from), with the garbage the heap
+ *   gathers between major collections over a long run, which grows with that live data: about 320
+ *   bytes per token (180 of them live).
  */
 export function estimateMemory(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): number {
   const MiB = 2 ** 20;
@@ -72,7 +74,7 @@ export function estimateMemory(arch: Architecture, batchSize: number, length: nu
   const batchTokens = batchSize * length;
   const perLayerToken = 1.1 * 4 * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
   const activations = 1.17 * batchTokens * (arch.layers * perLayerToken + 9.5 * 1024);
-  return 120 * MiB + 12 * 4 * params + arch.layers * 17 * MiB + activations + 180 * exampleTokens;
+  return 120 * MiB + 12 * 4 * params + arch.layers * 17 * MiB + activations + 320 * exampleTokens;
 }
 
 /** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */
