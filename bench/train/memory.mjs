@@ -1,9 +1,9 @@
 // The memory estimate that `nerkit train` prints before training, against the peak RSS it prints at
 // the end (process.resourceUsage().maxRSS), on CoNLL-2003 with a vocabulary from `nerkit tokenizer
-// train`, for bert-tiny and bert-mini at two batch sizes. By default each run takes 3 steps on the
+// train`, for bert-tiny and bert-mini at two batch sizes. --full runs one shuffled epoch per row (slow:
+// what a user's run does, with the growth of a long run). By default each run takes 3 steps on the
 // training file sorted longest sentence first (--no-shuffle), so its first batch is the largest one
-// of any epoch, and scores dev once: the peak of a whole run in a minute. --full runs one shuffled
-// epoch instead (slow: what a user's run does, arena growth over varied batch shapes included).
+// of any epoch, and scores dev once: the peak of one largest batch in a minute, without that growth.
 // Usage (after `npm run build`): node bench/train/memory.mjs [--full] [--threads 2]
 
 import { spawnSync } from "node:child_process";
