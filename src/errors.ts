@@ -10,7 +10,9 @@ export type ErrorCode =
   | "E_TRANSITION"
   | "E_SPAN"
   | "E_MISMATCH"
-  | "E_DIVERGED";
+  | "E_DIVERGED"
+  /** The user stopped a long command (Ctrl-C); the message says how to continue. Exit code 130. */
+  | "E_INTERRUPTED";
 
 export interface ErrorPlace {
   file?: string;

@@ -1,8 +1,9 @@
 // Real `nerkit` processes for the crash tests: bin/nerkit.js spawned as a user runs it, its stderr
-// kept to wait on ("listening on", "worker ready") and to show when something goes wrong; and
-// waitUntil, which polls a condition (a database row, a queue count) with a deadline.
+// kept to wait on ("listening on", "worker ready") and to show when something goes wrong; waitUntil,
+// which polls a condition (a database row, a queue count) with a deadline; and deadPid, the id of a
+// process that is no longer running (for leftovers of killed processes).
 
-import { ChildProcessByStdio, spawn } from "node:child_process";
+import { ChildProcessByStdio, spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { repoRoot } from "./helpers.js";
@@ -60,4 +61,11 @@ export async function waitUntil<T>(condition: () => T | undefined | Promise<T | 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** A process id that is not running: that of a child which has exited. */
+export function deadPid(): number {
+  const child = spawnSync(process.execPath, ["-e", ""]);
+  if (child.status !== 0) throw new Error("cannot start a child process");
+  return child.pid!;
 }

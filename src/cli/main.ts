@@ -1,6 +1,6 @@
 // The nerkit command: parses arguments with commander, runs a command, and turns errors into a
-// message and an exit code (0 success, 2 bad input or usage, 1 a bug in nerkit). A user never sees
-// a stack trace for their own mistake; NERKIT_DEBUG=1 shows one for ours.
+// message and an exit code (0 success, 2 bad input or usage, 1 a bug in nerkit, 130 stopped by
+// Ctrl-C). A user never sees a stack trace for their own mistake; NERKIT_DEBUG=1 shows one for ours.
 
 import { Readable } from "node:stream";
 import { Command, CommanderError, Help } from "commander";
@@ -60,6 +60,10 @@ export async function main(argv: readonly string[], io: CommandIO = processIO): 
   } catch (error) {
     if (error instanceof CommanderError) {
       return error.code === "commander.helpDisplayed" || error.code === "commander.version" || error.code === "commander.help" ? 0 : 2;
+    }
+    if (error instanceof NerkitError && error.code === "E_INTERRUPTED") {
+      io.stderr(`nerkit: ${error.message}\n`);
+      return 130; // 128 + SIGINT, what a shell reports for a command stopped by Ctrl-C
     }
     if (error instanceof NerkitError) {
       io.stderr(`nerkit: error: ${error.describe()}\n`);

@@ -18,6 +18,8 @@ function clock(seconds: number): string {
 
 export class ProgressBar {
   private lastPlain = 0;
+  /** A terminal line drawn and not yet ended. */
+  private open = false;
 
   /** `unit` names what is counted in the plain log lines ("step 10/200"). */
   constructor(private readonly out: ProgressOutput, private readonly plainEvery = 10, private readonly unit = "step") {}
@@ -34,11 +36,14 @@ export class ProgressBar {
     }
     const width = Math.max(10, Math.min(40, (this.out.columns ?? 100) - 70));
     const filled = Math.round((width * done) / Math.max(total, 1));
+    this.open = true;
     this.out.write(`\r\x1b[K${String(done).padStart(String(total).length)}/${total} [${"█".repeat(filled)}${"·".repeat(width - filled)}] ${info}  ${clock(seconds)}<${clock(eta)}`);
   }
 
-  /** Ends the bar's line before other output. */
+  /** Ends the bar's line before other output (and before exiting: no half line left on the terminal). */
   break(): void {
-    if (this.out.isTTY) this.out.write("\n");
+    if (!this.open) return;
+    this.open = false;
+    this.out.write("\n");
   }
 }

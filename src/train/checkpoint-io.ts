@@ -12,6 +12,7 @@ import { writeSafetensors } from "../model/checkpoint/safetensors-writer.js";
 import { readSafetensors } from "../model/checkpoint/safetensors.js";
 import { ParameterSpec } from "../model/parameters.js";
 import { Architecture } from "../model/architecture.js";
+import type { RunFingerprint } from "./run-fingerprint.js";
 
 export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
 const ARCHITECTURES: Record<string, string> = {
@@ -35,6 +36,8 @@ export interface TrainerState {
   bestCheckpoint?: string;
   evaluationsWithoutImprovement: number;
   totalUpdates: number;
+  /** What makes this run this run (data, model, shaping settings): --resume continues only a match. */
+  run?: RunFingerprint;
 }
 
 /** config.json of the trained model: the base config with the new labels and head class. */

@@ -56,12 +56,30 @@ export function labelledSentencesOf(corpus: Corpus, path: string): LabelledSente
   return toTokenSentences(corpus, SCHEMES.IOB2).sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
 }
 
-/** Bytes a step needs: weights, gradients, two AdamW moments, the double buffers, and activations. */
-export function estimateMemory(arch: Architecture, batchSize: number, length: number): number {
+/**
+ * Peak memory of a run, in bytes. Each term's coefficient was calibrated against measured peak RSS
+ * (bench/train/memory.mjs, bench/RESULTS.md: bert-tiny and bert-mini on CoNLL-2003, BERT-base and
+ * DistilBERT shapes from the training-step bench):
+ * - Node.js, ONNX Runtime and its sessions, whatever the model: 120 MiB (a 3-step run of a 2-layer,
+ *   hidden-32 model on 20 sentences peaks at 0.17 GiB);
+ * - 12 float32 copies of the parameters: weights, both AdamW moments and the spare set of all three
+ *   (double buffering), gradients, ONNX Runtime's temporaries of the optimizer, the starting weights;
+ * - per layer, 17 MiB of graph and session structures, and the activations kept for the backward
+ *   pass, 1.1 × 4 bytes × (16 H + 2 I + 3 A T) per token of the largest batch (B × the longest example);
+ * - 9.5 KiB per token of the largest batch outside the layers (embeddings, head, loss, inputs);
+ * - both activation terms × 1.17: over a shuffled run, batches of ever different shapes grow ONNX
+ *   Runtime's arena by about 17% beyond one largest batch (measured on both sizes);
+ * - the examples in JavaScript (and the corpus they were read from), with the garbage the heap
+ *   gathers between major collections over a long run, which grows with that live data: about 320
+ *   bytes per token (180 of them live).
+ */
+export function estimateMemory(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): number {
+  const MiB = 2 ** 20;
   const params = parameterCount(parameterTable(arch));
-  const state = params * 4 * 8; // weights, moments and their spares, gradients, graph copies
-  const activations = batchSize * length * 4 * arch.layers * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
-  return state + activations;
+  const batchTokens = batchSize * length;
+  const perLayerToken = 1.1 * 4 * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
+  const activations = 1.17 * batchTokens * (arch.layers * perLayerToken + 9.5 * 1024);
+  return 120 * MiB + 12 * 4 * params + arch.layers * 17 * MiB + activations + 320 * exampleTokens;
 }
 
 /** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */
@@ -112,7 +130,13 @@ export function prepare(options: PrepareOptions): Prepared {
   const build = (sentences: LabelledSentence[]) => buildExamples(sentences, tokenizer, labels, { maxLength, labelAllSubtokens: options.labelAllSubtokens });
   const train = build(trainSentences);
   const longest = Math.max(...train.examples.map((e) => e.inputIds.length));
-  const memoryBytes = estimateMemory(arch, options.batchSize, longest);
+  // Dev sentences are kept as words (the word tagger tokenizes them when it scores); the estimate's
+  // data term was fitted on tokens, so they count at the training data's tokens per word.
+  const trainTokens = train.examples.reduce((n, e) => n + e.inputIds.length, 0);
+  const trainWords = trainSentences.reduce((n, s) => n + s.tokens.length, 0);
+  const devWords = (devSentences ?? []).reduce((n, s) => n + s.tokens.length, 0);
+  const exampleTokens = trainTokens + Math.round(devWords * (trainTokens / Math.max(trainWords, 1)));
+  const memoryBytes = estimateMemory(arch, Math.min(options.batchSize, train.examples.length), longest, exampleTokens);
   const available = Math.max(freemem(), totalmem() * 0.5);
   if (memoryBytes > available * 0.9) {
     throw new NerkitError("E_USAGE", `training needs about ${(memoryBytes / 2 ** 30).toFixed(1)} GiB (batch ${options.batchSize} × ${longest} tokens) but ${(available / 2 ** 30).toFixed(1)} GiB is free: lower --batch-size or --max-length`);

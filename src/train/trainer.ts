@@ -2,8 +2,9 @@
 // checkpoint, and knows nothing of terminals (the CLI's progress bar and the service consume the
 // events). It does what transformers' Trainer does by default: AdamW with decoupled weight decay,
 // a linear schedule with warm-up, clipping, gradient accumulation, evaluation and a checkpoint per
-// epoch, the best checkpoint kept at the end, early stopping, and resuming after a crash with the
-// same data order and the same final parameters.
+// epoch, the best checkpoint kept at the end, early stopping, stopping on request (settings.stop)
+// with a checkpoint of the last step, and resuming after a crash or a stop with the same data order
+// and the same final parameters. The --out folder's rules (one run per folder) are run-folder.ts's.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +18,8 @@ import { collate, epochOrder, labelledTokens } from "./batches.js";
 import { CheckpointContent, TrainerState, latestCheckpoint, readTrainerState, saveCheckpoint, saveModelFiles, trainedConfig } from "./checkpoint-io.js";
 import { Example, LabelledSentence } from "./examples.js";
 import { evaluateSentences } from "./evaluate-model.js";
+import { checkSameRun, runFingerprint } from "./run-fingerprint.js";
+import { openRunFolder } from "./run-folder.js";
 import { SeededRandom } from "./random.js";
 import { linearScheduleLr, warmupSteps } from "./schedule.js";
 import { AdamWSettings, StepRunner } from "./step-runner.js";
@@ -39,8 +42,12 @@ export interface TrainSettings {
   evalEvery: "epoch" | number;
   saveEvery: "epoch" | number;
   resume: boolean;
+  /** Replace the run that --out holds (only nerkit's own files; see run-folder.ts). */
+  overwrite?: boolean;
   threads?: number;
   classWeights?: Float32Array;
+  /** When aborted (Ctrl-C), the run saves a checkpoint after the step in progress and ends with a "stopped" event. */
+  stop?: AbortSignal;
 }
 
 export interface TrainInputs {
@@ -64,6 +71,7 @@ export type TrainEvent =
   | { kind: "evaluation"; update: number; epoch: number; report: EvaluationReport; improved: boolean }
   | { kind: "checkpoint"; update: number; dir: string }
   | { kind: "early-stop"; update: number; patience: number }
+  | { kind: "stopped"; update: number; totalUpdates: number; checkpoint: string }
   | { kind: "done"; updates: number; bestCheckpoint?: string; bestMetric?: number; outDir: string };
 
 const ADAMW = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
@@ -77,9 +85,13 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   const warmup = warmupSteps(totalUpdates, settings.warmupSteps, settings.warmupRatio);
   const adamw: AdamWSettings = { ...ADAMW, weightDecay: settings.weightDecay, maxGradNorm: settings.maxGradNorm };
 
+  openRunFolder(outDir, { resume: settings.resume, overwrite: settings.overwrite ?? false, reads: [inputs.tokenizerDir] });
+  const config = trainedConfig(inputs.baseConfig, arch);
+  const fingerprint = runFingerprint({ ...inputs, config }, settings);
   const resumeDir = settings.resume ? latestCheckpoint(outDir) : undefined;
-  if (settings.resume && !resumeDir) throw new NerkitError("E_USAGE", `--resume: no checkpoint-N folder with trainer_state.json in ${outDir}`);
+  if (settings.resume && !resumeDir) throw new NerkitError("E_USAGE", `--resume: no checkpoint-N folder with trainer_state.json in ${outDir} (--overwrite starts the run again)`);
   const restored = resumeDir ? readTrainerState(resumeDir) : undefined;
+  if (resumeDir) checkSameRun(resumeDir, restored?.state.run, fingerprint);
   let resumedWeights: ((name: string) => Float32Array) | undefined;
   if (resumeDir) {
     const file = readSafetensors(join(resumeDir, "model.safetensors"));
@@ -98,6 +110,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
     dropoutRandomState: (settings.seed * 2654435761) >>> 0,
     evaluationsWithoutImprovement: 0,
     totalUpdates,
+    run: fingerprint,
   };
   runner.updates = state.updates;
   runner.dropoutState = state.dropoutRandomState ?? 0;
@@ -107,7 +120,6 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   if (resumeDir) truncateLog(logPath, state.updates);
   const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + "\n");
   const momentNames = runner.parameters.flatMap((p) => [firstMomentName(p.name), secondMomentName(p.name)]);
-  const config = trainedConfig(inputs.baseConfig, arch);
   const content = (withTraining: boolean): CheckpointContent => ({
     config,
     parameters: runner.parameters,
@@ -188,7 +200,8 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
           yield { kind: "evaluation", update: state.updates, epoch: state.epoch, report, improved };
           stop = settings.earlyStopping !== undefined && state.evaluationsWithoutImprovement >= settings.earlyStopping;
         }
-        if (saveNow || (state.bestCheckpoint === join(outDir, `checkpoint-${state.updates}`))) {
+        const saved = saveNow || state.bestCheckpoint === join(outDir, `checkpoint-${state.updates}`);
+        if (saved) {
           const dir = join(outDir, `checkpoint-${state.updates}`);
           saveCheckpoint(dir, content(true));
           yield { kind: "checkpoint", update: state.updates, dir };
@@ -197,6 +210,14 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
           yield { kind: "early-stop", update: state.updates, patience: settings.earlyStopping! };
           state.updates = totalUpdates;
           break;
+        }
+        // Asked to stop: the state is whole here (the epoch's bookkeeping done), as for any
+        // checkpoint, so one saved now resumes exactly where this run stopped.
+        if (settings.stop?.aborted && state.updates < totalUpdates) {
+          const dir = join(outDir, `checkpoint-${state.updates}`);
+          if (!saved) saveCheckpoint(dir, content(true));
+          yield { kind: "stopped", update: state.updates, totalUpdates, checkpoint: dir };
+          return;
         }
         if (endOfEpoch) break;
       }

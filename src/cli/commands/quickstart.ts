@@ -32,7 +32,7 @@ export function quickstartCommand(io: CommandIO, run: (argv: string[], input?: s
         { title: "learn a WordPiece vocabulary from the training text", argv: ["tokenizer", "train", "--data", data("train.conll"), "--vocab-size", "2000", "--out", join(options.outDir, "tokenizer")] },
         {
           title: "train a 2-layer BERT from random weights (real accuracy needs a pretrained model and real data)",
-          argv: ["train", "--init", "bert-tiny", "--tokenizer", join(options.outDir, "tokenizer"), "--train", data("train.conll"), "--dev", data("dev.conll"), "--test", data("test.conll"), "--out", join(options.outDir, "model"), "--epochs", options.epochs, "--batch-size", "16", "--lr", "2e-3", "--warmup-ratio", "0.1"],
+          argv: ["train", "--init", "bert-tiny", "--tokenizer", join(options.outDir, "tokenizer"), "--train", data("train.conll"), "--dev", data("dev.conll"), "--test", data("test.conll"), "--out", join(options.outDir, "model"), "--overwrite", "--epochs", options.epochs, "--batch-size", "16", "--lr", "2e-3", "--warmup-ratio", "0.1"],
         },
         { title: "find entities in new text", argv: ["predict", "--model", join(options.outDir, "model"), "--aggregation", "first"], input: showcase },
       ];

@@ -11,9 +11,11 @@ import { INIT_NAMES } from "../../train/init-config.js";
 import { TrainSettings, train } from "../../train/trainer.js";
 import { evaluateSentences } from "../../train/evaluate-model.js";
 import { finishSteps } from "../../infer/word-tagger.js";
+import { checkRunFolder } from "../../train/run-folder.js";
 import { readSafetensors } from "../../model/checkpoint/safetensors.js";
 import { parameterTable } from "../../model/parameters.js";
 import { ProgressBar } from "../progress-bar.js";
+import { Interruption } from "../interruption.js";
 import { CommandIO } from "../io.js";
 import { integer, oneOf } from "../options.js";
 import { join } from "node:path";
@@ -33,6 +35,7 @@ interface TrainCommandOptions extends Omit<TrainSettings, "evalEvery" | "saveEve
   evalEvery: string;
   saveEvery: string;
   resume?: boolean;
+  overwrite?: boolean;
   revision?: string;
 }
 
@@ -79,12 +82,14 @@ export function trainCommand(io: CommandIO): Command {
     .option("--label-all-subtokens", "label every sub-token of a word, not only the first")
     .option("--eval-every <epoch|n>", "evaluate every epoch or every n steps", "epoch")
     .option("--save-every <epoch|n>", "save a checkpoint every epoch or every n steps", "epoch")
-    .option("--resume", "continue from the last checkpoint in --out")
+    .option("--resume", "continue from the last checkpoint in --out (only of the same run: same data, model and settings)")
+    .option("--overwrite", "replace the run that --out holds (refused if --out holds files nerkit did not write)")
     .option("--threads <n>", "CPU threads for ONNX Runtime", integer("--threads"))
     .option("--revision <rev>", "Hub revision for a Hub id")
     .action(async (options: TrainCommandOptions) => {
       if (options.gradAccum < 1 || options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size and --grad-accum must be at least 1");
       if (options.model && options.init) throw new NerkitError("E_USAGE", "give --model or --init, not both");
+      checkRunFolder(options.out, { resume: options.resume ?? false, overwrite: options.overwrite ?? false, reads: [options.model, options.tokenizer] });
       let modelDir: string | undefined;
       if (options.model) {
         const download = createProgressRenderer(process.stderr);
@@ -102,11 +107,18 @@ export function trainCommand(io: CommandIO): Command {
         evalEvery: every("--eval-every", options.evalEvery),
         saveEvery: every("--save-every", options.saveEvery),
         resume: options.resume ?? false,
+        overwrite: options.overwrite ?? false,
         classWeights: prepared.classWeights,
       };
       const bar = new ProgressBar(process.stderr);
       let devBar: ProgressBar | undefined;
-      for await (const event of train(inputs, settings)) {
+      const interruption = new Interruption(() => {
+        bar.break();
+        io.stderr("nerkit: stopping after the current step and saving a checkpoint (Ctrl-C again to quit at once)\n");
+      });
+      let stopped: string | undefined;
+      for await (const event of interruption.watch(train(inputs, { ...settings, stop: interruption.signal }))) {
+        if (event.kind === "stopped") stopped = `stopped at step ${event.update} of ${event.totalUpdates}; saved ${event.checkpoint}: run the same command with --resume to continue from step ${event.update}`;
         if (event.kind === "start" && event.resumedFrom) io.stderr(`nerkit: resuming from ${event.resumedFrom} (step ${event.updates} of ${event.totalUpdates})\n`);
         if (event.kind === "update") {
           bar.update(event.update, event.totalUpdates, event.seconds, { loss: event.loss.toFixed(4), lr: event.lr.toExponential(2), "tok/s": Math.round(event.tokensPerSecond).toString() });
@@ -120,12 +132,16 @@ export function trainCommand(io: CommandIO): Command {
           devBar = undefined;
           io.stderr(`epoch ${event.epoch}, step ${event.update}: dev f1 ${event.report.overall.f1.toFixed(4)} (precision ${event.report.overall.precision.toFixed(4)}, recall ${event.report.overall.recall.toFixed(4)})${event.improved ? " - best so far" : ""}\n`);
         } else if (event.kind === "early-stop") {
+          bar.break();
           io.stderr(`nerkit: no improvement in ${event.patience} evaluations: stopping early\n`);
         } else if (event.kind === "done") {
           bar.break();
           io.stdout(`trained model: ${event.outDir}${event.bestCheckpoint ? ` (weights of ${event.bestCheckpoint}, dev ${options.metric} ${event.bestMetric?.toFixed(4)})` : ""}\n`);
         }
       }
+      bar.break();
+      if (stopped) throw new NerkitError("E_INTERRUPTED", stopped);
+      io.stderr(`nerkit: peak memory ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB (estimated ${(prepared.memoryBytes / 2 ** 30).toFixed(2)} GiB)\n`);
       if (prepared.test && prepared.test.length > 0) {
         const weights = readSafetensors(join(options.out, "model.safetensors"));
         const shapes = new Map(parameterTable(inputs.arch).map((p) => [p.name, p.shape]));
