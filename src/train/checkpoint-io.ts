@@ -13,8 +13,8 @@ import { readSafetensors } from "../model/checkpoint/safetensors.js";
 import { ParameterSpec } from "../model/parameters.js";
 import { Architecture } from "../model/architecture.js";
 import type { RunFingerprint } from "./run-fingerprint.js";
+import { TOKENIZER_FILES } from "../text/tokenizers/tokenizer-files.js";
 
-export const TOKENIZER_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
 const ARCHITECTURES: Record<string, string> = {
   bert: "BertForTokenClassification",
   distilbert: "DistilBertForTokenClassification",

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
-import { TOKENIZER_FILES } from "./checkpoint-io.js";
+import { TOKENIZER_FILES } from "../text/tokenizers/tokenizer-files.js";
 import { Example, LabelledSentence } from "./examples.js";
 
 /** Field name (as the user knows it: an option name or a word for the input) → value as text. */

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { NerkitError } from "../errors.js";
-import { TOKENIZER_FILES } from "./checkpoint-io.js";
+import { TOKENIZER_FILES } from "../text/tokenizers/tokenizer-files.js";
 
 export interface RunFolderOptions {
   resume: boolean;

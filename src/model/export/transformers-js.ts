@@ -9,6 +9,8 @@
 // token_type_ids, zeros when the tokenizer gives none) and the pipeline reads `logits`.
 // Left out: the other dtypes (fp16, q4, bnb4) and external-data files (graphs over 2 GB).
 
+import { TOKENIZER_FILES } from "../../text/tokenizers/tokenizer-files.js";
+
 export type ExportDtype = "fp32" | "q8";
 
 /** The graph's path inside the exported folder. */
@@ -17,16 +19,7 @@ export function onnxFileName(dtype: ExportDtype): string {
 }
 
 /** Tokenizer files copied when the model folder has them; tokenizer.json is required. */
-export const TOKENIZER_FILES = [
-  "tokenizer.json",
-  "tokenizer_config.json",
-  "special_tokens_map.json",
-  "added_tokens.json",
-  "vocab.txt",
-  "vocab.json",
-  "merges.txt",
-  "sentencepiece.bpe.model",
-];
+export { TOKENIZER_FILES };
 
 export const REQUIRED_TOKENIZER_FILE = "tokenizer.json";
 
