@@ -35,7 +35,7 @@ interface EvaluateCommandOptions {
   mode: EvaluationMode;
   scheme?: SchemeTable;
   format: "text" | "json" | "html" | "conlleval";
-  digits: number;
+  digits?: number;
   lenient?: boolean;
   checkScheme?: boolean;
   out?: string;
@@ -57,7 +57,7 @@ export function evaluateCommand(io: CommandIO): Command {
     .option("--mode <mode>", "default (seqeval's default, conlleval-compatible) or strict (seqeval's mode='strict')", oneOf("--mode", ["default", "strict"] as const), "default")
     .option("--scheme <scheme>", "scheme for strict mode: IOB1, IOB2, IOE1, IOE2, IOBES, BILOU (default: detected from the gold tags)", scheme)
     .option("--format <format>", "text (seqeval's classification_report), json, html or conlleval", oneOf("--format", ["text", "json", "html", "conlleval"] as const), "text")
-    .option("--digits <n>", "decimals in the text report", integer("--digits"), 2)
+    .option("--digits <n>", "decimals in the text report (default 2, as seqeval's classification_report; 4 with --model, as train --test prints)", integer("--digits"))
     .option("--lenient", "skip bad sentences (in both files) and count them instead of failing")
     .option("--check-scheme", "strict mode: gold tags with a transition the scheme does not allow are an error (with --lenient: their sentence is skipped) instead of a warning")
     .option("--model <dir|hub-id>", "score this model on --data instead (checkpoint folder or Hugging Face id)")
@@ -108,7 +108,7 @@ function formatReport(result: FileEvaluation, options: EvaluateCommandOptions, w
         description: `${what}, ${options.mode} mode${result.scheme ? ` (${result.scheme.name})` : ""}`,
       });
     default:
-      return classificationReport(result.report, options.digits);
+      return classificationReport(result.report, options.digits ?? (options.model !== undefined ? 4 : 2));
   }
 }
 
