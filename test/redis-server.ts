@@ -36,7 +36,7 @@ export function redisSkipReason(): string | false {
 }
 
 /** A port free now (the kernel picks it; a race with another process taking it is unlikely enough). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
