@@ -15,6 +15,7 @@ import { ChunkWorker } from "./jobs/chunk-worker.js";
 import { Chunk, RedisConnection, assertRedisClient, redisConnection } from "./jobs/chunks.js";
 import { isPostgresUrl, openRepository } from "./storage/open.js";
 import { sqliteFolderProblem } from "./storage/check.js";
+import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readTexts } from "./reading.js";
 
@@ -60,7 +61,8 @@ async function openJobDatabase(db: string, onCreated?: (path: string) => void): 
   try {
     repository = await openRepository(db);
   } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: db });
+    // The URL without its password: the message ends up in logs.
+    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: isPostgresUrl(db) ? redactedUrl(db) : db });
     throw error;
   }
   if (creating) onCreated?.(db);
