@@ -6,7 +6,7 @@
 
 import { ChildProcess, spawn } from "node:child_process";
 import { existsSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { delimiter, join } from "node:path";
 import { redisClientInstalled } from "../src/serve/jobs/chunks.js";
 import { tempDir } from "./helpers.js";
@@ -15,6 +15,8 @@ export interface RedisServer {
   /** redis://127.0.0.1:PORT/0 */
   url: string;
   port: number;
+  /** SHUTDOWN NOSAVE, as an operator would stop it cleanly; resolves once the process has exited. */
+  shutdown(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,7 +38,7 @@ export function redisSkipReason(): string | false {
 }
 
 /** A port free now (the kernel picks it; a race with another process taking it is unlikely enough). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);
@@ -84,6 +86,13 @@ export async function startRedis(): Promise<RedisServer> {
   return {
     url: `redis://127.0.0.1:${port}/0`,
     port,
+    async shutdown() {
+      const socket = connect(port, "127.0.0.1");
+      socket.on("error", () => undefined); // the server closes the connection as it exits
+      socket.write("SHUTDOWN NOSAVE\r\n");
+      await exited(child);
+      socket.destroy();
+    },
     async stop() {
       child.kill("SIGTERM");
       await exited(child);

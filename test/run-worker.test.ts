@@ -28,7 +28,11 @@ test("runWorker: bad options are usage errors, raised before the model loads", a
   await assert.rejects(runWorker({ ...options, queue: "http://localhost" }), usage(/--queue expects a URL such as redis:/));
   await assert.rejects(runWorker({ ...options, concurrency: 0 }), usage(/--concurrency must be at least 1, got 0/));
   await assert.rejects(runWorker({ ...options, routing: { accept: 0.5, review: 0.7 } }), usage(/must not exceed/));
-  await assert.rejects(runWorker({ ...options, db: join(tempDir(), "none.db") }), usage(/no job database there/));
+  await assert.rejects(runWorker({ ...options, db: ":memory:" }), usage(/--db :memory: holds no job of the server's/));
+  const missingFolder = join(tempDir(), "missing", "jobs.db");
+  // An unreachable PostgreSQL: the error names the server, never the password (port 1: nothing listens there).
+  await assert.rejects(runWorker({ ...options, db: "postgres://nerkit:never-shown@127.0.0.1:1/nerkit" }), (e) => e instanceof NerkitError && e.code === "E_IO" && /ECONNREFUSED/.test(e.describe()) && !e.describe().includes("never-shown"));
+  await assert.rejects(runWorker({ ...options, db: missingFolder }), (e) => e instanceof NerkitError && e.code === "E_IO" && /--db .*missing\/jobs\.db: cannot create the job database: the folder .* does not exist/.test(e.message));
 });
 
 describe("runWorker on a real Redis", { skip: redisSkipReason() }, () => {

@@ -4,7 +4,8 @@
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
-// (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}. Every route and job
+// (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
+// before routing and while closing too (early-errors.ts). Every route and job
 // reads the whole text (reading.ts); /v1/redact replaces whole words (postprocess/redact.ts).
 // Listening on a socket and signals are the CLI's business (src/cli/commands/serve.ts).
 
@@ -19,6 +20,7 @@ import { DEFAULT_READING, Entity, TokenItem } from "../infer/pipeline.js";
 import { packageVersion } from "../package-root.js";
 import { ServeConfig, serveConfig } from "./config.js";
 import { HttpError, errorBody, validationMessage } from "./http-error.js";
+import { clientErrorHandler, frameworkErrors, refuseWhileClosing } from "./early-errors.js";
 import { createMetrics } from "./metrics.js";
 import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
@@ -82,7 +84,8 @@ function describeError(error: unknown): { status: number; code: string; message:
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const config = serveConfig(options.config);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: true });
+  // What fastify answers before a route runs takes the service's error shape too (early-errors.ts).
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: false, frameworkErrors, clientErrorHandler });
 
   let pipeline: PipelineLike | undefined;
   let loadError: unknown;
@@ -152,6 +155,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     void reply.code(404).send(errorBody("E_NOT_FOUND", `no route ${request.method} ${request.url.split("?")[0]}`));
   });
 
+  refuseWhileClosing(app);
   app.addHook("onRequest", async (request: FastifyRequest, reply: FastifyReply) => {
     if (keys.length === 0 || OPEN_ROUTES.has(request.routeOptions.url ?? "")) return;
     const key = presentedKey(request);

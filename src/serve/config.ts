@@ -48,8 +48,12 @@ export const DEFAULT_CONFIG: ServeConfig = {
   dbBusyTimeoutMs: 5000,
 };
 
+/** Settings whose values contradict each other are refused at start-up, naming the flags: each of
+ * these would otherwise be a service that looks healthy and refuses the work (see below). */
 export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
-  const config = { ...DEFAULT_CONFIG, ...overrides };
+  const maxQueue = overrides.maxQueue ?? DEFAULT_CONFIG.maxQueue;
+  // Unless set, a request may carry as many texts as can wait: never more than the queue holds.
+  const config = { ...DEFAULT_CONFIG, maxTexts: Math.min(DEFAULT_CONFIG.maxTexts, maxQueue), ...overrides };
   if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
@@ -58,6 +62,14 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (!(config.maxWaitMs >= 0)) throw new NerkitError("E_USAGE", `maxWaitMs must be >= 0, got ${config.maxWaitMs}`);
+  // A batch job's chunk (--max-batch texts) waits in the queue as a whole: a larger one would never fit and be retried forever.
+  if (config.maxBatch > config.maxQueue) {
+    throw new NerkitError("E_USAGE", `--max-batch ${config.maxBatch} is larger than --max-queue ${config.maxQueue}: a batch job's chunk of --max-batch texts could never enter the queue; raise --max-queue or lower --max-batch`);
+  }
+  // A request's texts enter the queue together: more than it holds would be a 503 every time.
+  if (config.maxTexts > config.maxQueue) {
+    throw new NerkitError("E_USAGE", `the per-request text limit (maxTexts ${config.maxTexts}) is larger than --max-queue ${config.maxQueue}: every request with more texts than the queue holds would be refused with 503`);
+  }
   return config;
 }
 

@@ -1,8 +1,9 @@
 // runWorker: the process behind `nerkit worker`, as one function. It opens the server's job
-// database, loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills,
-// annotates them as the server would (annotate.ts, read whole: reading.ts) and stores the results;
-// once `stop` resolves it takes no more chunks, finishes those in progress, and releases the model
-// and the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
+// database (creating a SQLite one the server has not created yet, so a worker may start first),
+// loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
+// them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
+// `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
+// the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
 // `loadPipeline`, `stop` and the callbacks).
 
 import { existsSync } from "node:fs";
@@ -13,6 +14,8 @@ import { annotator } from "./jobs/annotate.js";
 import { ChunkWorker } from "./jobs/chunk-worker.js";
 import { Chunk, RedisConnection, assertRedisClient, redisConnection } from "./jobs/chunks.js";
 import { isPostgresUrl, openRepository } from "./storage/open.js";
+import { sqliteFolderProblem } from "./storage/check.js";
+import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readTexts } from "./reading.js";
 
@@ -33,23 +36,37 @@ export interface WorkerOptions {
   stalledIntervalMs?: number;
   /** Resolves when the worker should stop taking chunks. */
   stop: Promise<unknown>;
+  /** The SQLite --db did not exist and was created (empty: it must be the server's --db for jobs to come). */
+  onDatabaseCreated?: (path: string) => void;
   /** The worker is connected and taking chunks. */
   onReady?: (worker: { name: string; connection: RedisConnection }) => void;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+  /** A line about a BullMQ or Redis error (Redis went away...), at most one per errorLogIntervalMs. */
+  onQueueError?: (line: string) => void;
+  errorLogIntervalMs?: number;
 }
 
-/** The server's database: a SQLite file must exist already (a new, empty one would hold no job). */
-async function openJobDatabase(db: string): Promise<JobRepository> {
-  if (!isPostgresUrl(db) && (db === ":memory:" || !existsSync(db))) {
-    throw new NerkitError("E_USAGE", `--db ${db}: no job database there; give the --db of the \`nerkit serve --queue\` server (a SQLite file it created, or its postgres:// URL)`);
+/** The server's database. A SQLite file the server has not created yet (it does so on its first
+ * job) is created and migrated here, so a worker may start first; a folder it cannot be created in
+ * is an error, as is ":memory:", which no server shares. */
+async function openJobDatabase(db: string, onCreated?: (path: string) => void): Promise<JobRepository> {
+  if (db === ":memory:") {
+    throw new NerkitError("E_USAGE", "--db :memory: holds no job of the server's; give the --db of the `nerkit serve --queue` server (its SQLite file or postgres:// URL)");
   }
+  const creating = !isPostgresUrl(db) && !existsSync(db);
+  const problem = creating ? sqliteFolderProblem(db) : undefined;
+  if (problem) throw new NerkitError("E_IO", `--db ${db}: cannot create the job database: ${problem}`);
+  let repository: JobRepository;
   try {
-    return await openRepository(db);
+    repository = await openRepository(db);
   } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: db });
+    // The URL without its password: the message ends up in logs.
+    if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: isPostgresUrl(db) ? redactedUrl(db) : db });
     throw error;
   }
+  if (creating) onCreated?.(db);
+  return repository;
 }
 
 /** Runs until `options.stop` resolves and the chunks in progress are stored. Bad options are usage errors, raised before anything opens. */
@@ -58,7 +75,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const connection = redisConnection(options.queue);
   resolveRouting(options.routing);
   if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
-  const repository = await openJobDatabase(options.db);
+  const repository = await openJobDatabase(options.db, options.onDatabaseCreated);
   try {
     const pipeline = await options.loadPipeline();
     try {
@@ -72,6 +89,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         lockDurationMs: options.lockDurationMs,
         stalledIntervalMs: options.stalledIntervalMs,
         onFailure: options.onFailure,
+        onError: options.onQueueError,
+        errorLogIntervalMs: options.errorLogIntervalMs,
       });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
       void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);

@@ -1,12 +1,19 @@
-// nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. It listens at once, so
-// /healthz answers while the model loads and /readyz once it has; SIGINT or SIGTERM stop taking
-// requests, finish the ones in progress and release the model. With --queue, batch jobs are left to
+// nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. Before it listens it checks
+// what would otherwise fail later, behind a port that looks healthy: settings that contradict each
+// other (config.ts), the --db (storage/check.ts) and the model, which it loads; each failure is one
+// line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
+// finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts).
 
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
-import { ServeConfig, loadApiKeys, parseBytes } from "../../serve/config.js";
+import { ServeConfig, loadApiKeys, parseBytes, serveConfig } from "../../serve/config.js";
+import { checkJobDatabase } from "../../serve/storage/check.js";
+import { isPostgresUrl } from "../../serve/storage/open.js";
+import { redactedUrl } from "../../serve/storage/postgres-errors.js";
+import { StorageUnavailableError } from "../../serve/storage/repository.js";
+import { NerPipeline } from "../../infer/pipeline.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
@@ -52,26 +59,22 @@ export function serveCommand(io: CommandIO): Command {
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
-      const pipeline = openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
-      const app = await buildApp({
-        pipeline,
-        logger: options.log ? { level: "info" } : false,
-        config: {
-          maxBatch: options.maxBatch,
-          maxWaitMs: options.maxWaitMs,
-          maxQueue: options.maxQueue,
-          bodyLimit: options.bodyLimit,
-          accept: options.accept,
-          review: options.review,
-          perType: options.threshold,
-          apiKeys,
-          redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
-          db: options.db,
-          queue: options.queue,
-        },
+      const config = serveConfig({
+        maxBatch: options.maxBatch,
+        maxWaitMs: options.maxWaitMs,
+        maxQueue: options.maxQueue,
+        bodyLimit: options.bodyLimit,
+        accept: options.accept,
+        review: options.review,
+        perType: options.threshold,
+        apiKeys,
+        redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
+        db: options.db,
+        queue: options.queue,
       });
-      // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.
-      pipeline.catch(() => undefined);
+      await checkDatabase(config);
+      const pipeline = await loadModel(options);
+      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config });
       let address: string;
       try {
         address = await app.listen({ port: options.port, host: options.host });
@@ -80,7 +83,7 @@ export function serveCommand(io: CommandIO): Command {
         const e = error as NodeJS.ErrnoException;
         throw new NerkitError("E_USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
       }
-      io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); loading ${options.model}\n`);
+      io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); model loaded, ready\n`);
       await new Promise<void>((resolve, reject) => {
         const stop = (signal: string) => {
           io.stderr(`nerkit: ${signal}: closing\n`);
@@ -90,13 +93,29 @@ export function serveCommand(io: CommandIO): Command {
         const onInt = () => stop("SIGINT");
         const onTerm = () => stop("SIGTERM");
         process.on("SIGINT", onInt).on("SIGTERM", onTerm);
-        pipeline.then(
-          () => io.stderr("nerkit: model loaded, ready\n"),
-          (error) => {
-            process.off("SIGINT", onInt).off("SIGTERM", onTerm);
-            app.close().then(() => reject(error), reject);
-          },
-        );
       });
     });
+}
+
+/** The --db, usable now or a usage error naming it (without a PostgreSQL password). */
+async function checkDatabase(config: ServeConfig): Promise<void> {
+  try {
+    await checkJobDatabase(config.db, { busyTimeoutMs: config.dbBusyTimeoutMs });
+  } catch (error) {
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    throw new NerkitError("E_IO", `--db ${isPostgresUrl(config.db) ? redactedUrl(config.db) : config.db}: ${error.message}`);
+  }
+}
+
+/** The model, loaded before the service listens: a wrong path or a broken checkpoint is one line naming --model. */
+async function loadModel(options: ServeCommandOptions): Promise<NerPipeline> {
+  try {
+    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
+  } catch (error) {
+    if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
+    // A file the system would not let us read (EACCES, EISDIR, ...) is the user's to fix too.
+    const code = (error as NodeJS.ErrnoException)?.code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) throw new NerkitError("E_IO", `--model ${options.model}: ${(error as Error).message}`);
+    throw error;
+  }
 }

@@ -9,10 +9,13 @@
 import { Command, Option } from "commander";
 import { NerkitError } from "../../errors.js";
 import { runWorker } from "../../serve/worker.js";
-import { CommandIO } from "../io.js";
+import { CommandIO, processIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
+
+/** How long a stopped worker lets stray timers run before it exits anyway. */
+const EXIT_AFTER_STOP_MS = 500;
 
 interface WorkerCommandOptions {
   model: string;
@@ -69,10 +72,17 @@ export function workerCommand(io: CommandIO): Command {
         lockDurationMs: options.lockDurationMs,
         stalledIntervalMs: options.stalledIntervalMs,
         stop: untilSignal(io),
+        onDatabaseCreated: (path) => io.stderr(`nerkit: ${path} did not exist: created an empty job database (the server's --db: its jobs will be read from there)\n`),
         onReady: ({ name, connection }) =>
           io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
+        onQueueError: (line) => io.stderr(`nerkit: worker: ${line}\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
       });
+      // Stopped, chunks stored, model and database released. BullMQ may leave timers behind after
+      // losing Redis (retries up to 5 s away); they hold nothing of ours, so they do not hold the exit
+      // either. Unref'd: it fires only if something else still keeps the process alive; and only in
+      // the `nerkit` process itself, never in a program that runs the CLI in process.
+      if (io === processIO) setTimeout(() => process.exit(), EXIT_AFTER_STOP_MS).unref();
     });
 }

@@ -7,12 +7,15 @@
 // document, and every chunk ends with a saveResults, even an empty one, so a chunk that set
 // running late cannot leave a finished job running. A chunk that fails its last attempt (or stalls
 // more often than allowed) marks its job failed with the error; the job's other chunks are skipped.
+// BullMQ's and Redis's own errors (a Redis that went away) are written through onError, at most one
+// line per ERROR_LOG_INTERVAL_MS with a count of those left out (rate-limited-log.ts).
 // What it leaves out: loading the model and stopping (src/serve/worker.ts), signals (the CLI).
 
 import { Job as QueueJob, Worker } from "bullmq";
 import { JobRepository } from "../storage/repository.js";
 import { Chunk, QUEUE_NAME, RedisConnection } from "./chunks.js";
 import { Annotate } from "./runner.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 /** Annotates and stores a chunk's pending documents; answers how many it stored. */
 export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk): Promise<number> {
@@ -39,16 +42,35 @@ export interface ChunkWorkerOptions {
   stalledIntervalMs?: number;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+  /** A line about a BullMQ or Redis error (rate-limited); without it they are dropped. */
+  onError?: (line: string) => void;
+  /** At most one error line per this many milliseconds. */
+  errorLogIntervalMs?: number;
 }
 
 /** How long a close waits, once this process's chunks are stored, for Redis to take their completion. */
 const CLOSE_GRACE_MS = 5000;
+/** How long a close waits for BullMQ when Redis is down already (it would wait for a reconnect forever). */
+const CLOSE_WITHOUT_REDIS_MS = 500;
+const ERROR_LOG_INTERVAL_MS = 10_000;
+
+/** Whether promise settles within ms. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => (timer = setTimeout(resolve, ms, false)));
+  try {
+    return await Promise.race([promise.then(() => true, () => true), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class ChunkWorker {
   private readonly worker: Worker<Chunk, number>;
   private readonly inFlight = new Set<Promise<number>>();
   private readonly marking = new Set<Promise<void>>();
   private connected = false;
+  private readonly errors: RateLimitedLog;
 
   constructor(
     private readonly repository: JobRepository,
@@ -66,8 +88,9 @@ export class ChunkWorker {
       maxStalledCount: 2,
     });
     this.worker.on("failed", (job, error) => job && this.failed(job, error));
-    // ioredis reconnects by itself; without a listener an unreachable Redis would crash the process.
-    this.worker.on("error", () => undefined);
+    // ioredis reconnects by itself; the listener also keeps an unreachable Redis from crashing the process.
+    this.errors = new RateLimitedLog((line) => options.onError?.(line), options.errorLogIntervalMs ?? ERROR_LOG_INTERVAL_MS);
+    this.worker.on("error", (error) => this.errors.report(`queue error: ${error.message}`));
     this.worker.waitUntilReady().then(() => (this.connected = true), () => undefined);
   }
 
@@ -78,18 +101,30 @@ export class ChunkWorker {
 
   /** Takes no more chunks, waits for those in progress to be stored, and disconnects. BullMQ's own
    * close waits for Redis as long as it takes; with Redis gone, this one gives up after a grace
-   * period: the chunks' results are stored already, and a chunk whose completion Redis never
-   * heard of is taken again and finds nothing pending. */
+   * period (at once when Redis is down already) and drops the connections, which would otherwise
+   * keep reconnecting and the process alive: the chunks' results are stored already, and a chunk
+   * whose completion Redis never heard of is taken again and finds nothing pending. */
   async close(): Promise<void> {
     if (!this.connected) {
       await this.worker.close(true);
+      this.errors.flush();
       return;
     }
-    const closing = this.worker.close();
+    const redisUp = (await this.redisClients()).every((client) => client.status === "ready");
+    // Forced: BullMQ waits for no job (this close waits for its own chunks) and quits no connection (it disconnects).
+    const closing = this.worker.close(!redisUp);
     await Promise.allSettled(this.inFlight);
-    const closed = await Promise.race([closing.then(() => true), new Promise<false>((resolve) => setTimeout(resolve, CLOSE_GRACE_MS, false).unref())]);
-    if (!closed) await this.worker.disconnect();
+    if (!(await settlesWithin(closing, redisUp ? CLOSE_GRACE_MS : CLOSE_WITHOUT_REDIS_MS))) {
+      for (const client of await this.redisClients()) client.disconnect();
+    }
     await Promise.all(this.marking);
+    this.errors.flush();
+  }
+
+  /** BullMQ's connections to Redis (its ordinary one and the one that blocks waiting for chunks). */
+  private async redisClients(): Promise<{ status: string; disconnect(): void }[]> {
+    const backend = this.worker.getBackend();
+    return Promise.all([backend.client, ...(backend.blockingClient ? [backend.blockingClient] : [])]);
   }
 
   private track(processing: Promise<number>): Promise<number> {

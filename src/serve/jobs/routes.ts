@@ -15,6 +15,7 @@ import { HttpError, validationMessage } from "../http-error.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
 import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
+import { sqliteFolderProblem } from "../storage/check.js";
 import { DispatcherFactory, JobDispatcher } from "./job-dispatcher.js";
 
 export interface JobServiceOptions {
@@ -98,10 +99,15 @@ export class JobService {
     return this.opened !== undefined || isPostgresUrl(db) || (db !== ":memory:" && existsSync(db));
   }
 
-  /** The repository if a database exists (opening it if need be), else undefined: for the review routes. */
+  /** The repository if a database exists (opening it if need be), else undefined: for the review routes.
+   * No file yet means no job yet only where the file could be created: a folder that is gone or not
+   * writable is a 503, not an empty review queue. */
   async existingRepository(): Promise<JobRepository | undefined> {
     try {
-      return this.exists ? (await this.open()).repository : undefined;
+      if (this.exists) return (await this.open()).repository;
+      const problem = this.options.db === ":memory:" ? undefined : sqliteFolderProblem(this.options.db);
+      if (problem) throw new StorageUnavailableError(`the job database is unavailable: ${problem}`);
+      return undefined;
     } catch (error) {
       unavailable(error);
     }
