@@ -16,7 +16,7 @@ import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { tempDir } from "./helpers.js";
 import { waitUntil } from "./processes.js";
-import { lockSqlite } from "./sqlite-locker.js";
+import { SqliteLock, lockSqlite } from "./sqlite-locker.js";
 
 const dir = tempDir("nerkit-sqlite-lock-");
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,38 +113,42 @@ describe("a SQLite database locked by another process", () => {
 
   test("a job whose results could not be stored stays running with a reason, annotates nothing while locked, and is finished by the sweep once the lock goes", async () => {
     const file = await createdDatabase("sweep.db");
-    const fake = new FakePipeline(30);
-    const app = await buildApp({ pipeline: fake, config: { db: file, maxBatch: 2, dbBusyTimeoutMs: 200, sweepIntervalMs: 100 } });
+    const fake = new FakePipeline();
+    let lock: Promise<SqliteLock> | undefined;
+    // The third chunk's texts come back only once another process holds the lock, so its results find the database locked.
+    const gated: PipelineLike = {
+      run: async (texts) => {
+        if (fake.texts.length >= 4) await (lock ??= lockSqlite(file));
+        return fake.run(texts);
+      },
+      close: async () => {},
+    };
+    const app = await buildApp({ pipeline: gated, config: { db: file, maxBatch: 2, dbBusyTimeoutMs: 200, sweepIntervalMs: 100 } });
     const texts = Array.from({ length: 16 }, (_, i) => `Person${"abcdefghijklmnop"[i]} works here`);
+    let released = false;
     try {
       const created = await submit(app, texts);
       assert.equal(created.statusCode, 202, created.body);
       const id = (created.json() as { id: string }).id;
-      await waitUntil(async () => ((await status(app, id)).done >= 2 ? true : undefined), "some results to be stored", 10_000, 5);
-      const lock = await lockSqlite(file);
-      let released = false;
-      try {
-        const stalled = await waitUntil(async () => {
-          const s = await status(app, id);
-          return s.waiting ? s : undefined;
-        }, "the job to say why it stands still", 10_000);
-        assert.equal(stalled.status, "running");
-        assert.ok(stalled.done < texts.length, `the job finished before the lock (${stalled.done})`);
-        assert.match(stalled.waiting!.reason, /SQLITE_BUSY.*the next sweep tries again/);
-        assert.ok(Math.abs(Date.parse(stalled.waiting!.since) - Date.now()) < 10_000);
-        // Several sweeps run while locked; each stops at its first write, before annotating anything.
-        const annotated = fake.texts.length;
-        await sleep(800);
-        assert.equal(fake.texts.length, annotated, "texts were annotated while the database was locked");
-        assert.equal((await status(app, id)).status, "running");
-        await lock.release();
-        released = true;
-      } finally {
-        if (!released) await lock.release();
-      }
+      const stalled = await waitUntil(async () => {
+        const s = await status(app, id);
+        return s.waiting ? s : undefined;
+      }, "the job to say why it stands still", 10_000);
+      assert.equal(stalled.status, "running");
+      assert.ok(stalled.done < texts.length, `the job finished before the lock (${stalled.done})`);
+      assert.match(stalled.waiting!.reason, /SQLITE_BUSY.*the next sweep tries again/);
+      assert.ok(Math.abs(Date.parse(stalled.waiting!.since) - Date.now()) < 10_000);
+      // Several sweeps run while locked; each stops at its first write, before annotating anything.
+      const annotated = fake.texts.length;
+      await sleep(800);
+      assert.equal(fake.texts.length, annotated, "texts were annotated while the database was locked");
+      assert.equal((await status(app, id)).status, "running");
+      await (await lock!).release();
+      released = true;
       const done = await waitUntil(async () => ((await status(app, id)).status === "done" ? status(app, id) : undefined), "the sweep to finish the job", 10_000);
       assert.deepEqual(done, { id, status: "done", total: texts.length, done: texts.length });
     } finally {
+      if (lock && !released) await (await lock).release();
       await app.close();
     }
     assert.deepEqual(resultCounts(file), texts.map((_, seq) => ({ seq, n: 1 })));
@@ -153,7 +157,7 @@ describe("a SQLite database locked by another process", () => {
   test("an annotation failure that could not be stored while locked is stored by the sweep once the lock goes; the job is not annotated again", async () => {
     const file = await createdDatabase("failing.db");
     let calls = 0;
-    let lockTaken: Promise<Awaited<ReturnType<typeof lockSqlite>>> | undefined;
+    let lockTaken: Promise<SqliteLock> | undefined;
     const exploding: PipelineLike = {
       run: async () => {
         calls++;
