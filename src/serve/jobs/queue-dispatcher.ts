@@ -99,7 +99,10 @@ export class QueueDispatcher implements JobDispatcher {
       for (const id of ids) this.stand(id, `the job queue (Redis) cannot be reached: ${(error as Error).message}`);
       throw error;
     }
-    for (const id of ids) await this.sweepJob(id, workers);
+    // One job's failure (its failure cannot be stored yet) does not keep the sweep from the others.
+    let failure: { error: unknown } | undefined;
+    for (const id of ids) await this.sweepJob(id, workers).catch((error: unknown) => (failure ??= { error }));
+    if (failure) throw failure.error;
   }
 
   waiting(jobId: string): Waiting | undefined {

@@ -63,6 +63,7 @@ export class JobRunner implements JobDispatcher {
 
   async sweep(): Promise<void> {
     if (this.stopped) return;
+    let unstored: { error: unknown } | undefined;
     for (const id of await this.repository.unfinishedJobs()) {
       if (id === this.running || this.queue.includes(id)) continue;
       const failure = this.failing.get(id);
@@ -70,11 +71,16 @@ export class JobRunner implements JobDispatcher {
         this.enqueue(id);
         continue;
       }
-      // Throws while the database is still unwritable: the next sweep tries again.
-      await this.repository.setStatus(id, "failed", failure);
-      this.failing.delete(id);
-      this.stalled.delete(id);
+      try {
+        await this.repository.setStatus(id, "failed", failure);
+        this.failing.delete(id);
+        this.stalled.delete(id);
+      } catch (error) {
+        // The database is still unwritable: the next sweep tries again; the other jobs are still looked at.
+        unstored ??= { error };
+      }
     }
+    if (unstored) throw unstored.error;
   }
 
   waiting(jobId: string): Waiting | undefined {
