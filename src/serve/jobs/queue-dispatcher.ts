@@ -132,7 +132,8 @@ export class QueueDispatcher implements JobDispatcher {
       return;
     }
     // A chunk is removed only once its results are stored, so one that Redis does not know while a
-    // document of it is still pending was lost (or is being added by dispatch: adding again is a no-op).
+    // document of it is still pending was lost; or it is being added by dispatch (adding it again is
+    // a no-op), or it completed after pending was read (a worker then finds nothing pending in it).
     const lost = chunks.filter((_, i) => !LIVE_STATES.has(states[i]));
     if (lost.length > 0) await within(DISPATCH_TIMEOUT_MS, this.add(lost), "the job queue");
     if (workers === 0) this.stand(id, job.status === "queued" ? "no worker has taken the job: none is connected to the queue" : "no worker is connected to the queue");

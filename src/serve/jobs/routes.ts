@@ -79,6 +79,8 @@ export class JobService {
   private opened: Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> | undefined;
   private closed = false;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** The sweep in progress, which close waits for before it releases the dispatcher and the database. */
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobServiceOptions) {}
 
@@ -135,7 +137,7 @@ export class JobService {
     const next = () => {
       if (this.closed) return;
       this.sweepTimer = setTimeout(() => {
-        dispatcher
+        this.sweeping = dispatcher
           .sweep()
           .catch((error: unknown) => this.options.onSweepError?.(error))
           .finally(next);
@@ -148,6 +150,7 @@ export class JobService {
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.sweepTimer);
+    await this.sweeping;
     const opened = await this.opened?.catch(() => undefined);
     await opened?.dispatcher.stop();
     await opened?.repository.close();
