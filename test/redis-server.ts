@@ -1,5 +1,6 @@
 // A throwaway Redis for tests: redis-server on 127.0.0.1 at a free port, with nothing saved to
 // disk (--save '', --appendonly no) and its working folder in a temp dir removed afterwards.
+// restart() kills it (SIGKILL: a crash) and starts a new one on the same port, which holds nothing.
 // Where redis-server (or ioredis) is not installed the tests that need it are skipped with a message, except
 // under CI (process.env.CI set), where a missing Redis is an error: CI must run them
 // (.ci/services/redis.sh installs it).
@@ -17,6 +18,10 @@ export interface RedisServer {
   port: number;
   /** SHUTDOWN NOSAVE, as an operator would stop it cleanly; resolves once the process has exited. */
   shutdown(): Promise<void>;
+  /** The running redis-server's process id (a restart changes it). */
+  pid(): number;
+  /** Kills redis-server (SIGKILL) and starts an empty one on the same port; resolves once it accepts connections. */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,11 +58,8 @@ function exited(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once("exit", () => resolve())));
 }
 
-export async function startRedis(): Promise<RedisServer> {
-  const binary = findRedisServer();
-  if (!binary) throw new Error("redis-server is not installed");
-  const dir = tempDir("nerkit-redis-");
-  const port = await freePort();
+/** redis-server on port, with nothing saved, once it accepts connections. */
+async function launch(binary: string, port: number, dir: string): Promise<ChildProcess> {
   const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--daemonize", "no"];
   const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
@@ -80,6 +82,20 @@ export async function startRedis(): Promise<RedisServer> {
     });
   } catch (error) {
     child.kill("SIGKILL");
+    throw error;
+  }
+  return child;
+}
+
+export async function startRedis(): Promise<RedisServer> {
+  const binary = findRedisServer();
+  if (!binary) throw new Error("redis-server is not installed");
+  const dir = tempDir("nerkit-redis-");
+  const port = await freePort();
+  let child: ChildProcess;
+  try {
+    child = await launch(binary, port, dir);
+  } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
@@ -92,6 +108,12 @@ export async function startRedis(): Promise<RedisServer> {
       socket.write("SHUTDOWN NOSAVE\r\n");
       await exited(child);
       socket.destroy();
+    },
+    pid: () => child.pid!,
+    async restart() {
+      child.kill("SIGKILL");
+      await exited(child);
+      child = await launch(binary, port, dir);
     },
     async stop() {
       child.kill("SIGTERM");

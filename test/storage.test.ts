@@ -102,6 +102,52 @@ describe("SQLite only", () => {
       db.close();
     }
   });
+
+  test("a write waiting for another connection's lock leaves the event loop free: a timer releases the lock and the write then succeeds", async () => {
+    const file = join(dir, "waiting.db");
+    await SqliteJobRepository.open(file).close();
+    const repository = SqliteJobRepository.open(file, { busyTimeoutMs: 3000 });
+    const locker = new Database(file);
+    try {
+      locker.exec("BEGIN EXCLUSIVE");
+      // With a synchronous busy wait this timer could not fire before the wait gave up (3 s).
+      const started = Date.now();
+      let releasedAt = 0;
+      setTimeout(() => {
+        locker.exec("ROLLBACK");
+        releasedAt = Date.now();
+      }, 200);
+      const job = await repository.createJob([{ text: "Alice" }]);
+      assert.ok(releasedAt > 0, "the write succeeded while the lock was held");
+      assert.ok(releasedAt - started < 1500, `the timer fired ${releasedAt - started} ms late`);
+      assert.equal((await repository.getJob(job.id))?.total, 1);
+    } finally {
+      if (locker.inTransaction) locker.exec("ROLLBACK");
+      locker.close();
+      await repository.close();
+    }
+  });
+
+  test("opening a migrated database takes no write lock: it opens while another connection holds one", async () => {
+    const file = join(dir, "open-locked.db");
+    await SqliteJobRepository.open(file).close();
+    const locker = new Database(file);
+    try {
+      locker.exec("BEGIN EXCLUSIVE");
+      const started = Date.now();
+      const repository = SqliteJobRepository.open(file, { busyTimeoutMs: 100 });
+      try {
+        assert.ok(Date.now() - started < 1000);
+        assert.deepEqual(await repository.unfinishedJobs(), []);
+        await assert.rejects(repository.createJob([{ text: "Alice" }]), StorageUnavailableError);
+      } finally {
+        await repository.close();
+      }
+    } finally {
+      locker.exec("ROLLBACK");
+      locker.close();
+    }
+  });
 });
 
 describe("PostgreSQL only", { skip: postgresSkip }, () => {

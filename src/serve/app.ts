@@ -134,6 +134,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
+    sweepIntervalMs: config.sweepIntervalMs,
+    onSweepError: (error) => app.log.warn({ err: error }, "the sweep of unfinished batch jobs failed; the next one tries again"),
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
       : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),

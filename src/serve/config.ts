@@ -30,6 +30,8 @@ export interface ServeConfig {
   db: string;
   /** How long a job write waits for another connection's lock before answering 503. */
   dbBusyTimeoutMs: number;
+  /** How often unfinished jobs that nothing works on are looked for (picked up again, or marked failed). */
+  sweepIntervalMs: number;
   /** redis://host:port[/db]: batch jobs go to this BullMQ queue for `nerkit worker`s instead of being annotated here. */
   queue?: string;
 }
@@ -46,6 +48,7 @@ export const DEFAULT_CONFIG: ServeConfig = {
   maxTexts: 256,
   db: ":memory:",
   dbBusyTimeoutMs: 5000,
+  sweepIntervalMs: 10_000,
 };
 
 /** Settings whose values contradict each other are refused at start-up, naming the flags: each of
@@ -58,7 +61,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
   resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "sweepIntervalMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (!(config.maxWaitMs >= 0)) throw new NerkitError("E_USAGE", `maxWaitMs must be >= 0, got ${config.maxWaitMs}`);

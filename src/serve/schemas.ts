@@ -164,6 +164,10 @@ const jobStatus = z.object({
   total: z.number().int().describe("documents in the job"),
   done: z.number().int().describe("documents with a stored result"),
   error: z.string().optional().describe("why the job failed"),
+  waiting: z
+    .object({ reason: z.string(), since: z.string().describe("ISO 8601, UTC") })
+    .optional()
+    .describe("why an unfinished job stands still (no worker connected, the database unwritable), as the server's last look found it"),
 });
 
 /** The batch-job routes' OpenAPI descriptions; `page` is the results route's query schema. */

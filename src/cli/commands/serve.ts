@@ -21,7 +21,7 @@ import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } f
 import { openPipeline } from "./predict.js";
 
 /** The flags named as the settings they set, and the command's own. */
-interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue"> {
+interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs"> {
   model: string;
   port: number;
   host: string;
@@ -56,6 +56,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
+    .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
@@ -71,6 +72,7 @@ export function serveCommand(io: CommandIO): Command {
         redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
         db: options.db,
         queue: options.queue,
+        sweepIntervalMs: options.sweepIntervalMs,
       });
       await checkDatabase(config);
       const pipeline = await loadModel(options);

@@ -4,7 +4,9 @@
 // GET /v1/jobs/:id/results pages the stored results as NDJSON, in document order.
 // The database is opened at startup only if its file exists (to resume unfinished jobs), otherwise
 // on the first job, so a server that never gets a job leaves no file behind. A database that
-// cannot be opened or written is answered 503, never a crash.
+// cannot be opened or written is answered 503, never a crash. Once the database is open, the
+// dispatcher's sweep runs every sweepIntervalMs (job-dispatcher.ts), and GET /v1/jobs/:id shows
+// why an unfinished job stands still (`waiting`: a reason and since when).
 // What it leaves out: listing and deleting jobs, per-key ownership of jobs.
 
 import { existsSync } from "node:fs";
@@ -24,7 +26,13 @@ export interface JobServiceOptions {
   busyTimeoutMs?: number;
   /** Who gets stored jobs annotated (dispatcher.ts). */
   dispatcher: DispatcherFactory;
+  /** How often the dispatcher looks for jobs that nothing is working on (default 10 s). */
+  sweepIntervalMs?: number;
+  /** A sweep failed (the next one tries again). */
+  onSweepError?: (error: unknown) => void;
 }
+
+export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
 
 const MAX_PAGE = 10_000;
 
@@ -71,6 +79,9 @@ function unavailable(error: unknown): never {
 export class JobService {
   private opened: Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> | undefined;
   private closed = false;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  /** The sweep in progress, which close waits for before it releases the dispatcher and the database. */
+  private sweeping: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: JobServiceOptions) {}
 
@@ -80,7 +91,9 @@ export class JobService {
     this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs })
       .then(async (repository) => {
         try {
-          return { repository, dispatcher: await this.options.dispatcher(repository) };
+          const dispatcher = await this.options.dispatcher(repository);
+          this.sweepEvery(dispatcher, this.options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
+          return { repository, dispatcher };
         } catch (error) {
           await repository.close();
           throw error;
@@ -125,8 +138,25 @@ export class JobService {
     await opened?.dispatcher.idle();
   }
 
+  /** One sweep after another, intervalMs apart (never two at once); stopped by close. */
+  private sweepEvery(dispatcher: JobDispatcher, intervalMs: number): void {
+    const next = () => {
+      if (this.closed) return;
+      this.sweepTimer = setTimeout(() => {
+        this.sweeping = dispatcher
+          .sweep()
+          .catch((error: unknown) => this.options.onSweepError?.(error))
+          .finally(next);
+      }, intervalMs);
+      this.sweepTimer.unref();
+    };
+    next();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.sweepTimer);
+    await this.sweeping;
     const opened = await this.opened?.catch(() => undefined);
     await opened?.dispatcher.stop();
     await opened?.repository.close();
@@ -151,7 +181,8 @@ export class JobService {
 
     scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: routeSchemas.status }, async (req) => {
       const job = await this.find(req.params.id);
-      return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
+      const waiting = job.status === "queued" || job.status === "running" ? (await this.opened)?.dispatcher.waiting(job.id) : undefined;
+      return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}), ...(waiting ? { waiting } : {}) };
     });
 
     scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: routeSchemas.results }, async (req, reply) => {

@@ -3,10 +3,16 @@
 // (so progress is visible and a crash loses at most the chunks in flight). resumeJobs() picks up
 // the jobs a crash or a shutdown left queued or running, with their still-pending documents; the
 // repository stores a result at most once, so a chunk annotated twice is not doubled.
+// The sweep: a run that ends on a database that cannot be written (locked, read-only) leaves its job
+// `running` with nothing working on it; sweep() queues every such job again, so it is picked up
+// within one sweep interval of the database coming back (and waiting() says why it stands still
+// meanwhile). A job whose annotation failed but whose failure could not be stored is not annotated
+// again: the sweep stores the failure. Each run first writes the job's status, so a run on a database
+// still unwritable fails before it annotates anything.
 // What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
 
-import { DocumentResult, JobRepository } from "../storage/repository.js";
-import { JobDispatcher } from "./job-dispatcher.js";
+import { DocumentResult, JobRepository, StorageUnavailableError } from "../storage/repository.js";
+import { JobDispatcher, Waiting } from "./job-dispatcher.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
 export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
@@ -23,6 +29,12 @@ export interface JobRunnerOptions {
 export class JobRunner implements JobDispatcher {
   private readonly queue: string[] = [];
   private active: Promise<void> | undefined;
+  /** The job being run now. */
+  private running: string | undefined;
+  /** Jobs whose last run ended without finishing them, and why. */
+  private readonly stalled = new Map<string, Waiting>();
+  /** Jobs whose annotation failed and whose failure is not stored yet: the error message to store. */
+  private readonly failing = new Map<string, string>();
   private stopped = false;
   private idleWaiters: (() => void)[] = [];
 
@@ -37,7 +49,7 @@ export class JobRunner implements JobDispatcher {
   }
 
   private enqueue(jobId: string): void {
-    if (this.stopped || this.queue.includes(jobId)) return;
+    if (this.stopped || this.queue.includes(jobId) || this.running === jobId) return;
     this.queue.push(jobId);
     this.pump();
   }
@@ -47,6 +59,32 @@ export class JobRunner implements JobDispatcher {
     const ids = await this.repository.unfinishedJobs();
     for (const id of ids) this.enqueue(id);
     return ids;
+  }
+
+  async sweep(): Promise<void> {
+    if (this.stopped) return;
+    let unstored: { error: unknown } | undefined;
+    for (const id of await this.repository.unfinishedJobs()) {
+      if (id === this.running || this.queue.includes(id)) continue;
+      const failure = this.failing.get(id);
+      if (failure === undefined) {
+        this.enqueue(id);
+        continue;
+      }
+      try {
+        await this.repository.setStatus(id, "failed", failure);
+        this.failing.delete(id);
+        this.stalled.delete(id);
+      } catch (error) {
+        // The database is still unwritable: the next sweep tries again; the other jobs are still looked at.
+        unstored ??= { error };
+      }
+    }
+    if (unstored) throw unstored.error;
+  }
+
+  waiting(jobId: string): Waiting | undefined {
+    return this.stalled.get(jobId);
   }
 
   /** Resolves once no job is queued or running. */
@@ -69,15 +107,28 @@ export class JobRunner implements JobDispatcher {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
       return;
     }
+    this.running = jobId;
     this.active = this.process(jobId)
-      .catch((error) => this.options.onError?.(jobId, error))
+      .then(
+        () => void this.stalled.delete(jobId),
+        (error: unknown) => {
+          const reason = this.failing.has(jobId) ? `the job failed (${this.failing.get(jobId)}) but the failure could not be stored` : "the job stopped";
+          const message = error instanceof Error ? error.message : String(error);
+          this.stalled.set(jobId, { reason: `${reason}: ${message}; the next sweep tries again`, since: this.stalled.get(jobId)?.since ?? new Date().toISOString() });
+          this.options.onError?.(jobId, error);
+        },
+      )
       .finally(() => {
         this.active = undefined;
+        this.running = undefined;
         this.pump();
       });
   }
 
   private async process(jobId: string): Promise<void> {
+    // A sweep may queue a job that finished since it listed the unfinished ones.
+    const job = await this.repository.getJob(jobId);
+    if (!job || job.status === "done" || job.status === "failed") return;
     await this.repository.setStatus(jobId, "running");
     const pending = await this.repository.pendingDocuments(jobId);
     const chunks: (typeof pending)[] = [];
@@ -100,8 +151,13 @@ export class JobRunner implements JobDispatcher {
     await Promise.all(Array.from({ length: Math.max(1, this.options.concurrency) }, worker));
     if (this.stopped) return;
     if (failure) {
+      // A storage error leaves the job to the sweep (pump reports it); an annotation error (the model's) is final.
+      if (failure.error instanceof StorageUnavailableError) throw failure.error;
       this.options.onError?.(jobId, failure.error);
-      await this.repository.setStatus(jobId, "failed", failure.error instanceof Error ? failure.error.message : String(failure.error));
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      this.failing.set(jobId, message);
+      await this.repository.setStatus(jobId, "failed", message);
+      this.failing.delete(jobId);
     } else if (pending.length === 0) {
       // Every result was stored before a crash but the job was never marked done.
       await this.repository.saveResults(jobId, []);

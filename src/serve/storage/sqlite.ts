@@ -2,6 +2,10 @@
 // numbered migrations recorded in schema_migrations and applied in one transaction at open, every
 // write in a transaction. UNIQUE(job_id, seq) on results makes storing a result idempotent, which
 // is what lets a job resume after a crash without doubling a document.
+// better-sqlite3 is synchronous: a statement that waits for another process's lock waits on the
+// event loop, and froze the whole server (/healthz included) for the busy timeout. So SQLite's own
+// wait is kept to BUSY_STEP_MS, and a statement that still finds the lock is tried again after an
+// asynchronous pause, until busyTimeoutMs has passed; then it is StorageUnavailableError (a 503).
 // What it leaves out: connection pooling (one connection; SQLite serialises writers anyway).
 
 import { randomUUID } from "node:crypto";
@@ -83,11 +87,27 @@ function translate(error: unknown): unknown {
   return error;
 }
 
-function guarded<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (error) {
-    return Promise.reject(translate(error));
+/** The longest one statement blocks the event loop waiting for a lock (SQLite's busy_timeout). */
+export const BUSY_STEP_MS = 10;
+/** The longest asynchronous pause between two tries of a statement that found the database locked. */
+const MAX_PAUSE_MS = 100;
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY");
+}
+
+/** fn (one statement or one transaction, which rolls back when it throws, so trying it again is
+ * safe), tried again while the database is locked, for at most budgetMs. */
+async function guarded<T>(budgetMs: number, fn: () => T): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let pause = 2; ; pause = Math.min(2 * pause, MAX_PAUSE_MS)) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw translate(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pause, Math.max(0, deadline - Date.now()))));
   }
 }
 
@@ -101,22 +121,31 @@ const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
 const JOB_ORDER = "ORDER BY j.created_at, j.rowid, r.seq";
 
 export interface SqliteOptions {
-  /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
+  /** How long a statement keeps trying while another connection holds the lock before failing
+   * (StorageUnavailableError); the event loop is blocked for at most BUSY_STEP_MS of it at a time. */
   busyTimeoutMs?: number;
 }
 
 export class SqliteJobRepository implements JobRepository {
-  private constructor(private readonly db: Database.Database) {}
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly busyTimeoutMs: number,
+  ) {}
+
+  /** fn, tried again while the database is locked, for at most busyTimeoutMs. */
+  private guarded<T>(fn: () => T): Promise<T> {
+    return guarded(this.busyTimeoutMs, fn);
+  }
 
   /** Opens (creating if need be) the database at path (":memory:" allowed) and migrates it. */
   static open(path: string, options: SqliteOptions = {}): SqliteJobRepository {
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { timeout: options.busyTimeoutMs ?? 5000 });
+      db = new Database(path, { timeout: BUSY_STEP_MS });
       db.pragma("journal_mode = WAL");
       db.pragma("foreign_keys = ON");
       migrate(db);
-      return new SqliteJobRepository(db);
+      return new SqliteJobRepository(db, options.busyTimeoutMs ?? 5000);
     } catch (error) {
       db?.close();
       throw translate(error);
@@ -124,7 +153,7 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   createJob(documents: readonly NewDocument[]): Promise<Job> {
-    return guarded(() => {
+    return this.guarded(() => {
       const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: "queued", total: documents.length, done_count: 0, error: null };
       const insertJob = this.db.prepare("INSERT INTO jobs (id, created_at, status, total, done_count) VALUES (@id, @created_at, @status, @total, 0)");
       const insertDocument = this.db.prepare("INSERT INTO documents (job_id, seq, doc_id, text, status) VALUES (?, ?, ?, ?, 'pending')");
@@ -138,31 +167,31 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   getJob(id: string): Promise<Job | undefined> {
-    return guarded(() => {
+    return this.guarded(() => {
       const row = this.db.prepare("SELECT * FROM jobs WHERE id = ?").get(id) as JobRow | undefined;
       return row && toJob(row);
     });
   }
 
   unfinishedJobs(): Promise<string[]> {
-    return guarded(() => (this.db.prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all() as { id: string }[]).map((r) => r.id));
+    return this.guarded(() => (this.db.prepare("SELECT id FROM jobs WHERE status IN ('queued', 'running') ORDER BY created_at, rowid").all() as { id: string }[]).map((r) => r.id));
   }
 
   pendingDocuments(jobId: string, range?: SeqRange): Promise<PendingDocument[]> {
-    return guarded(() => {
+    return this.guarded(() => {
       const [first, last] = range ? [range.first, range.last] : [0, Number.MAX_SAFE_INTEGER];
       return this.db.prepare("SELECT seq, text FROM documents WHERE job_id = ? AND status = 'pending' AND seq BETWEEN ? AND ? ORDER BY seq").all(jobId, first, last) as PendingDocument[];
     });
   }
 
   setStatus(jobId: string, status: JobStatus, error?: string): Promise<void> {
-    return guarded(() => {
+    return this.guarded(() => {
       this.db.transaction(() => this.db.prepare("UPDATE jobs SET status = ?, error = ? WHERE id = ?").run(status, error === undefined ? null : storableText(error), jobId))();
     });
   }
 
   saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
-    return guarded(() => {
+    return this.guarded(() => {
       const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision) VALUES (?, ?, ?, ?)");
       const markDone = this.db.prepare("UPDATE documents SET status = 'done' WHERE job_id = ? AND seq = ?");
       // done_count is recounted rather than incremented, so it stays right whatever was ignored.
@@ -181,7 +210,7 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   results(jobId: string, offset: number, limit: number): Promise<StoredResult[]> {
-    return guarded(() => {
+    return this.guarded(() => {
       const rows = this.db
         .prepare(
           `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
@@ -193,14 +222,14 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   result(jobId: string, seq: number): Promise<JobResult | undefined> {
-    return guarded(() => {
+    return this.guarded(() => {
       const row = this.db.prepare(`SELECT ${RESULT_COLUMNS} WHERE r.job_id = ? AND r.seq = ?`).get(jobId, seq) as ResultRow | undefined;
       return row && toResult(row);
     });
   }
 
   reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
-    return guarded(() => {
+    return this.guarded(() => {
       const rows = this.db
         .prepare(
           `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE r.decision = 'review'
@@ -213,7 +242,7 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   saveReview(review: NewReview): Promise<void> {
-    return guarded(() => {
+    return this.guarded(() => {
       // Delete then insert (not an upsert), so a replaced review also moves to the end in rowid order.
       const remove = this.db.prepare("DELETE FROM reviews WHERE job_id = ? AND seq = ? AND reviewer = ?");
       const insert = this.db.prepare("INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)");
@@ -226,7 +255,7 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   reviewedResults(): Promise<ReviewedResult[]> {
-    return guarded(() => {
+    return this.guarded(() => {
       const reviews = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid").all() as ReviewRow[];
       const rows = this.db
         .prepare(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ${JOB_ORDER}`)
@@ -236,14 +265,22 @@ export class SqliteJobRepository implements JobRepository {
   }
 
   close(): Promise<void> {
-    return guarded(() => {
+    return this.guarded(() => {
       if (this.db.open) this.db.close();
     });
   }
 }
 
-/** Applies the migrations not yet recorded, all in one transaction (all or none). */
+function appliedMigrations(db: Database.Database): number[] {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
+  return table ? (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version) : [];
+}
+
+/** Applies the migrations not yet recorded, all in one transaction (all or none). A database that
+ * has them all is only read, so opening it takes no write lock: another process's lock does not
+ * make the open wait (a read in WAL mode never waits for a writer). */
 function migrate(db: Database.Database): void {
+  if (pendingMigrations(MIGRATIONS, appliedMigrations(db)).length === 0) return;
   db.transaction(() => {
     db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
     const applied = (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
