@@ -24,7 +24,7 @@ import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
-import { ApiEntity, annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
+import { ApiEntity, annotator, modelEntities, wellFormed } from "./jobs/annotate.js";
 import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
@@ -221,7 +221,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
-      const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
+      const entities = modelEntities(items, texts[i]).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
       count("entities", routed);
       return { entities: routed.entities, decision: routed.decision };
@@ -237,8 +237,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
     const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
-    const modelEntities = items.map((item) => apiEntity(item, body.text));
-    const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
+    const found = modelEntities(items, body.text);
+    const merged = body.rules === false ? route(found).entities : postprocess(body.text, found).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
     const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });
     metrics.documents.inc({ source: "redact" });
