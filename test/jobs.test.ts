@@ -25,11 +25,11 @@ function jsonl(docs: object[]): string {
 
 async function submit(app: FastifyInstance, body: string, contentType = "application/x-ndjson") {
   const r = await app.inject({ method: "POST", url: "/v1/jobs", payload: body, headers: { "content-type": contentType } });
-  return { status: r.statusCode, body: r.json() as { id: string; status: string; total: number; error?: { code: string; message: string } } };
+  return { status: r.statusCode, location: r.headers.location, body: r.json() as { id: string; status: string; total: number; error?: { code: string; message: string } } };
 }
 
 async function progress(app: FastifyInstance, id: string) {
-  return (await app.inject(`/v1/jobs/${id}`)).json() as { id: string; status: string; total: number; done: number };
+  return (await app.inject(`/v1/jobs/${id}`)).json() as { id: string; createdAt: string; status: string; total: number; done: number };
 }
 
 async function waitFor(app: FastifyInstance, id: string, until: (p: { status: string; done: number }) => boolean) {
@@ -66,10 +66,12 @@ describe("batch jobs", () => {
       const docs = Array.from({ length: 10 }, (_, i) => (i % 2 ? { id: `d${i}`, text: `Alice${"abcdefghij"[i]} met Bob` } : { text: `Carol number ${i}` }));
       const created = await submit(app, jsonl(docs));
       assert.equal(created.status, 202, JSON.stringify(created.body));
+      assert.equal(created.location, `/v1/jobs/${created.body.id}`);
       assert.deepEqual(Object.keys(created.body).sort(), ["id", "status", "total"]);
       assert.equal(created.body.total, 10);
       const done = await waitFor(app, created.body.id, (p) => p.status === "done");
-      assert.deepEqual(done, { id: created.body.id, status: "done", total: 10, done: 10 });
+      assert.deepEqual(done, { id: created.body.id, createdAt: done.createdAt, status: "done", total: 10, done: 10 });
+      assert.match(done.createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       const rows = await results(app, created.body.id);
       assert.deepEqual(rows.map((r) => r.seq), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
       rows.forEach((r, i) => {

@@ -1,5 +1,5 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results];
+// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
@@ -131,6 +131,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
+    retainDays: config.retainDays,
+    onSweepError: (error) => app.log.error({ err: error }, "cannot delete expired jobs"),
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
       : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),

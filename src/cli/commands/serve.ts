@@ -14,7 +14,7 @@ import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } f
 import { openPipeline } from "./predict.js";
 
 /** The flags named as the settings they set, and the command's own. */
-interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue"> {
+interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "retainDays"> {
   model: string;
   port: number;
   host: string;
@@ -24,6 +24,12 @@ interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs"
   quantize?: Quantization;
   revision?: string;
   log: boolean;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== "" && Number.isFinite(n) && n > 0)) throw new NerkitError("E_USAGE", `--retain-days expects a number of days > 0, got '${value}'`);
+  return n;
 }
 
 function bytes(value: string): number {
@@ -48,6 +54,7 @@ export function serveCommand(io: CommandIO): Command {
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
+    .option("--retain-days <n>", "delete finished batch jobs (with their results and reviews) created more than n days ago; checked at start and hourly (default: keep them)", days)
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions) => {
@@ -68,6 +75,7 @@ export function serveCommand(io: CommandIO): Command {
           redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
           db: options.db,
           queue: options.queue,
+          retainDays: options.retainDays,
         },
       });
       // A model that fails to load is the user's mistake (a wrong path or id): stop with its message.
