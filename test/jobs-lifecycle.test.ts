@@ -91,6 +91,17 @@ describe("jobs' life cycle", () => {
     assert.deepEqual(exported.map((d) => d.id), [`${kept}:0`]);
     assert.deepEqual(((await app.inject("/v1/jobs")).json() as { jobs: JobBody[] }).jobs.map((j) => j.id), [kept]);
   });
+
+  test("the new routes are in the OpenAPI document with their parameters and answers", async () => {
+    const app = await buildApp({ pipeline: new FakePipeline(), config: { db: ":memory:" } });
+    after(() => app.close());
+    type Op = { parameters?: { name: string }[]; responses: Record<string, unknown> };
+    const paths = ((await app.inject("/docs/json")).json() as { paths: Record<string, Record<string, Op>> }).paths;
+    assert.deepEqual(paths["/v1/jobs"].get.parameters!.map((p) => p.name).sort(), ["limit", "offset"]);
+    assert.deepEqual(Object.keys(paths["/v1/jobs"].get.responses).sort(), ["200", "400", "401", "503"]);
+    assert.deepEqual(Object.keys(paths["/v1/jobs/{id}"].delete.responses).sort(), ["204", "401", "404", "409", "503"]);
+    assert.ok(JSON.stringify(paths["/v1/jobs"].get.responses["200"]).includes("createdAt"));
+  });
 });
 
 /** A dispatcher that annotates nothing: jobs stay queued until the test stores their results. */
