@@ -55,7 +55,9 @@ describe("jobs' life cycle", () => {
     }
     const listed = (await app.inject("/v1/jobs")).json() as { jobs: JobBody[] };
     assert.deepEqual(listed.jobs.map((j) => [j.id, j.status, j.total, j.done]), [[ids[2], "done", 3, 3], [ids[1], "done", 2, 2], [ids[0], "done", 1, 1]]);
-    assert.deepEqual(listed.jobs[0], (await app.inject(`/v1/jobs/${ids[2]}`)).json());
+    assert.deepEqual(listed.jobs[0], { ...(await app.inject(`/v1/jobs/${ids[2]}`)).json(), createdAt: listed.jobs[0].createdAt });
+    assert.match(listed.jobs[0].createdAt, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(listed.jobs[0].createdAt >= listed.jobs[1].createdAt);
     assert.deepEqual(((await app.inject("/v1/jobs?offset=1&limit=1")).json() as { jobs: JobBody[] }).jobs.map((j) => j.id), [ids[1]]);
     for (const query of ["?limit=0", "?offset=-1", "?colour=red"]) {
       const bad = await app.inject(`/v1/jobs${query}`);

@@ -160,7 +160,6 @@ const idParam = (what: string) => jsonSchema(z.object({ id: z.string().describe(
 
 const jobStatus = z.object({
   id: z.string(),
-  createdAt: z.string().describe("when the job was created, ISO 8601 UTC"),
   status: z.enum(["queued", "running", "done", "failed"]),
   total: z.number().int().describe("documents in the job"),
   done: z.number().int().describe("documents with a stored result"),
@@ -179,7 +178,7 @@ export function jobRouteSchemas(page: z.ZodType, listPage: z.ZodType) {
     list: {
       summary: "Jobs, newest first (offset, limit), with status and counts",
       querystring: jsonSchema(listPage),
-      response: { 200: jsonSchema(z.object({ jobs: z.array(jobStatus) })), ...errorAnswers(400, 401, 503) },
+      response: { 200: jsonSchema(z.object({ jobs: z.array(jobStatus.extend({ createdAt: z.string().describe("when the job was created, ISO 8601 UTC") })) })), ...errorAnswers(400, 401, 503) },
     },
     remove: {
       summary: "Deletes a finished job with its documents, results and reviews",

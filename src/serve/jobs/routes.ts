@@ -44,7 +44,7 @@ const MAX_JOBS_PAGE = 1000;
 const jobsQuery = pageQuery(MAX_JOBS_PAGE);
 
 function jobBody(job: Job) {
-  return { id: job.id, createdAt: job.createdAt, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
+  return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
 }
 
 const MAX_PAGE = 10_000;
@@ -187,7 +187,7 @@ export class JobService {
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       try {
         const jobs = this.exists ? await (await this.open()).repository.listJobs(query.data.offset ?? 0, query.data.limit ?? 100) : [];
-        return { jobs: jobs.map(jobBody) };
+        return { jobs: jobs.map((job) => ({ ...jobBody(job), createdAt: job.createdAt })) };
       } catch (error) {
         unavailable(error);
       }
