@@ -17,6 +17,7 @@ import { spansToTags } from "../src/data/spans.js";
 import { loadPipeline } from "../src/infer/pipeline.js";
 import { coversWord, disjointSpans } from "../src/postprocess/disjoint.js";
 import { buildApp } from "../src/serve/app.js";
+import { openRepository } from "../src/serve/storage/open.js";
 import { labelledSentencesOf } from "../src/train/prepare.js";
 import { fixturesDir, tempDir } from "./helpers.js";
 
@@ -117,4 +118,27 @@ test("disjointSpans: drops spans that cover no word, keeps the higher score of o
     ["a\u00a0\tb", [e(1, 3, 1)], []],
   ];
   for (const [text, given, expected] of cases) assert.deepEqual(disjointSpans(text, given), expected, JSON.stringify({ text, given }));
+});
+
+test("regression: results stored before the service cleaned spans are cleaned in the review queue and export", async () => {
+  const file = join(tempDir("nerkit-spans-old-"), "jobs.db");
+  const text = "Мария Иванова живёт в Москве";
+  // What RoBERTa-tiny's entities were stored as (from /v1/entities before the fix), all routed to review.
+  const stored = [[0, 0, "LOC", 0.2], [0, 1, "PER", 0.9], [0, 5, "MISC", 0.85], [6, 6, "LOC", 0.3], [14, 19, "LOC", 0.82], [14, 15, "PER", 0.83], [20, 21, "LOC", 0.81], [20, 21, "PER", 0.84]] as const;
+  const repo = await openRepository(file);
+  const job = await repo.createJob([{ text }]);
+  await repo.saveResults(job.id, [{ seq: 0, entities: stored.map(([start, end, type, score]) => ({ type, text: text.slice(start, end), start, end, score, decision: "review" })), decision: "review" }]);
+  await repo.close();
+  const app = await buildApp({ pipeline: { run: async () => [], close: async () => undefined }, config: { db: file } });
+  after(() => app.close());
+  const expected = [[0, 1, "PER"], [14, 15, "PER"], [20, 21, "PER"]];
+  const items = (await app.inject("/v1/review")).json().items as { entities: Shown[] }[];
+  assert.deepEqual(items[0].entities.map((e) => [e.start, e.end, e.type]), expected);
+  assert.equal((await app.inject({ method: "POST", url: `/v1/review/${job.id}:0`, payload: { reviewer: "ann", action: "accept" } })).statusCode, 200);
+  const jsonl = await app.inject("/v1/export?format=jsonl");
+  const conll = await app.inject("/v1/export?format=conll");
+  assert.equal(conll.statusCode, 200, conll.body);
+  assert.deepEqual((JSON.parse(jsonl.body) as { spans: { start: number; end: number; label: string }[] }).spans.map((s) => [s.start, s.end, s.label]), expected);
+  const [sentence] = labelledSentencesOf(parseCorpus(conll.body, { file: "export.conll" }).corpus, "export.conll");
+  assert.deepEqual(sentence.tags.filter((t) => t !== "O"), ["B-PER", "B-PER", "B-PER"]);
 });

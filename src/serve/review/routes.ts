@@ -16,6 +16,7 @@ import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { NerkitError } from "../../errors.js";
 import { SCHEMES } from "../../data/schemes.js";
+import { disjointSpans } from "../../postprocess/disjoint.js";
 import { spansToTags } from "../../data/spans.js";
 import { HttpError, validationMessage } from "../http-error.js";
 import { pageQuery, reviewRouteSchemas } from "../schemas.js";
@@ -92,7 +93,8 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       const query = queueQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
-      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
+      // Cleaned as export cleans them: results stored before the service did may overlap.
+      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]) })) };
     });
 
     scope.get("/v1/review/agreement", { schema: routeSchemas.agreement }, async () =>
