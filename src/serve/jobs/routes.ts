@@ -18,10 +18,9 @@ import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError, validationMessage } from "../http-error.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
-import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
+import { Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
 import { DispatcherFactory, JobDispatcher } from "./job-dispatcher.js";
-import { Job } from "../storage/repository.js";
 import { RetentionSweeper } from "./retention.js";
 
 export interface JobServiceOptions {
