@@ -13,7 +13,7 @@ import { buildApp } from "../src/serve/app.js";
 import { JobService } from "../src/serve/jobs/routes.js";
 import { JobDispatcher } from "../src/serve/jobs/job-dispatcher.js";
 import { FakePipeline } from "./fake-pipeline.js";
-import { tempDir } from "./helpers.js";
+import { nerkit, tempDir } from "./helpers.js";
 
 const dir = tempDir("nerkit-lifecycle-");
 
@@ -149,4 +149,13 @@ describe("retention (--retain-days)", () => {
     assert.equal(await repo.getJob(ids[2]), undefined, "the interval deleted it");
     assert.deepEqual(errors, []);
   });
+});
+
+test("nerkit serve --retain-days takes a number of days > 0, and says so otherwise", () => {
+  for (const bad of ["0", "-1", "soon", ""]) {
+    const run = nerkit(["serve", "--model", "/nonexistent", "--retain-days", bad]);
+    assert.equal(run.code, 2, bad);
+    assert.match(run.stderr, /--retain-days expects a number of days > 0/, bad);
+  }
+  assert.match(nerkit(["serve", "--help"]).stdout, /--retain-days <n>/);
 });
