@@ -25,7 +25,7 @@ function jsonl(docs: object[]): string {
 
 async function submit(app: FastifyInstance, body: string, contentType = "application/x-ndjson") {
   const r = await app.inject({ method: "POST", url: "/v1/jobs", payload: body, headers: { "content-type": contentType } });
-  return { status: r.statusCode, body: r.json() as { id: string; status: string; total: number; error?: { code: string; message: string } } };
+  return { status: r.statusCode, location: r.headers.location, body: r.json() as { id: string; status: string; total: number; error?: { code: string; message: string } } };
 }
 
 async function progress(app: FastifyInstance, id: string) {
@@ -66,6 +66,7 @@ describe("batch jobs", () => {
       const docs = Array.from({ length: 10 }, (_, i) => (i % 2 ? { id: `d${i}`, text: `Alice${"abcdefghij"[i]} met Bob` } : { text: `Carol number ${i}` }));
       const created = await submit(app, jsonl(docs));
       assert.equal(created.status, 202, JSON.stringify(created.body));
+      assert.equal(created.location, `/v1/jobs/${created.body.id}`);
       assert.deepEqual(Object.keys(created.body).sort(), ["id", "status", "total"]);
       assert.equal(created.body.total, 10);
       const done = await waitFor(app, created.body.id, (p) => p.status === "done");

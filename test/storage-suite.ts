@@ -229,6 +229,121 @@ export function storageSuite(name: string, target: StorageTarget, options: { ski
       );
     });
 
+    it("reviewedResultsPage: every limit pages through reviewedResults' list in its order, skipping jobs without reviews", async () => {
+      const repo = await fresh();
+      const jobs = [];
+      for (const n of [4, 3, 2, 5]) jobs.push(await repo.createJob(documents(n)));
+      for (const job of jobs) await repo.saveResults(job.id, resultsFor(range(0, job.total)));
+      // Job 2 has no review; reviews saved out of document order, one result reviewed twice.
+      const reviewed: [number, number][] = [[0, 3], [0, 1], [1, 0], [1, 2], [3, 4], [3, 0], [3, 2]];
+      for (const [j, seq] of reviewed) await repo.saveReview({ jobId: jobs[j].id, seq, reviewer: "ann", action: "accept" });
+      await repo.saveReview({ jobId: jobs[1].id, seq: 2, reviewer: "bob", action: "correct", spans: [{ start: 0, end: 4, label: "ORG" }] });
+      const whole = await repo.reviewedResults();
+      assert.equal(whole.length, 7);
+      for (const limit of [1, 2, 3, 7, 100]) {
+        const paged = [];
+        let next: string | undefined;
+        let pages = 0;
+        do {
+          const page = await repo.reviewedResultsPage(next, limit);
+          assert.ok(page.results.length <= limit);
+          paged.push(...page.results);
+          next = page.next;
+          assert.ok(++pages <= 8, "the pages end");
+        } while (next !== undefined);
+        assert.deepEqual(paged, whole, `limit ${limit}`);
+      }
+      assert.deepEqual(await (await fresh()).reviewedResultsPage(undefined, 10), { results: [] });
+    });
+
+    it("reviewedResultsPage: a review saved between pages shows once if it is ahead of the cursor, not at all if behind", async () => {
+      const repo = await fresh();
+      const job = await repo.createJob(documents(6));
+      await repo.saveResults(job.id, resultsFor(range(0, 6)));
+      for (const seq of [1, 3]) await repo.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "accept" });
+      const first = await repo.reviewedResultsPage(undefined, 1);
+      assert.deepEqual(first.results.map((r) => r.seq), [1]);
+      await repo.saveReview({ jobId: job.id, seq: 0, reviewer: "ann", action: "accept" });
+      await repo.saveReview({ jobId: job.id, seq: 5, reviewer: "ann", action: "accept" });
+      await repo.saveReview({ jobId: job.id, seq: 1, reviewer: "bob", action: "reject" });
+      const rest = await repo.reviewedResultsPage(first.next, 10);
+      assert.deepEqual(rest.results.map((r) => r.seq), [3, 5]);
+      assert.equal(rest.next, undefined);
+    });
+
+    it("listJobs: newest first, paged, with status and counts", async () => {
+      const repo = await fresh();
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await repo.createJob(documents(i + 1))).id);
+      await repo.saveResults(ids[1], resultsFor([0]));
+      await repo.setStatus(ids[3], "failed", "boom");
+      const listed = await repo.listJobs(0, 10);
+      assert.deepEqual(listed.map((j) => j.id), [...ids].reverse());
+      assert.deepEqual(listed.map((j) => [j.total, j.done, j.status]), [[5, 0, "queued"], [4, 0, "failed"], [3, 0, "queued"], [2, 1, "queued"], [1, 0, "queued"]]);
+      assert.equal(listed[1].error, "boom");
+      assert.deepEqual(listed[3], await repo.getJob(ids[1]));
+      assert.deepEqual((await repo.listJobs(1, 2)).map((j) => j.id), [ids[3], ids[2]]);
+      assert.deepEqual(await repo.listJobs(5, 2), []);
+    });
+
+    it("deleteJob: a finished job goes with its documents, results and reviews; an unfinished one stays; others are untouched", async () => {
+      const repo = await fresh();
+      const [gone, kept, running] = [await repo.createJob(documents(3)), await repo.createJob(documents(2)), await repo.createJob(documents(2))];
+      for (const job of [gone, kept]) {
+        await repo.saveResults(job.id, resultsFor(range(0, job.total), { 1: "review" }));
+        await repo.saveReview({ jobId: job.id, seq: 0, reviewer: "ann", action: "accept" });
+      }
+      await repo.setStatus(running.id, "running");
+      assert.equal(await repo.deleteJob(running.id), "unfinished");
+      assert.equal(await repo.deleteJob(gone.id), "deleted");
+      assert.equal(await repo.deleteJob(gone.id), "not-found");
+      assert.equal(await repo.deleteJob("nope"), "not-found");
+      assert.equal(await repo.getJob(gone.id), undefined);
+      assert.deepEqual(await repo.results(gone.id, 0, 10), []);
+      assert.deepEqual(await repo.pendingDocuments(gone.id), []);
+      assert.equal(await repo.result(gone.id, 0), undefined);
+      assert.deepEqual((await repo.reviewedResults()).map((r) => r.jobId), [kept.id]);
+      assert.deepEqual((await repo.reviewQueue(0, 10)).map((r) => r.jobId), [kept.id]);
+      assert.deepEqual((await repo.listJobs(0, 10)).map((j) => j.id), [running.id, kept.id]);
+      assert.deepEqual(await repo.pendingDocuments(running.id), [0, 1].map((seq) => ({ seq, text: `Text ${seq}` })));
+      // A failed job can go too.
+      await repo.setStatus(running.id, "failed", "boom");
+      assert.equal(await repo.deleteJob(running.id), "deleted");
+      assert.deepEqual((await repo.listJobs(0, 10)).map((j) => j.id), [kept.id]);
+    });
+
+    it("deleteJob that cannot take the lock is StorageUnavailableError and deletes nothing", async () => {
+      const location = await target.freshDatabase();
+      const repo = await open(location, 100);
+      const job = await repo.createJob(documents(2));
+      await repo.saveResults(job.id, resultsFor([0, 1]));
+      const release = await target.lockJobs(location);
+      try {
+        await assert.rejects(repo.deleteJob(job.id), StorageUnavailableError);
+      } finally {
+        await release();
+      }
+      assert.equal((await repo.results(job.id, 0, 10)).length, 2);
+      assert.equal(await repo.deleteJob(job.id), "deleted");
+    });
+
+    it("finishedJobsBefore: done and failed jobs created before the time, oldest first, at most limit", async () => {
+      const repo = await fresh();
+      const ids: string[] = [];
+      for (let i = 0; i < 4; i++) ids.push((await repo.createJob(documents(1))).id);
+      await repo.saveResults(ids[0], resultsFor([0]));
+      await repo.setStatus(ids[1], "failed", "boom");
+      await repo.saveResults(ids[3], resultsFor([0]));
+      const later = new Date(Date.now() + 60_000).toISOString();
+      assert.deepEqual(await repo.finishedJobsBefore(later, 10), [ids[0], ids[1], ids[3]]);
+      assert.deepEqual(await repo.finishedJobsBefore(later, 2), [ids[0], ids[1]]);
+      const created = (await repo.getJob(ids[0]))!.createdAt;
+      assert.deepEqual(await repo.finishedJobsBefore(created, 10), [], "strictly before");
+      // Jobs created in the same millisecond as the first (likely here) all count.
+      const sameMs = new Set((await repo.listJobs(0, 10)).filter((j) => j.createdAt === created).map((j) => j.id));
+      assert.deepEqual(await repo.finishedJobsBefore(new Date(Date.parse(created) + 1).toISOString(), 10), [ids[0], ids[1], ids[3]].filter((id) => sameMs.has(id)));
+    });
+
     it("migrations run once: opening a database again, or twice at once, keeps its data", async () => {
       const location = await target.freshDatabase();
       await Promise.all([open(location), open(location)]);

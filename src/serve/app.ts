@@ -1,5 +1,5 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST /v1/jobs, GET /v1/jobs/:id[/results];
+// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
@@ -26,7 +26,7 @@ import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
 import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
-import { ApiEntity, annotator, apiEntity, wellFormed } from "./jobs/annotate.js";
+import { ApiEntity, annotator, modelEntities, wellFormed } from "./jobs/annotate.js";
 import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
@@ -135,7 +135,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
     sweepIntervalMs: config.sweepIntervalMs,
-    onSweepError: (error) => app.log.warn({ err: error }, "the sweep of unfinished batch jobs failed; the next one tries again"),
+    retainDays: config.retainDays,
+    onSweepError: (error) => app.log.warn({ err: error }, "a sweep of batch jobs failed (unfinished jobs, or expired ones); the next one tries again"),
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
       : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),
@@ -227,7 +228,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
-      const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
+      const entities = modelEntities(items, texts[i]).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
       count("entities", routed);
       return { entities: routed.entities, decision: routed.decision };
@@ -243,8 +244,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
     const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
-    const modelEntities = items.map((item) => apiEntity(item, body.text));
-    const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
+    const found = modelEntities(items, body.text);
+    const merged = body.rules === false ? route(found).entities : postprocess(body.text, found).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
     const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });
     metrics.documents.inc({ source: "redact" });

@@ -34,6 +34,8 @@ export interface ServeConfig {
   sweepIntervalMs: number;
   /** redis://host:port[/db]: batch jobs go to this BullMQ queue for `nerkit worker`s instead of being annotated here. */
   queue?: string;
+  /** Finished batch jobs created more than this many days ago are deleted (jobs/retention.ts); undefined: kept. */
+  retainDays?: number;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {
@@ -63,6 +65,9 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
   for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "sweepIntervalMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
+  }
+  if (config.retainDays !== undefined && !(Number.isFinite(config.retainDays) && config.retainDays > 0)) {
+    throw new NerkitError("E_USAGE", `retainDays must be a number of days > 0, got ${config.retainDays}`);
   }
   if (!(config.maxWaitMs >= 0)) throw new NerkitError("E_USAGE", `maxWaitMs must be >= 0, got ${config.maxWaitMs}`);
   // A batch job's chunk (--max-batch texts) waits in the queue as a whole: a larger one would never fit and be retried forever.

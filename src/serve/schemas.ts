@@ -170,13 +170,25 @@ const jobStatus = z.object({
     .describe("why an unfinished job stands still (no worker connected, the database unwritable), as the server's last look found it"),
 });
 
-/** The batch-job routes' OpenAPI descriptions; `page` is the results route's query schema. */
-export function jobRouteSchemas(page: z.ZodType) {
+/** The batch-job routes' OpenAPI descriptions; `page` is the results route's query schema, `listPage` the job list's. */
+export function jobRouteSchemas(page: z.ZodType, listPage: z.ZodType) {
   return {
     create: {
       summary: "A batch job: one JSON document per line; annotated in the background",
-      description: 'Body: application/x-ndjson, one {"id"?: string, "text": string} per line. Answers 202 at once; the documents are annotated in the background and every result is stored.',
+      description:
+        'Body: application/x-ndjson, one {"id"?: string, "text": string} per line. Answers 202 at once, with the job\'s URL in the Location header; the documents are annotated in the background and every result is stored.',
       response: { 202: jsonSchema(jobStatus.pick({ id: true, status: true, total: true })), ...errorAnswers(400, 401, 413, 415, 503) },
+    },
+    list: {
+      summary: "Jobs, newest first (offset, limit), with status and counts",
+      querystring: jsonSchema(listPage),
+      response: { 200: jsonSchema(z.object({ jobs: z.array(jobStatus.extend({ createdAt: z.string().describe("when the job was created, ISO 8601 UTC") })) })), ...errorAnswers(400, 401, 503) },
+    },
+    remove: {
+      summary: "Deletes a finished job with its documents, results and reviews",
+      description: "A queued or running job is not deleted (409): wait until it is done or failed. Answers 204.",
+      params: idParam("the job id"),
+      response: { 204: { type: "null", description: "deleted" }, ...errorAnswers(401, 404, 409, 503) },
     },
     status: { summary: "A job's progress", params: idParam("the job id"), response: { 200: jsonSchema(jobStatus), ...errorAnswers(401, 404, 503) } },
     results: {

@@ -21,7 +21,7 @@ import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } f
 import { openPipeline } from "./predict.js";
 
 /** The flags named as the settings they set, and the command's own. */
-interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs"> {
+interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"> {
   model: string;
   port: number;
   host: string;
@@ -31,6 +31,12 @@ interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs"
   quantize?: Quantization;
   revision?: string;
   log: boolean;
+}
+
+function days(value: string): number {
+  const n = Number(value);
+  if (!(value.trim() !== "" && Number.isFinite(n) && n > 0)) throw new NerkitError("E_USAGE", `--retain-days expects a number of days > 0, got '${value}'`);
+  return n;
 }
 
 function bytes(value: string): number {
@@ -55,6 +61,7 @@ export function serveCommand(io: CommandIO): Command {
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
+    .option("--retain-days <n>", "delete finished batch jobs (with their results and reviews) created more than n days ago; checked at start and hourly (default: keep them)", days)
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
     .option("--no-log", "no request log (JSON lines on stdout)")
@@ -73,6 +80,7 @@ export function serveCommand(io: CommandIO): Command {
         db: options.db,
         queue: options.queue,
         sweepIntervalMs: options.sweepIntervalMs,
+        retainDays: options.retainDays,
       });
       await checkDatabase(config);
       const pipeline = await loadModel(options);

@@ -1,10 +1,12 @@
 // How a job's documents are annotated, wherever that happens: the server's in-process runner and
 // `nerkit worker` both build their Annotate here, so a document gets the same entities and
 // decision whichever process read it. Texts go to the model with lone surrogates replaced; each
-// entity is shown as the API shows it (sliced from the caller's text) and routed by the thresholds.
+// entity is shown as the API shows it (sliced from the caller's text), cleaned (modelEntities: no
+// empty span, no overlap) and routed by the thresholds.
 // What it leaves out: how the model is run (batched, queued, retried): that is the caller's `run`.
 
 import { Entity, TokenItem } from "../../infer/pipeline.js";
+import { disjointSpans } from "../../postprocess/disjoint.js";
 import { Routed, RoutingOptions, route } from "../../postprocess/routing.js";
 import { Annotate } from "./runner.js";
 
@@ -31,6 +33,15 @@ export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
   return { type: item.type, ...base };
 }
 
+/**
+ * The model's items for one text as every route shows, routes, stores and redacts them: API entities
+ * with those that cover no word dropped and overlaps resolved by score (postprocess/disjoint.ts).
+ * With aggregation none the items are tokens, cleaned alike (two tokens of one character overlap).
+ */
+export function modelEntities(items: readonly (Entity | TokenItem)[], text: string): ApiEntity[] {
+  return disjointSpans(text, items.map((item) => apiEntity(item, text)));
+}
+
 /** Runs the model on well-formed texts (as the service reads them: reading.ts), one list of items per text. */
 export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
 
@@ -43,7 +54,7 @@ export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (ro
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
     return results.map((items, i) => {
-      const routed = route(items.map((item) => apiEntity(item, texts[i])), routing);
+      const routed = route(modelEntities(items, texts[i]), routing);
       onRouted?.(routed);
       return { entities: routed.entities, decision: routed.decision };
     });

@@ -1,13 +1,18 @@
 // Batch jobs over HTTP: POST /v1/jobs (a JSONL body, one {"id"?, "text"} per line) stores the job,
 // hands it to the dispatcher (dispatcher.ts: the in-process runner, or the queue that `nerkit worker`s
-// read) and answers 202 at once; GET /v1/jobs/:id gives progress and
-// GET /v1/jobs/:id/results pages the stored results as NDJSON, in document order.
+// read) and answers 202 at once with the job's URL in Location; GET /v1/jobs lists jobs newest first,
+// GET /v1/jobs/:id gives progress, GET /v1/jobs/:id/results pages the stored results as NDJSON in
+// document order, and DELETE /v1/jobs/:id removes a finished job with its documents, results and
+// reviews. A queued or running job is refused (409), not cancelled: the runner or a `nerkit worker`
+// may be storing its results at that moment, and cancelling across processes is more than a delete.
+// With retainDays, finished jobs created more than that many days ago are deleted at startup and
+// every retentionIntervalMs, hourly by default (retention.ts).
 // The database is opened at startup only if its file exists (to resume unfinished jobs), otherwise
 // on the first job, so a server that never gets a job leaves no file behind. A database that
 // cannot be opened or written is answered 503, never a crash. Once the database is open, the
 // dispatcher's sweep runs every sweepIntervalMs (job-dispatcher.ts), and GET /v1/jobs/:id shows
 // why an unfinished job stands still (`waiting`: a reason and since when).
-// What it leaves out: listing and deleting jobs, per-key ownership of jobs.
+// What it leaves out: cancelling a job, per-key ownership of jobs.
 
 import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
@@ -15,10 +20,11 @@ import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError, validationMessage } from "../http-error.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
-import { JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
+import { Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
 import { sqliteFolderProblem } from "../storage/check.js";
 import { DispatcherFactory, JobDispatcher } from "./job-dispatcher.js";
+import { RetentionSweeper } from "./retention.js";
 
 export interface JobServiceOptions {
   /** SQLite file, ":memory:", or a postgres:// URL. */
@@ -28,8 +34,21 @@ export interface JobServiceOptions {
   dispatcher: DispatcherFactory;
   /** How often the dispatcher looks for jobs that nothing is working on (default 10 s). */
   sweepIntervalMs?: number;
-  /** A sweep failed (the next one tries again). */
+  /** Finished jobs created more than this many days ago are deleted; undefined: kept for ever. */
+  retainDays?: number;
+  /** How often expired jobs are looked for (default: hourly). */
+  retentionIntervalMs?: number;
+  /** The clock retention reads (tests move it). */
+  now?: () => Date;
+  /** A sweep (of unfinished or of expired jobs) failed; the next one tries again. */
   onSweepError?: (error: unknown) => void;
+}
+
+const MAX_JOBS_PAGE = 1000;
+const jobsQuery = pageQuery(MAX_JOBS_PAGE);
+
+function jobBody(job: Job) {
+  return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}) };
 }
 
 export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
@@ -45,7 +64,7 @@ const jobLine = z.strictObject(
 );
 
 const resultsQuery = pageQuery(MAX_PAGE);
-const routeSchemas = jobRouteSchemas(resultsQuery);
+const routeSchemas = jobRouteSchemas(resultsQuery, jobsQuery);
 
 /** JSONL → documents; blank lines are skipped; the first bad line is a 400 naming its number (from 1). */
 export function parseJobBody(body: string): NewDocument[] {
@@ -82,8 +101,24 @@ export class JobService {
   private sweepTimer: NodeJS.Timeout | undefined;
   /** The sweep in progress, which close waits for before it releases the dispatcher and the database. */
   private sweeping: Promise<void> = Promise.resolve();
+  private readonly retention: RetentionSweeper | undefined;
 
-  constructor(private readonly options: JobServiceOptions) {}
+  constructor(private readonly options: JobServiceOptions) {
+    if (options.retainDays !== undefined) {
+      this.retention = new RetentionSweeper(() => this.existingRepository(), {
+        retainDays: options.retainDays,
+        intervalMs: options.retentionIntervalMs,
+        now: options.now,
+        onError: options.onSweepError,
+      });
+      this.retention.start();
+    }
+  }
+
+  /** Deletes the finished jobs past retention now; their ids (none without retainDays). */
+  async sweepExpired(): Promise<string[]> {
+    return this.retention ? this.retention.sweep() : [];
+  }
 
   /** The repository, opened on first use; StorageUnavailableError if it cannot be (a later call tries again). */
   private open(): Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> {
@@ -157,6 +192,7 @@ export class JobService {
     this.closed = true;
     clearTimeout(this.sweepTimer);
     await this.sweeping;
+    await this.retention?.stop();
     const opened = await this.opened?.catch(() => undefined);
     await opened?.dispatcher.stop();
     await opened?.repository.close();
@@ -173,7 +209,18 @@ export class JobService {
         const { repository, dispatcher } = await this.open();
         const job = await repository.createJob(documents);
         await dispatcher.dispatch(job.id);
-        return reply.code(202).send({ id: job.id, status: job.status, total: job.total });
+        return reply.code(202).header("location", `/v1/jobs/${encodeURIComponent(job.id)}`).send({ id: job.id, status: job.status, total: job.total });
+      } catch (error) {
+        unavailable(error);
+      }
+    });
+
+    scope.get("/v1/jobs", { schema: routeSchemas.list }, async (req) => {
+      const query = jobsQuery.safeParse(req.query);
+      if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
+      try {
+        const jobs = this.exists ? await (await this.open()).repository.listJobs(query.data.offset ?? 0, query.data.limit ?? 100) : [];
+        return { jobs: jobs.map((job) => ({ ...jobBody(job), createdAt: job.createdAt })) };
       } catch (error) {
         unavailable(error);
       }
@@ -182,7 +229,19 @@ export class JobService {
     scope.get<{ Params: { id: string } }>("/v1/jobs/:id", { schema: routeSchemas.status }, async (req) => {
       const job = await this.find(req.params.id);
       const waiting = job.status === "queued" || job.status === "running" ? (await this.opened)?.dispatcher.waiting(job.id) : undefined;
-      return { id: job.id, status: job.status, total: job.total, done: job.done, ...(job.error ? { error: job.error } : {}), ...(waiting ? { waiting } : {}) };
+      return { ...jobBody(job), ...(waiting ? { waiting } : {}) };
+    });
+
+    scope.delete<{ Params: { id: string } }>("/v1/jobs/:id", { schema: routeSchemas.remove }, async (req, reply) => {
+      let outcome;
+      try {
+        outcome = this.exists ? await (await this.open()).repository.deleteJob(req.params.id) : "not-found";
+      } catch (error) {
+        unavailable(error);
+      }
+      if (outcome === "not-found") throw new HttpError(404, "E_NOT_FOUND", `no job ${req.params.id}`);
+      if (outcome === "unfinished") throw new HttpError(409, "E_JOB_UNFINISHED", `job ${req.params.id} is queued or running: it can be deleted once it is done or failed`);
+      return reply.code(204).send();
     });
 
     scope.get<{ Params: { id: string } }>("/v1/jobs/:id/results", { schema: routeSchemas.results }, async (req, reply) => {

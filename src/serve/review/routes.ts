@@ -2,21 +2,32 @@
 // one has reviewed; POST /v1/review/:id stores a reviewer's accept, correct (with spans) or reject;
 // GET /v1/export gives reviewed documents as training data (jsonl or conll, latest review wins);
 // GET /v1/review/agreement compares the first two reviewers of each document.
+// Export and agreement page through the reviewed results (reviewedResultsPage, PAGE at a time):
+// export writes each page as it comes, a streamed answer, and agreement adds each page to its
+// counts, so memory stays flat however many documents were reviewed. The first page is read
+// before answering (an unavailable database is still a 503); a database lost after that ends
+// the stream early (the connection is closed, not a complete-looking file). Pages are not one
+// snapshot: a review saved during an export is in it or not, never twice.
 // An id is "<jobId>:<seq>". What it leaves out: claiming or assigning items, reviewer identities
 // beyond the name given (the API key guards the service as a whole).
 
+import { Readable } from "node:stream";
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { NerkitError } from "../../errors.js";
 import { SCHEMES } from "../../data/schemes.js";
+import { disjointSpans } from "../../postprocess/disjoint.js";
 import { spansToTags } from "../../data/spans.js";
 import { HttpError, validationMessage } from "../http-error.js";
 import { pageQuery, reviewRouteSchemas } from "../schemas.js";
-import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
-import { agreement } from "./agreement.js";
+import { JobRepository, ReviewedPage, ReviewedResult, StorageUnavailableError } from "../storage/repository.js";
+import { AgreementCounter } from "./agreement.js";
 import { EXPORT_FORMATS, formatTrainingData, trainingDocuments } from "./training-data.js";
 
 const MAX_PAGE = 1000;
+
+/** Reviewed results read at once by export and agreement. */
+const PAGE = 500;
 
 const queueQuery = pageQuery(MAX_PAGE);
 
@@ -62,6 +73,16 @@ async function guard<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
+/** The pages after `first`, read one at a time as the consumer asks for them. */
+async function* laterPages(repository: JobRepository, first: ReviewedPage): AsyncGenerator<ReviewedResult[]> {
+  let next = first.next;
+  while (next !== undefined) {
+    const page = await repository.reviewedResultsPage(next, PAGE);
+    yield page.results;
+    next = page.next;
+  }
+}
+
 /** A saved review, for metrics: the model's entities and, per entity, whether the reviewer kept it. */
 export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[]) => void;
 
@@ -72,11 +93,20 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       const query = queueQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
-      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: r.entities })) };
+      // Cleaned as export cleans them: results stored before the service did may overlap.
+      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]) })) };
     });
 
     scope.get("/v1/review/agreement", { schema: routeSchemas.agreement }, async () =>
-      agreement(await guard(async () => (await (await repository())?.reviewedResults()) ?? [])),
+      guard(async () => {
+        const counter = new AgreementCounter();
+        const repo = await repository();
+        if (!repo) return counter.result();
+        const first = await repo.reviewedResultsPage(undefined, PAGE);
+        for (const result of first.results) counter.add(result);
+        for await (const page of laterPages(repo, first)) for (const result of page) counter.add(result);
+        return counter.result();
+      }),
     );
 
     scope.post<{ Params: { id: string } }>("/v1/review/:id", { schema: routeSchemas.review }, async (req) => {
@@ -110,9 +140,14 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
     scope.get("/v1/export", { schema: routeSchemas.export }, async (req, reply) => {
       const query = exportQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
-      const documents = trainingDocuments(await guard(async () => (await (await repository())?.reviewedResults()) ?? []));
-      const text = formatTrainingData(documents, query.data.format);
-      return reply.type(query.data.format === "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8").send(text);
+      const format = query.data.format;
+      const repo = await guard(repository);
+      const first = repo ? await guard(() => repo.reviewedResultsPage(undefined, PAGE)) : { results: [] };
+      async function* chunks(): AsyncGenerator<string> {
+        yield formatTrainingData(trainingDocuments(first.results), format);
+        if (repo) for await (const page of laterPages(repo, first)) yield formatTrainingData(trainingDocuments(page), format);
+      }
+      return reply.type(format === "jsonl" ? "application/x-ndjson" : "text/plain; charset=utf-8").send(Readable.from(chunks(), { objectMode: false }));
     });
   };
 }

@@ -4,6 +4,7 @@
 // What it leaves out: sentence splitting (a document is one CoNLL sentence) and other schemes.
 
 import { formatConll } from "../../data/conll.js";
+import { disjointSpans } from "../../postprocess/disjoint.js";
 import { SCHEMES } from "../../data/schemes.js";
 import { formatSpanJsonl } from "../../data/span-formats.js";
 import { Span, SpanDocument, spansToTags } from "../../data/spans.js";
@@ -12,11 +13,16 @@ import { JobResult, ReviewedResult, StoredReview } from "../storage/repository.j
 export const EXPORT_FORMATS = ["jsonl", "conll"] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** The model's entities as spans; entities routing rejected are not among what "accept" vouches for. */
+/**
+ * The model's entities as spans; entities routing rejected are not among what "accept" vouches for.
+ * Cleaned again (disjointSpans: results stored before the service cleaned them may hold empty or
+ * overlapping spans), so that what export writes nerkit's readers take.
+ */
 export function modelSpans(result: JobResult): Span[] {
-  return (result.entities as { type: string; start: number; end: number; decision?: string }[])
-    .filter((e) => e.decision !== "reject")
-    .map((e) => ({ start: e.start, end: e.end, label: e.type }));
+  const entities = (result.entities as { type: string; start: number; end: number; score?: number; decision?: string }[]).filter((e) => e.decision !== "reject");
+  return disjointSpans(result.text, entities.map((e) => ({ start: e.start, end: e.end, label: e.type, score: typeof e.score === "number" ? e.score : 0 }))).map(
+    ({ start, end, label }) => ({ start, end, label }),
+  );
 }
 
 /** The spans a review stands for; undefined for a rejected document. */

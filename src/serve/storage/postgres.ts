@@ -27,8 +27,10 @@ import {
   SeqRange,
   ReviewedResult,
   StoredResult,
+  DeleteOutcome,
+  ReviewedPage,
 } from "./repository.js";
-import { JobRow, ResultRow, ReviewRow, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
@@ -242,6 +244,64 @@ export class PostgresJobRepository implements JobRepository {
       const rows = await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE ${REVIEWED} ${JOB_ORDER}`);
       return withReviews(rows.rows, reviews.rows);
     }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async reviewedResultsPage(after: string | undefined, limit: number): Promise<ReviewedPage> {
+    // One snapshot for the page's queries, as reviewedResults takes.
+    return this.transaction(async (client) => {
+      const findJob = async (from: { createdAt: string | null; pos: string }): Promise<PageCursor | undefined> => {
+        const row = (
+          await run<{ id: string; created_at: string; pos: string }>(
+            client,
+            `SELECT id, ${iso("created_at")} AS created_at, pos::text AS pos FROM jobs j
+             WHERE ($1::timestamptz IS NULL OR (created_at, pos) > ($1::timestamptz, $2::bigint)) AND EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = j.id)
+             ORDER BY created_at, pos LIMIT 1`,
+            [from.createdAt, from.pos],
+          )
+        ).rows[0];
+        return row && { createdAt: row.created_at, pos: row.pos, jobId: row.id, seq: -1 };
+      };
+      const results: ReviewedResult[] = [];
+      let at = after === undefined ? await findJob({ createdAt: null, pos: "0" }) : decodeCursor(after);
+      while (at) {
+        const rows = (
+          await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} WHERE r.job_id = $1 AND r.seq > $2 AND ${REVIEWED} ORDER BY r.seq LIMIT $3`, [at.jobId, at.seq, limit - results.length])
+        ).rows;
+        if (rows.length > 0) {
+          const reviews = await run<ReviewRow>(
+            client,
+            `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at FROM reviews WHERE job_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY created_at, pos`,
+            [at.jobId, rows[0].seq, rows[rows.length - 1].seq],
+          );
+          results.push(...withReviews(rows, reviews.rows));
+          at = { ...at, seq: rows[rows.length - 1].seq };
+        }
+        if (results.length === limit) return { results, next: encodeCursor(at) };
+        at = await findJob(at);
+      }
+      return { results };
+    }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  }
+
+  async listJobs(offset: number, limit: number): Promise<Job[]> {
+    return (await this.query<JobRow>(`SELECT ${JOB_COLUMNS} ORDER BY created_at DESC, pos DESC LIMIT $1 OFFSET $2`, [limit, offset])).map(toJob);
+  }
+
+  async deleteJob(id: string): Promise<DeleteOutcome> {
+    return this.transaction(async (client) => {
+      // The job's row lock, which saveResults also takes: no result is being stored meanwhile.
+      const row = (await run<{ status: JobStatus }>(client, "SELECT status FROM jobs WHERE id = $1 FOR UPDATE", [id])).rows[0];
+      if (!row) return "not-found";
+      if (row.status === "queued" || row.status === "running") return "unfinished";
+      for (const table of ["reviews", "results", "documents"]) await run(client, `DELETE FROM ${table} WHERE job_id = $1`, [id]);
+      await run(client, "DELETE FROM jobs WHERE id = $1", [id]);
+      return "deleted";
+    });
+  }
+
+  async finishedJobsBefore(before: string, limit: number): Promise<string[]> {
+    const rows = await this.query<{ id: string }>("SELECT id FROM jobs WHERE status IN ('done', 'failed') AND created_at < $1::timestamptz ORDER BY created_at, pos LIMIT $2", [before, limit]);
+    return rows.map((r) => r.id);
   }
 
   async close(): Promise<void> {

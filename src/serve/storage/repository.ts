@@ -2,7 +2,10 @@
 // one result per document. The methods are async so that a PostgreSQL implementation (a pool,
 // network round trips) can follow the SQLite one (sqlite.ts) behind the same interface.
 // Reviews (a person's verdict on one stored result) live beside the results they judge.
-// What it leaves out: deleting old jobs, listing jobs, per-user ownership.
+// Jobs are listed newest first, deleted whole (documents, results and reviews with them) once
+// finished, and reviewed results are read a page at a time (keyset, job then document order), so
+// that an export of any size holds one page in memory.
+// What it leaves out: per-user ownership.
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
@@ -71,6 +74,15 @@ export interface ReviewedResult extends JobResult {
   reviews: StoredReview[];
 }
 
+/** A page of reviewed results and, when more may follow, the cursor of the next page (opaque). */
+export interface ReviewedPage {
+  results: ReviewedResult[];
+  next?: string;
+}
+
+/** What deleteJob did: deleted, found no such job, or left a queued or running job alone. */
+export type DeleteOutcome = "deleted" | "not-found" | "unfinished";
+
 export interface JobRepository {
   /** Stores the job (status queued) and all its documents (pending) in one transaction. Texts are stored
    * with NUL and lone surrogates replaced by U+FFFD (rows.ts: storableText), as are strings in entities and spans. */
@@ -95,6 +107,16 @@ export interface JobRepository {
   saveReview(review: NewReview): Promise<void>;
   /** Every result with at least one review, each with its reviews oldest first. */
   reviewedResults(): Promise<ReviewedResult[]>;
+  /** Reviewed results in the order of reviewedResults, at most limit, after the page whose `next` is
+   * `after` (from the first when undefined). A review saved while pages are read shows in a later
+   * page or not at all, never twice; a page of fewer than limit may still have a next. */
+  reviewedResultsPage(after: string | undefined, limit: number): Promise<ReviewedPage>;
+  /** Jobs newest first (ties: the later created first), from the offset-th, at most limit. */
+  listJobs(offset: number, limit: number): Promise<Job[]>;
+  /** Deletes a done or failed job with its documents, results and reviews, in one transaction. */
+  deleteJob(id: string): Promise<DeleteOutcome>;
+  /** Done or failed jobs created before `before` (an ISO 8601 time), oldest first, at most limit. */
+  finishedJobsBefore(before: string, limit: number): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -73,3 +73,26 @@ export function storableText(text: string): string {
 export function storableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "string" ? storableText(v) : v));
 }
+
+/** Where a page of reviewed results ended: the job (its creation time and insertion position, the
+ * keys of job order) and the last seq read in it. */
+export interface PageCursor {
+  createdAt: string;
+  /** SQLite's rowid or PostgreSQL's pos, as text. */
+  pos: string;
+  jobId: string;
+  seq: number;
+}
+
+export function encodeCursor(cursor: PageCursor): string {
+  return Buffer.from(JSON.stringify([cursor.createdAt, cursor.pos, cursor.jobId, cursor.seq])).toString("base64url");
+}
+
+/** The cursor encodeCursor wrote; throws on anything else (cursors never come from a request). */
+export function decodeCursor(text: string): PageCursor {
+  const value = JSON.parse(Buffer.from(text, "base64url").toString("utf8")) as unknown;
+  if (!Array.isArray(value) || value.length !== 4 || typeof value[0] !== "string" || typeof value[1] !== "string" || typeof value[2] !== "string" || !Number.isInteger(value[3])) {
+    throw new Error(`not a page cursor: ${text}`);
+  }
+  return { createdAt: value[0], pos: value[1], jobId: value[2], seq: value[3] as number };
+}

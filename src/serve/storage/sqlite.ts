@@ -24,8 +24,10 @@ import {
   SeqRange,
   StorageUnavailableError,
   StoredResult,
+  DeleteOutcome,
+  ReviewedPage,
 } from "./repository.js";
-import { JobRow, ResultRow, ReviewRow, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -262,6 +264,65 @@ export class SqliteJobRepository implements JobRepository {
         .all() as ResultRow[];
       return withReviews(rows, reviews);
     });
+  }
+
+  reviewedResultsPage(after: string | undefined, limit: number): Promise<ReviewedPage> {
+    return this.guarded(() => {
+      const nextJob = this.db.prepare(
+        `SELECT id, created_at, rowid AS pos FROM jobs j WHERE (created_at > @createdAt OR (created_at = @createdAt AND rowid > @pos))
+           AND EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = j.id) ORDER BY created_at, rowid LIMIT 1`,
+      );
+      const reviewedInJob = this.db.prepare(
+        `SELECT ${RESULT_COLUMNS} WHERE r.job_id = ? AND r.seq > ? AND EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ORDER BY r.seq LIMIT ?`,
+      );
+      const reviewsOf = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews WHERE job_id = ? AND seq BETWEEN ? AND ? ORDER BY created_at, rowid");
+      const findJob = (from: { createdAt: string; pos: number }): PageCursor | undefined => {
+        const row = nextJob.get(from) as { id: string; created_at: string; pos: number } | undefined;
+        return row && { createdAt: row.created_at, pos: String(row.pos), jobId: row.id, seq: -1 };
+      };
+      // One read transaction: the page's results and their reviews are one snapshot.
+      return this.db.transaction((): ReviewedPage => {
+        const results: ReviewedResult[] = [];
+        let at = after === undefined ? findJob({ createdAt: "", pos: -1 }) : decodeCursor(after);
+        while (at) {
+          const rows = reviewedInJob.all(at.jobId, at.seq, limit - results.length) as ResultRow[];
+          if (rows.length > 0) {
+            const reviews = reviewsOf.all(at.jobId, rows[0].seq, rows[rows.length - 1].seq) as ReviewRow[];
+            results.push(...withReviews(rows, reviews));
+            at = { ...at, seq: rows[rows.length - 1].seq };
+          }
+          if (results.length === limit) return { results, next: encodeCursor(at) };
+          at = findJob({ createdAt: at.createdAt, pos: Number(at.pos) });
+        }
+        return { results };
+      })();
+    });
+  }
+
+  listJobs(offset: number, limit: number): Promise<Job[]> {
+    return this.guarded(() => (this.db.prepare("SELECT * FROM jobs ORDER BY created_at DESC, rowid DESC LIMIT ? OFFSET ?").all(limit, offset) as JobRow[]).map(toJob));
+  }
+
+  deleteJob(id: string): Promise<DeleteOutcome> {
+    return this.guarded(() =>
+      // immediate: the write lock first, so the status read and the deletes are one step.
+      this.db
+        .transaction((): DeleteOutcome => {
+          const row = this.db.prepare("SELECT status FROM jobs WHERE id = ?").get(id) as { status: JobStatus } | undefined;
+          if (!row) return "not-found";
+          if (row.status === "queued" || row.status === "running") return "unfinished";
+          for (const table of ["reviews", "results", "documents"]) this.db.prepare(`DELETE FROM ${table} WHERE job_id = ?`).run(id);
+          this.db.prepare("DELETE FROM jobs WHERE id = ?").run(id);
+          return "deleted";
+        })
+        .immediate(),
+    );
+  }
+
+  finishedJobsBefore(before: string, limit: number): Promise<string[]> {
+    return this.guarded(() =>
+      (this.db.prepare("SELECT id FROM jobs WHERE status IN ('done', 'failed') AND created_at < ? ORDER BY created_at, rowid LIMIT ?").all(before, limit) as { id: string }[]).map((r) => r.id),
+    );
   }
 
   close(): Promise<void> {

@@ -1,0 +1,40 @@
+// The service's cleaning of the model's spans, before routing, redaction, storage and export: an
+// entity that covers no word (empty, as byte-level BPE models give for a bare "Ġ" token, or only
+// whitespace) is dropped, and of entities that overlap (RoBERTa-family models label two tokens of
+// one character, or a token and the word around it) the one with the higher score is kept: the
+// score is the model's confidence in that reading. Ties: the longer span, then the earlier start,
+// then the order given. The pipeline itself keeps transformers' output as it is (parity tests);
+// this step is what the service adds.
+// What it leaves out: model against rule entities (mergeEntities ranks those, validated matches first).
+
+import { tokenizeWords } from "../text/word-tokenizer.js";
+import { overlaps } from "./entity.js";
+
+export interface ScoredSpan {
+  start: number;
+  end: number;
+  score: number;
+}
+
+/** Whether [start, end) of `text` holds a word: a non-whitespace character (word-tokenizer.ts's whitespace, the one CoNLL export splits at). */
+export function coversWord(text: string, span: { start: number; end: number }): boolean {
+  return span.end > span.start && tokenizeWords(text.slice(span.start, span.end)).length > 0;
+}
+
+function outranks(a: ScoredSpan, b: ScoredSpan): number {
+  // A NaN score ranks below every number.
+  const sa = Number.isNaN(a.score) ? -Infinity : a.score;
+  const sb = Number.isNaN(b.score) ? -Infinity : b.score;
+  return sb - sa || b.end - b.start - (a.end - a.start) || a.start - b.start;
+}
+
+/** The entities that cover a word, none overlapping another, sorted by start. */
+export function disjointSpans<E extends ScoredSpan>(text: string, entities: readonly E[]): E[] {
+  const candidates = entities.filter((e) => coversWord(text, e));
+  const order = candidates.map((_, i) => i).sort((i, j) => outranks(candidates[i], candidates[j]) || i - j);
+  const kept: E[] = [];
+  for (const i of order) {
+    if (kept.every((other) => !overlaps(candidates[i], other))) kept.push(candidates[i]);
+  }
+  return kept.sort((a, b) => a.start - b.start);
+}
