@@ -31,6 +31,8 @@ import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
+import { RequestBudget } from "./request-budget.js";
+import { limitConnections, serverTimeouts } from "./connection-limits.js";
 
 export type { PipelineLike } from "./reading.js";
 
@@ -82,7 +84,18 @@ function describeError(error: unknown): { status: number; code: string; message:
 
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const config = serveConfig(options.config);
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: true });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: true, ...serverTimeouts(config) });
+  limitConnections(app, config);
+  const budget = new RequestBudget({ maxTextChars: config.maxTextChars, maxTexts: config.maxTexts, maxCharsInFlight: config.maxCharsInFlight });
+  /** Texts read for one request, within the in-flight budget (413 or 503 when over it). */
+  const read = async (texts: string[], aggregation: AggregationStrategy) => {
+    const release = budget.admit(texts);
+    try {
+      return await batcher.submit(texts, { aggregation });
+    } finally {
+      release();
+    }
+  };
 
   let pipeline: PipelineLike | undefined;
   let loadError: unknown;
@@ -213,12 +226,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const request = entitiesRequest(config.maxTexts);
   app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {
+    budget.checkTextCount(req.body);
     const parsed = request.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
     const body = parsed.data;
     loaded();
     const texts = body.texts ?? [body.text!];
-    const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
+    const results = await read(texts.map(wellFormed), body.aggregation ?? DEFAULT_READING.aggregation);
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
       const entities = items.map((item) => apiEntity(item, texts[i])).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
@@ -236,7 +250,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const style = body.style ?? "type";
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
-    const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
+    const [items] = await read([wellFormed(body.text)], body.aggregation ?? DEFAULT_READING.aggregation);
     const modelEntities = items.map((item) => apiEntity(item, body.text));
     const merged = body.rules === false ? route(modelEntities).entities : postprocess(body.text, modelEntities).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
