@@ -123,10 +123,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
     metrics.decisions.inc({ level: "document", decision: routed.decision });
+    // Counted here, added once per label: a counter update per entity took a long text's tens of thousands of entities hundreds of ms.
+    const types = new Map<string, number>();
+    const decisions = new Map<string, number>();
     for (const e of routed.entities) {
-      metrics.entities.inc({ type: e.type });
-      metrics.decisions.inc({ level: "entity", decision: e.decision });
+      types.set(e.type, (types.get(e.type) ?? 0) + 1);
+      decisions.set(e.decision, (decisions.get(e.decision) ?? 0) + 1);
     }
+    for (const [type, n] of types) metrics.entities.inc({ type }, n);
+    for (const [decision, n] of decisions) metrics.decisions.inc({ level: "entity", decision }, n);
   };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
   const annotate = annotator(async (texts) => {
