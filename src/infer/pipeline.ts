@@ -132,6 +132,11 @@ export class NerPipeline {
 
   /** Step 2: windows of at most maxLength tokens with the special tokens around each. */
   windows(encoded: readonly Encoded[], options: PredictOptions): Window[] {
+    return encoded.flatMap((e, text) => this.textWindows(e, text, options));
+  }
+
+  /** The windows of one text (`text`: its index in the run). */
+  private textWindows(e: Encoded, text: number, options: PredictOptions): Window[] {
     const maxLength = options.maxLength ?? this.maxLength;
     const specials = this.template.prefix.length + this.template.suffix.length;
     const size = maxLength - specials;
@@ -139,18 +144,16 @@ export class NerPipeline {
       throw new NerkitError("E_USAGE", `--max-length ${maxLength} is more than the model reads (${this.maxLength} tokens)`);
     }
     const windows: Window[] = [];
-    encoded.forEach((e, text) => {
-      if (e.ids.length === 0) return;
-      const ranges = this.ranges(e, size, maxLength, options);
-      const untrimmed = (options.windows ?? DEFAULT_READING.windows) === "hf" && this.extras.keepsFirstTokenSpace;
-      const read = ranges[ranges.length - 1].end;
-      if (read < e.ids.length) this.onTruncate?.(text, read, e.ids.length);
-      for (const range of ranges) {
-        const content = e.ids.slice(range.start, range.end);
-        const source = [...this.template.prefix.map(() => -1), ...content.map((_, i) => range.start + i), ...this.template.suffix.map(() => -1)];
-        windows.push({ text, range, ids: [...this.template.prefix, ...content, ...this.template.suffix], source, untrimmedFirst: untrimmed && range.start > 0 });
-      }
-    });
+    if (e.ids.length === 0) return windows;
+    const ranges = this.ranges(e, size, maxLength, options);
+    const untrimmed = (options.windows ?? DEFAULT_READING.windows) === "hf" && this.extras.keepsFirstTokenSpace;
+    const read = ranges[ranges.length - 1].end;
+    if (read < e.ids.length) this.onTruncate?.(text, read, e.ids.length);
+    for (const range of ranges) {
+      const content = e.ids.slice(range.start, range.end);
+      const source = [...this.template.prefix.map(() => -1), ...content.map((_, i) => range.start + i), ...this.template.suffix.map(() => -1)];
+      windows.push({ text, range, ids: [...this.template.prefix, ...content, ...this.template.suffix], source, untrimmedFirst: untrimmed && range.start > 0 });
+    }
     return windows;
   }
 
@@ -243,7 +246,11 @@ export class NerPipeline {
       encoded.push(this.extras.slicesAtWhitespace && text.length > SLICE_CHARS ? { text, ...(await encodeInSlices(this.tokenizer, text, pause)) } : this.encode([text])[0]);
       await pause();
     }
-    const windows = this.windows(encoded, options);
+    const windows: Window[] = [];
+    for (let text = 0; text < encoded.length; text++) {
+      windows.push(...this.textWindows(encoded[text], text, options));
+      await pause();
+    }
     const logits = await this.logits(windows, options.batchSize ?? 8);
     const perText: (Entity | TokenItem)[][] = texts.map(() => []);
     const windowCounts = texts.map(() => 0);

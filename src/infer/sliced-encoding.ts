@@ -16,7 +16,7 @@ export interface ContentEncoding {
 }
 
 /** Characters per slice: a few milliseconds of tokenization on one core. */
-export const SLICE_CHARS = 16_384;
+export const SLICE_CHARS = 4096;
 
 const PRE_TOKENIZERS_SPLITTING_AT_WHITESPACE = new Set(["BertPreTokenizer", "Whitespace", "WhitespaceSplit"]);
 const CHARACTER_NORMALIZERS = new Set(["BertNormalizer", "Lowercase", "NFC", "NFD", "NFKC", "NFKD", "StripAccents"]);

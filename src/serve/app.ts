@@ -91,7 +91,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const read = async (texts: string[], aggregation: AggregationStrategy) => {
     const release = budget.admit(texts);
     try {
-      return await batcher.submit(texts, { aggregation });
+      const results = await batcher.submit(texts, { aggregation });
+      // One run answers many requests at once: a turn for the event loop before shaping each
+      // answer, or all of them (tens of thousands of entities for long texts) run back to back.
+      await new Promise((resolve) => setImmediate(resolve));
+      return results;
     } finally {
       release();
     }
