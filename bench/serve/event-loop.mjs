@@ -81,7 +81,7 @@ try {
       serveFlags: serveFlags.join(" "),
       seconds: +seconds.toFixed(1),
       statuses: byStatus,
-      healthz: { polls: latencies.length, medianMs: +at(0.5).toFixed(1), p99Ms: +at(0.99).toFixed(1), maxMs: +latencies[latencies.length - 1].toFixed(1), failed: failedPolls, overMs100: +latencies.filter((l) => l > 100).reduce((a, l) => a + l, 0).toFixed(0) },
+      healthz: { polls: latencies.length, medianMs: +at(0.5).toFixed(1), p90Ms: +at(0.9).toFixed(1), p99Ms: +at(0.99).toFixed(1), maxMs: +latencies[latencies.length - 1].toFixed(1), failed: failedPolls, overMs100: +latencies.filter((l) => l > 100).reduce((a, l) => a + l, 0).toFixed(0) },
       rssMiB: { idle: Math.round(rssIdle / 2 ** 20), peak: Math.round(peakRss() / 2 ** 20) },
     }),
   );
