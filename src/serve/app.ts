@@ -127,7 +127,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
     metrics.decisions.inc({ level: "document", decision: routed.decision });
-    // Counted here, added once per label: a counter update per entity took a long text's tens of thousands of entities hundreds of ms.
+    // Counted here and added once per label: one counter update per entity cost hundreds of ms
+    // for a long text's tens of thousands of entities.
     const types = new Map<string, number>();
     const decisions = new Map<string, number>();
     for (const e of routed.entities) {
