@@ -25,6 +25,7 @@ import {
 } from "./aggregation.js";
 import { viterbi } from "./viterbi.js";
 import { TokenizerExtras, tokenizerExtras } from "./tokenizer-extras.js";
+import { SLICE_CHARS, encodeInSlices } from "./sliced-encoding.js";
 import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
 import { TagProgress, TagWordsOptions, tagWordsSteps } from "./word-tagger.js";
 import { exportedQuantization } from "../model/export/transformers-js.js";
@@ -131,6 +132,11 @@ export class NerPipeline {
 
   /** Step 2: windows of at most maxLength tokens with the special tokens around each. */
   windows(encoded: readonly Encoded[], options: PredictOptions): Window[] {
+    return encoded.flatMap((e, text) => this.textWindows(e, text, options));
+  }
+
+  /** The windows of one text (`text`: its index in the run). */
+  private textWindows(e: Encoded, text: number, options: PredictOptions): Window[] {
     const maxLength = options.maxLength ?? this.maxLength;
     const specials = this.template.prefix.length + this.template.suffix.length;
     const size = maxLength - specials;
@@ -138,18 +144,16 @@ export class NerPipeline {
       throw new NerkitError("E_USAGE", `--max-length ${maxLength} is more than the model reads (${this.maxLength} tokens)`);
     }
     const windows: Window[] = [];
-    encoded.forEach((e, text) => {
-      if (e.ids.length === 0) return;
-      const ranges = this.ranges(e, size, maxLength, options);
-      const untrimmed = (options.windows ?? DEFAULT_READING.windows) === "hf" && this.extras.keepsFirstTokenSpace;
-      const read = ranges[ranges.length - 1].end;
-      if (read < e.ids.length) this.onTruncate?.(text, read, e.ids.length);
-      for (const range of ranges) {
-        const content = e.ids.slice(range.start, range.end);
-        const source = [...this.template.prefix.map(() => -1), ...content.map((_, i) => range.start + i), ...this.template.suffix.map(() => -1)];
-        windows.push({ text, range, ids: [...this.template.prefix, ...content, ...this.template.suffix], source, untrimmedFirst: untrimmed && range.start > 0 });
-      }
-    });
+    if (e.ids.length === 0) return windows;
+    const ranges = this.ranges(e, size, maxLength, options);
+    const untrimmed = (options.windows ?? DEFAULT_READING.windows) === "hf" && this.extras.keepsFirstTokenSpace;
+    const read = ranges[ranges.length - 1].end;
+    if (read < e.ids.length) this.onTruncate?.(text, read, e.ids.length);
+    for (const range of ranges) {
+      const content = e.ids.slice(range.start, range.end);
+      const source = [...this.template.prefix.map(() => -1), ...content.map((_, i) => range.start + i), ...this.template.suffix.map(() => -1)];
+      windows.push({ text, range, ids: [...this.template.prefix, ...content, ...this.template.suffix], source, untrimmedFirst: untrimmed && range.start > 0 });
+    }
     return windows;
   }
 
@@ -234,12 +238,26 @@ export class NerPipeline {
     const aggregation = options.aggregation ?? DEFAULT_READING.aggregation;
     const ignore = new Set(options.ignoreLabels ?? ["O"]);
     const threshold = options.threshold ?? 0;
-    const encoded = this.encode(texts);
-    const windows = this.windows(encoded, options);
+    const pause = pauser();
+    // One text at a time, and a long text in slices where the tokenizer allows it, with pauses
+    // between: a server's event loop answers other requests meanwhile.
+    const encoded: Encoded[] = [];
+    for (const text of texts) {
+      encoded.push(this.extras.slicesAtWhitespace && text.length > SLICE_CHARS ? { text, ...(await encodeInSlices(this.tokenizer, text, pause)) } : this.encode([text])[0]);
+      await pause();
+    }
+    const windows: Window[] = [];
+    for (let text = 0; text < encoded.length; text++) {
+      windows.push(...this.textWindows(encoded[text], text, options));
+      await pause();
+    }
     const logits = await this.logits(windows, options.batchSize ?? 8);
     const perText: (Entity | TokenItem)[][] = texts.map(() => []);
     const windowCounts = texts.map(() => 0);
-    windows.forEach((window, w) => {
+    for (let w = 0; w < windows.length; w++) {
+      // A long text has thousands of windows: reading them all at once held the event loop for seconds.
+      await pause();
+      const window = windows[w];
       const e = encoded[window.text];
       const tokens = this.predictions(window, logits[w], e);
       windowCounts[window.text]++;
@@ -251,12 +269,12 @@ export class NerPipeline {
         for (const t of items) {
           if (!ignore.has(t.label) && t.score >= threshold) perText[window.text].push(tokenItem(t, e.text));
         }
-        return;
+        continue;
       }
       for (const g of groupEntities(items, this.extras.tokensToString)) {
         if (!ignore.has(g.type) && g.score >= threshold) perText[window.text].push(entityOf(g, e.text));
       }
-    });
+    }
     return perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list)) as (Entity[] | TokenItem[])[];
   }
 
@@ -270,6 +288,18 @@ export class NerPipeline {
   async close(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Slices of synchronous work: pause() gives the event loop a turn once PAUSE_EVERY_MS have passed since the last turn. */
+const PAUSE_EVERY_MS = 10;
+
+function pauser(): () => Promise<void> {
+  let since = performance.now();
+  return async () => {
+    if (performance.now() - since < PAUSE_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    since = performance.now();
+  };
 }
 
 /** Token indices where a sentence starts: after a token ending in . ! ? followed by whitespace or a line break. */

@@ -26,7 +26,9 @@ const CLEANUPS: [string, string][] = [
 ];
 
 function cleanup(text: string): string {
-  for (const [from, to] of CLEANUPS) text = text.split(from).join(to);
+  // includes() first: split/join allocates for every token even when nothing matches (it was the
+  // largest share of the synchronous time after the model on a 1 MB text).
+  for (const [from, to] of CLEANUPS) if (text.includes(from)) text = text.split(from).join(to);
   return text;
 }
 

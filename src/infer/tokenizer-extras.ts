@@ -6,6 +6,7 @@
 
 import { TokensToString } from "./aggregation.js";
 import { tokensToStringFor } from "./token-decoders.js";
+import { slicesAtWhitespace } from "./sliced-encoding.js";
 import type { TokenizerFiles } from "../text/tokenizers/index.js";
 
 export interface TokenizerExtras {
@@ -20,6 +21,8 @@ export interface TokenizerExtras {
    * after the first then start one character early (at the space). "hf" windows reproduce it.
    */
   keepsFirstTokenSpace: boolean;
+  /** Tokens never cross whitespace, so a long text may be tokenized in slices (./sliced-encoding.ts). */
+  slicesAtWhitespace: boolean;
 }
 
 /**
@@ -31,7 +34,7 @@ export function tokenizerExtras(files: TokenizerFiles): TokenizerExtras {
   const modelMaxLength = typeof limit === "number" && limit > 0 && limit < 1e9 ? limit : undefined;
   const json = files.json as Record<string, unknown>;
   if (!files.fromTokenizerJson) {
-    return { tokensToString: tokensToStringFor({ type: "WordPiece", prefix: "##", cleanup: true }), continuingSubwordPrefix: "##", modelMaxLength, keepsFirstTokenSpace: false };
+    return { tokensToString: tokensToStringFor({ type: "WordPiece", prefix: "##", cleanup: true }), continuingSubwordPrefix: "##", modelMaxLength, keepsFirstTokenSpace: false, slicesAtWhitespace: true };
   }
   const post = (json.post_processor ?? {}) as Record<string, unknown>;
   const model = (json.model ?? {}) as Record<string, unknown>;
@@ -41,5 +44,6 @@ export function tokenizerExtras(files: TokenizerFiles): TokenizerExtras {
     continuingSubwordPrefix: typeof prefix === "string" && prefix !== "" ? prefix : undefined,
     modelMaxLength,
     keepsFirstTokenSpace: post.type === "RobertaProcessing" && post.trim_offsets !== false && post.add_prefix_space !== false,
+    slicesAtWhitespace: slicesAtWhitespace(json),
   };
 }

@@ -37,6 +37,22 @@ function tokenType(tag: string): string {
 
 const overlaps = (a: Chunk, b: Chunk) => a.start < b.end && b.start < a.end;
 
+/**
+ * Each chunk of `chunks` with the chunks of `others` it overlaps, in one sweep: both lists are one
+ * sentence's chunks, sorted by start and never overlapping each other (what every chunker gives),
+ * so the overlapping ones are a run of `others` that only moves forward. Linear in the two lengths
+ * (a 60,000-token sentence took seconds when every gold chunk scanned every predicted one).
+ */
+function* overlapping(chunks: readonly Chunk[], others: readonly Chunk[]): Generator<[Chunk, Chunk[]]> {
+  let first = 0;
+  for (const c of chunks) {
+    while (first < others.length && others[first].end <= c.start) first++;
+    const near: Chunk[] = [];
+    for (let k = first; k < others.length && others[k].start < c.end; k++) if (overlaps(others[k], c)) near.push(others[k]);
+    yield [c, near];
+  }
+}
+
 export function confusion(
   gold: readonly (readonly string[])[],
   pred: readonly (readonly string[])[],
@@ -73,20 +89,19 @@ export function confusion(
     }
     const goldChunks = chunk(gold[s]);
     const predChunks = chunk(pred[s]);
-    for (const g of goldChunks) {
-      const exact = predChunks.find((p) => p.start === g.start && p.end === g.end);
+    for (const [g, near] of overlapping(goldChunks, predChunks)) {
+      const exact = near.find((p) => p.start === g.start && p.end === g.end);
       if (exact) bump(entityTypes, g.type, exact.type);
       const counts = kindOf(g.type);
       if (exact) {
         counts[exact.type === g.type ? "correct" : "wrongType"]++;
         continue;
       }
-      const near = predChunks.filter((p) => overlaps(p, g));
       if (near.length === 0) counts.missed++;
       else if (near.some((p) => p.type === g.type)) counts.wrongBoundary++;
       else counts.wrongBoth++;
     }
-    for (const p of predChunks) if (!goldChunks.some((g) => overlaps(p, g))) kindOf(p.type).spurious++;
+    for (const [p, near] of overlapping(predChunks, goldChunks)) if (near.length === 0) kindOf(p.type).spurious++;
   }
 
   const ordered = [...labels].filter((l) => l !== "O").sort(compareCodePoints);

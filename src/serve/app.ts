@@ -33,6 +33,8 @@ import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
+import { RequestBudget } from "./request-budget.js";
+import { limitConnections, serverTimeouts } from "./connection-limits.js";
 
 export type { PipelineLike } from "./reading.js";
 
@@ -85,7 +87,22 @@ function describeError(error: unknown): { status: number; code: string; message:
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
   const config = serveConfig(options.config);
   // What fastify answers before a route runs takes the service's error shape too (early-errors.ts).
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: false, frameworkErrors, clientErrorHandler });
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: config.bodyLimit, return503OnClosing: false, frameworkErrors, clientErrorHandler, ...serverTimeouts(config) });
+  limitConnections(app, config);
+  const budget = new RequestBudget({ maxTextChars: config.maxTextChars, maxTexts: config.maxTexts, maxCharsInFlight: config.maxCharsInFlight });
+  /** Texts read for one request, within the in-flight budget (413 or 503 when over it). */
+  const read = async (texts: string[], aggregation: AggregationStrategy) => {
+    const release = budget.admit(texts);
+    try {
+      const results = await batcher.submit(texts, { aggregation });
+      // One run answers many requests at once: a turn for the event loop before shaping each
+      // answer, or all of them (tens of thousands of entities for long texts) run back to back.
+      await new Promise((resolve) => setImmediate(resolve));
+      return results;
+    } finally {
+      release();
+    }
+  };
 
   let pipeline: PipelineLike | undefined;
   let loadError: unknown;
@@ -113,10 +130,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
     metrics.decisions.inc({ level: "document", decision: routed.decision });
+    // Counted here and added once per label: one counter update per entity cost hundreds of ms
+    // for a long text's tens of thousands of entities.
+    const types = new Map<string, number>();
+    const decisions = new Map<string, number>();
     for (const e of routed.entities) {
-      metrics.entities.inc({ type: e.type });
-      metrics.decisions.inc({ level: "entity", decision: e.decision });
+      types.set(e.type, (types.get(e.type) ?? 0) + 1);
+      decisions.set(e.decision, (decisions.get(e.decision) ?? 0) + 1);
     }
+    for (const [type, n] of types) metrics.entities.inc({ type }, n);
+    for (const [decision, n] of decisions) metrics.decisions.inc({ level: "entity", decision }, n);
   };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
   const annotate = annotator(async (texts) => {
@@ -220,12 +243,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   const request = entitiesRequest(config.maxTexts);
   app.post("/v1/entities", { schema: entitiesRouteSchema(config.maxTexts) }, async (req) => {
+    budget.checkTextCount(req.body);
     const parsed = request.safeParse(req.body);
     if (!parsed.success) throw new HttpError(400, "E_VALIDATION", validationMessage(parsed.error.issues));
     const body = parsed.data;
     loaded();
     const texts = body.texts ?? [body.text!];
-    const results = await batcher.submit(texts.map(wellFormed), { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
+    const results = await read(texts.map(wellFormed), body.aggregation ?? DEFAULT_READING.aggregation);
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
       const entities = modelEntities(items, texts[i]).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
@@ -243,7 +267,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const style = body.style ?? "type";
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
-    const [items] = await batcher.submit([wellFormed(body.text)], { aggregation: body.aggregation ?? DEFAULT_READING.aggregation });
+    const [items] = await read([wellFormed(body.text)], body.aggregation ?? DEFAULT_READING.aggregation);
     const found = modelEntities(items, body.text);
     const merged = body.rules === false ? route(found).entities : postprocess(body.text, found).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;

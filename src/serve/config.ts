@@ -22,8 +22,20 @@ export interface ServeConfig {
   perType: Record<string, Partial<Thresholds>>;
   /** Accepted keys; empty: no authentication. */
   apiKeys: readonly string[];
-  /** Texts per request (the "texts" array's maximum length). */
+  /** Texts per request (the "texts" array's maximum length); more is 413. */
   maxTexts: number;
+  /** Characters per text in /v1/entities and /v1/redact; more is 413. */
+  maxTextChars: number;
+  /** Characters of all requests being read at once; beyond, 503 with Retry-After (request-budget.ts). */
+  maxCharsInFlight: number;
+  /** A request must arrive whole (headers and body) within this, or its connection is closed (408). */
+  requestTimeoutMs: number;
+  /** A request's headers must arrive within this (a client sending them byte by byte is cut off). */
+  headersTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+  /** Open connections at most; the server closes any beyond at once (each holds a file descriptor). */
+  maxConnections: number;
   /** Salt of style "hash" in /v1/redact (NERKIT_REDACT_SALT); without one that style is refused. */
   redactSalt?: string;
   /** SQLite file of the batch jobs (":memory:": jobs last as long as the process). */
@@ -48,6 +60,12 @@ export const DEFAULT_CONFIG: ServeConfig = {
   perType: {},
   apiKeys: [],
   maxTexts: 256,
+  maxTextChars: 200_000,
+  maxCharsInFlight: 1_000_000,
+  requestTimeoutMs: 30_000,
+  headersTimeoutMs: 10_000,
+  keepAliveTimeoutMs: 5_000,
+  maxConnections: 256,
   db: ":memory:",
   dbBusyTimeoutMs: 5000,
   sweepIntervalMs: 10_000,
@@ -58,13 +76,21 @@ export const DEFAULT_CONFIG: ServeConfig = {
 export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   const maxQueue = overrides.maxQueue ?? DEFAULT_CONFIG.maxQueue;
   // Unless set, a request may carry as many texts as can wait: never more than the queue holds.
-  const config = { ...DEFAULT_CONFIG, maxTexts: Math.min(DEFAULT_CONFIG.maxTexts, maxQueue), ...overrides };
+  // A flag left out arrives as undefined and must not replace the default.
+  const given = Object.fromEntries(Object.entries(overrides).filter(([, value]) => value !== undefined)) as Partial<ServeConfig>;
+  const config = { ...DEFAULT_CONFIG, maxTexts: Math.min(DEFAULT_CONFIG.maxTexts, maxQueue), ...given };
   if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
   resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "sweepIntervalMs"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
+  }
+  if (config.maxCharsInFlight < config.maxTextChars) {
+    throw new NerkitError("E_USAGE", `maxCharsInFlight (${config.maxCharsInFlight}) must be at least maxTextChars (${config.maxTextChars}): a text of the largest size could never be read`);
+  }
+  if (config.headersTimeoutMs > config.requestTimeoutMs) {
+    throw new NerkitError("E_USAGE", `headersTimeoutMs (${config.headersTimeoutMs}) must not exceed requestTimeoutMs (${config.requestTimeoutMs}): the headers are part of the request`);
   }
   if (config.retainDays !== undefined && !(Number.isFinite(config.retainDays) && config.retainDays > 0)) {
     throw new NerkitError("E_USAGE", `retainDays must be a number of days > 0, got ${config.retainDays}`);

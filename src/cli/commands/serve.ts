@@ -8,7 +8,7 @@
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
-import { ServeConfig, loadApiKeys, parseBytes, serveConfig } from "../../serve/config.js";
+import { DEFAULT_CONFIG, ServeConfig, loadApiKeys, parseBytes, serveConfig } from "../../serve/config.js";
 import { checkJobDatabase } from "../../serve/storage/check.js";
 import { isPostgresUrl } from "../../serve/storage/open.js";
 import { redactedUrl } from "../../serve/storage/postgres-errors.js";
@@ -21,7 +21,12 @@ import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } f
 import { openPipeline } from "./predict.js";
 
 /** The flags named as the settings they set, and the command's own. */
-interface ServeCommandOptions extends Pick<ServeConfig, "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"> {
+interface ServeCommandOptions
+  extends Pick<
+    ServeConfig,
+    | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
+    | "maxTexts" | "maxTextChars" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
+  > {
   model: string;
   port: number;
   host: string;
@@ -54,6 +59,13 @@ export function serveCommand(io: CommandIO): Command {
     .option("--max-wait-ms <n>", "how long a text waits for others to share its run", integer("--max-wait-ms"), 5)
     .option("--max-queue <n>", "texts allowed to wait; beyond, 503 with Retry-After", integer("--max-queue"), 256)
     .option("--body-limit <size>", "largest request body (1mb, 512kb, bytes)", bytes, 1024 * 1024)
+    .option("--max-texts <n>", `texts per request; more is 413 (default ${DEFAULT_CONFIG.maxTexts}, or --max-queue when smaller)`, integer("--max-texts"))
+    .option("--max-text-chars <n>", "characters per text (/v1/entities, /v1/redact); more is 413", integer("--max-text-chars"), DEFAULT_CONFIG.maxTextChars)
+    .option("--max-chars-in-flight <n>", "characters of all requests being read at once; beyond, 503 with Retry-After", integer("--max-chars-in-flight"), DEFAULT_CONFIG.maxCharsInFlight)
+    .option("--request-timeout-ms <n>", "a request (headers and body) must arrive within this, or its connection is closed", integer("--request-timeout-ms"), DEFAULT_CONFIG.requestTimeoutMs)
+    .option("--headers-timeout-ms <n>", "a request's headers must arrive within this", integer("--headers-timeout-ms"), DEFAULT_CONFIG.headersTimeoutMs)
+    .option("--keep-alive-timeout-ms <n>", "an idle kept-alive connection is closed after this", integer("--keep-alive-timeout-ms"), DEFAULT_CONFIG.keepAliveTimeoutMs)
+    .option("--max-connections <n>", "open connections at most (each holds a file descriptor); more are closed at once", integer("--max-connections"), DEFAULT_CONFIG.maxConnections)
     .option("--accept <x>", "entities scoring at least x are accepted", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
@@ -81,6 +93,13 @@ export function serveCommand(io: CommandIO): Command {
         queue: options.queue,
         sweepIntervalMs: options.sweepIntervalMs,
         retainDays: options.retainDays,
+        maxTexts: options.maxTexts,
+        maxTextChars: options.maxTextChars,
+        maxCharsInFlight: options.maxCharsInFlight,
+        requestTimeoutMs: options.requestTimeoutMs,
+        headersTimeoutMs: options.headersTimeoutMs,
+        keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+        maxConnections: options.maxConnections,
       });
       await checkDatabase(config);
       const pipeline = await loadModel(options);
