@@ -110,8 +110,8 @@ test("a request with as many texts as --max-queue allows is answered, not refuse
     const full = await app.inject({ method: "POST", url: "/v1/entities", payload: { texts: Array.from({ length: 100 }, (_, i) => `Text ${i}`) } });
     assert.equal(full.statusCode, 200, full.body);
     const over = await app.inject({ method: "POST", url: "/v1/entities", payload: { texts: Array.from({ length: 101 }, (_, i) => `Text ${i}`) } });
-    assert.equal(over.statusCode, 400, over.body);
-    assert.match((over.json() as { error: { message: string } }).error.message, /at most 100 texts/);
+    assert.equal(over.statusCode, 413, over.body);
+    assert.match((over.json() as { error: { code: string; message: string } }).error.message, /at most 100 per request \(--max-texts\)/);
   } finally {
     await app.close();
   }
