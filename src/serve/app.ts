@@ -133,7 +133,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     busyTimeoutMs: config.dbBusyTimeoutMs,
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
-      : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),
+      : localDispatcher(annotate, {
+          chunkSize: config.maxBatch,
+          concurrency: 2,
+          onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed"),
+          // The job waits for the database (jobs/storage-retry.ts); each wait is logged and counted.
+          storageRetry: {
+            onRetry: (error, delayMs) => {
+              metrics.storageRetries.inc();
+              app.log.warn({ err: error, delayMs }, "the job database is unavailable; a batch job waits and tries again");
+            },
+          },
+        }),
   });
   const keys = config.apiKeys.map(digest);
 

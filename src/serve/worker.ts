@@ -37,6 +37,8 @@ export interface WorkerOptions {
   onReady?: (worker: { name: string; connection: RedisConnection }) => void;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+  /** A storage call found the database unavailable and is tried again after delayMs (jobs/storage-retry.ts). */
+  onStorageRetry?: (error: StorageUnavailableError, delayMs: number) => void;
 }
 
 /** The server's database: a SQLite file must exist already (a new, empty one would hold no job). */
@@ -72,6 +74,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         lockDurationMs: options.lockDurationMs,
         stalledIntervalMs: options.stalledIntervalMs,
         onFailure: options.onFailure,
+        storageRetry: { onRetry: options.onStorageRetry },
       });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
       void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);

@@ -73,6 +73,7 @@ export function workerCommand(io: CommandIO): Command {
           io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
+        onStorageRetry: (error, delayMs) => io.stderr(`nerkit: ${error.message}; trying again in ${delayMs / 1000} s\n`),
       });
     });
 }

@@ -7,23 +7,28 @@
 // document, and every chunk ends with a saveResults, even an empty one, so a chunk that set
 // running late cannot leave a finished job running. A chunk that fails its last attempt (or stalls
 // more often than allowed) marks its job failed with the error; the job's other chunks are skipped.
+// A database that is unavailable for a while does not use up the chunk's attempts: each storage
+// call waits and tries again (storage-retry.ts), the chunk's results kept in memory.
 // What it leaves out: loading the model and stopping (src/serve/worker.ts), signals (the CLI).
 
 import { Job as QueueJob, Worker } from "bullmq";
 import { JobRepository } from "../storage/repository.js";
 import { Chunk, QUEUE_NAME, RedisConnection } from "./chunks.js";
 import { Annotate } from "./runner.js";
+import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates and stores a chunk's pending documents; answers how many it stored. */
-export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk): Promise<number> {
-  const job = await repository.getJob(chunk.jobId);
+export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk, storageRetry: StorageRetryOptions = {}): Promise<number> {
+  const stored = <T>(fn: () => Promise<T>) => withStorageRetry(fn, storageRetry);
+  const job = await stored(() => repository.getJob(chunk.jobId));
   if (!job) throw new Error(`no job ${chunk.jobId} in the database: do the server and the worker use the same --db?`);
   if (job.status === "done" || job.status === "failed") return 0;
-  if (job.status === "queued") await repository.setStatus(chunk.jobId, "running");
-  const pending = await repository.pendingDocuments(chunk.jobId, chunk);
+  if (job.status === "queued") await stored(() => repository.setStatus(chunk.jobId, "running"));
+  const pending = await stored(() => repository.pendingDocuments(chunk.jobId, chunk));
   const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
   if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
-  await repository.saveResults(chunk.jobId, pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+  await stored(() => repository.saveResults(chunk.jobId, documentResults));
   return pending.length;
 }
 
@@ -39,6 +44,8 @@ export interface ChunkWorkerOptions {
   stalledIntervalMs?: number;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
+  /** How storage calls that find the database unavailable are retried (the bound, and onRetry for reporting). */
+  storageRetry?: Omit<StorageRetryOptions, "stopping">;
 }
 
 /** How long a close waits, once this process's chunks are stored, for Redis to take their completion. */
@@ -49,6 +56,7 @@ export class ChunkWorker {
   private readonly inFlight = new Set<Promise<number>>();
   private readonly marking = new Set<Promise<void>>();
   private connected = false;
+  private closing = false;
 
   constructor(
     private readonly repository: JobRepository,
@@ -56,7 +64,7 @@ export class ChunkWorker {
     annotateFor: (chunk: Chunk) => Annotate,
     private readonly options: ChunkWorkerOptions,
   ) {
-    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotateFor(job.data), job.data)), {
+    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotateFor(job.data), job.data, { ...options.storageRetry, stopping: () => this.closing })), {
       connection: options.connection,
       name: options.name,
       concurrency: options.concurrency,
@@ -81,6 +89,7 @@ export class ChunkWorker {
    * period: the chunks' results are stored already, and a chunk whose completion Redis never
    * heard of is taken again and finds nothing pending. */
   async close(): Promise<void> {
+    this.closing = true;
     if (!this.connected) {
       await this.worker.close(true);
       return;

@@ -2,11 +2,14 @@
 // at most `concurrency` chunks in flight; each chunk's results are stored as soon as they come
 // (so progress is visible and a crash loses at most the chunks in flight). resumeJobs() picks up
 // the jobs a crash or a shutdown left queued or running, with their still-pending documents; the
-// repository stores a result at most once, so a chunk annotated twice is not doubled.
+// repository stores a result at most once, so a chunk annotated twice is not doubled. A database
+// that is unavailable for a while (storage-retry.ts) makes each storage call wait and try again,
+// with the chunk's results kept in memory, rather than fail the job.
 // What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
 
 import { DocumentResult, JobRepository } from "../storage/repository.js";
 import { JobDispatcher } from "./job-dispatcher.js";
+import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
 export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
@@ -18,6 +21,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   /** Where errors that end a job are reported. */
   onError?: (jobId: string, error: unknown) => void;
+  /** How storage calls that find the database unavailable are retried (the bound, and onRetry for reporting). */
+  storageRetry?: Omit<StorageRetryOptions, "stopping">;
 }
 
 export class JobRunner implements JobDispatcher {
@@ -77,9 +82,14 @@ export class JobRunner implements JobDispatcher {
       });
   }
 
+  /** fn, retried while the database is unavailable (within options.storageRetry's bound) unless this runner is stopping. */
+  private stored<T>(fn: () => Promise<T>): Promise<T> {
+    return withStorageRetry(fn, { ...this.options.storageRetry, stopping: () => this.stopped });
+  }
+
   private async process(jobId: string): Promise<void> {
-    await this.repository.setStatus(jobId, "running");
-    const pending = await this.repository.pendingDocuments(jobId);
+    await this.stored(() => this.repository.setStatus(jobId, "running"));
+    const pending = await this.stored(() => this.repository.pendingDocuments(jobId));
     const chunks: (typeof pending)[] = [];
     for (let i = 0; i < pending.length; i += this.options.chunkSize) chunks.push(pending.slice(i, i + this.options.chunkSize));
     let next = 0;
@@ -91,7 +101,8 @@ export class JobRunner implements JobDispatcher {
           const results = await this.annotate(chunk.map((d) => d.text));
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
-          await this.repository.saveResults(jobId, chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+          const stored = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+          await this.stored(() => this.repository.saveResults(jobId, stored));
         } catch (error) {
           failure ??= { error };
         }
@@ -101,10 +112,11 @@ export class JobRunner implements JobDispatcher {
     if (this.stopped) return;
     if (failure) {
       this.options.onError?.(jobId, failure.error);
-      await this.repository.setStatus(jobId, "failed", failure.error instanceof Error ? failure.error.message : String(failure.error));
+      const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
+      await this.stored(() => this.repository.setStatus(jobId, "failed", message));
     } else if (pending.length === 0) {
       // Every result was stored before a crash but the job was never marked done.
-      await this.repository.saveResults(jobId, []);
+      await this.stored(() => this.repository.saveResults(jobId, []));
     }
   }
 }
