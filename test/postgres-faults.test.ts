@@ -39,9 +39,12 @@ interface Progress {
   total: number;
 }
 
-/** One query on a connection of its own (a pooled one would be cut by terminateBackends too); undefined while the server is down. */
+/** The application_name of this test's own connections, which terminateBackends spares: what it counts are the server's or the worker's. */
+const PROBE = "nerkit-fault-probe";
+
+/** One query on a connection of its own; undefined while the server is down. */
 async function queryOnce<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[]): Promise<R[] | undefined> {
-  const client = new pg.Client({ connectionString: url });
+  const client = new pg.Client({ connectionString: url, application_name: PROBE });
   client.on("error", () => undefined);
   try {
     await client.connect();
@@ -98,7 +101,8 @@ async function newDatabase(): Promise<TestDatabase> {
 describe("PostgreSQL lost mid-job", { skip }, () => {
   test("nerkit serve: backends terminated, then the server stopped and restarted mid-job: the process stays up, /v1/entities answers, the job finishes with each document once", async () => {
     const database = await newDatabase();
-    const server = spawnNerkit(["serve", "--model", tinyModelDir("bert"), "--db", database.url, "--port", "0", "--no-log", "--threads", "1", "--max-batch", String(CHUNK)]);
+    // Named, so that the terminated connections can be told to be the server's.
+    const server = spawnNerkit(["serve", "--model", tinyModelDir("bert"), "--db", `${database.url}?application_name=nerkit-serve`, "--port", "0", "--no-log", "--threads", "1", "--max-batch", String(CHUNK)]);
     processes.push(server);
     const [, address] = await server.waitFor(/listening on (\S+)/);
     await server.waitFor(/model loaded, ready/);
@@ -109,12 +113,15 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
 
     // (a) Every connection of the server's pool is cut, whatever it was doing.
     const beforeTerminate = await waitForProgress(database.url, id, 100, server);
-    const terminated = await terminateBackends(database.url);
-    assert.ok(terminated >= 1, "no connection of the server was terminated");
+    const terminated = await terminateBackends(database.url, PROBE);
+    assert.ok(terminated.includes("nerkit-serve"), `no connection of the server was terminated: ${JSON.stringify(terminated)}`);
     await waitForProgress(database.url, id, beforeTerminate.done + 200, server);
     assert.equal(server.child.exitCode, null, server.stderr());
 
     // (b) The whole server goes away for a while.
+    const storageRetries = async () => Number(/^nerkit_job_storage_retries_total (\d+)/m.exec(await (await fetch(`${address}/metrics`)).text())?.[1] ?? Number.NaN);
+    const retriesBeforeStop = await storageRetries();
+    assert.ok(Number.isInteger(retriesBeforeStop), "no nerkit_job_storage_retries_total in /metrics");
     await control!.stop();
     try {
       const down = await progress(database.url, id).then(() => false, () => true);
@@ -126,11 +133,7 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
       assert.ok(Number(status.headers.get("retry-after")) >= 1, "503 without Retry-After");
       assert.equal(((await status.json()) as { error: { code: string } }).error.code, "E_STORAGE_UNAVAILABLE");
       // The job found the database gone and is waiting for it, not failed.
-      await waitUntil(async () => {
-        const metrics = await (await fetch(`${address}/metrics`)).text();
-        const retries = Number(/^nerkit_job_storage_retries_total (\d+)/m.exec(metrics)?.[1] ?? 0);
-        return retries >= 2 ? retries : undefined;
-      }, "the job to retry its storage", 15_000, 50);
+      await waitUntil(async () => ((await storageRetries()) >= retriesBeforeStop + 2 ? true : undefined), "the job to retry its storage while PostgreSQL is down", 15_000, 50);
       assert.equal((await entities()).status, 200);
       assert.equal(server.child.exitCode, null, server.stderr());
     } finally {
@@ -156,7 +159,7 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
     };
     const app = await buildApp({ pipeline: noModel, config: { db: database.url, queue: redis.url, maxBatch: CHUNK } });
     cleanups.push(() => app.close());
-    const worker = spawnNerkit(["worker", "--model", tinyModelDir("bert"), "--db", database.url, "--queue", redis.url, "--threads", "1"]);
+    const worker = spawnNerkit(["worker", "--model", tinyModelDir("bert"), "--db", `${database.url}?application_name=nerkit-worker`, "--queue", redis.url, "--threads", "1"]);
     processes.push(worker);
     await worker.waitFor(/worker \S+ ready/);
     const created = await app.inject({ method: "POST", url: "/v1/jobs", payload: body, headers: { "content-type": "application/x-ndjson" } });
@@ -164,7 +167,9 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
     const { id } = created.json() as { id: string };
 
     const beforeTerminate = await waitForProgress(database.url, id, 100, worker);
-    assert.ok((await terminateBackends(database.url)) >= 1, "no connection was terminated");
+    // The worker's connections and those of the server in this process.
+    const terminated = await terminateBackends(database.url, PROBE);
+    assert.ok(terminated.includes("nerkit-worker"), `no connection of the worker was terminated: ${JSON.stringify(terminated)}`);
     const afterTerminate = await waitForProgress(database.url, id, beforeTerminate.done + 200, worker);
     assert.equal(worker.child.exitCode, null, worker.stderr());
 

@@ -72,16 +72,20 @@ export async function postgresControl(): Promise<ClusterControl | undefined> {
 
 /**
  * Terminates every other connection to the database at url (pg_terminate_backend), from a
- * connection of its own, as an operator or a failover would; answers how many it terminated.
+ * connection of its own, as an operator or a failover would; answers the application_name of each
+ * connection it terminated. Connections whose application_name is `spare` are left alone (a test's
+ * own probes).
  */
-export async function terminateBackends(url: string): Promise<number> {
+export async function terminateBackends(url: string, spare = ""): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const { rows } = await client.query<{ terminated: boolean }>(
-      "SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    const { rows } = await client.query<{ terminated: boolean; application_name: string }>(
+      `SELECT pg_terminate_backend(pid) AS terminated, application_name FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND ($1 = '' OR application_name <> $1)`,
+      [spare],
     );
-    return rows.filter((r) => r.terminated).length;
+    return rows.filter((r) => r.terminated).map((r) => r.application_name);
   } finally {
     await client.end();
   }
