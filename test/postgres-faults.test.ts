@@ -134,6 +134,11 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
       assert.equal(((await status.json()) as { error: { code: string } }).error.code, "E_STORAGE_UNAVAILABLE");
       // The job found the database gone and is waiting for it, not failed.
       await waitUntil(async () => ((await storageRetries()) >= retriesBeforeStop + 2 ? true : undefined), "the job to retry its storage while PostgreSQL is down", 15_000, 50);
+      const health = await fetch(`${address}/healthz`);
+      assert.equal(health.status, 200);
+      const waiting = ((await health.json()) as { jobDatabase?: { status: string; message: string } }).jobDatabase;
+      assert.equal(waiting?.status, "unavailable", JSON.stringify(waiting));
+      assert.match(waiting.message, /ECONNREFUSED/);
       assert.equal((await entities()).status, 200);
       assert.equal(server.child.exitCode, null, server.stderr());
     } finally {
@@ -144,6 +149,7 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
     await assertEachDocumentOnce(database.url, id);
     assert.equal((await entities()).status, 200);
     assert.equal((await fetch(`${address}/v1/jobs/${id}`)).status, 200);
+    assert.deepEqual(await (await fetch(`${address}/healthz`)).json(), { status: "ok" });
     assert.equal(server.child.exitCode, null, server.stderr());
   });
 

@@ -22,9 +22,17 @@ function failing(failures: number, error: () => Error = () => new StorageUnavail
 test("StorageUnavailableError is retried with a doubling wait, capped, until the call succeeds", async () => {
   const { fn, calls } = failing(4);
   const delays: number[] = [];
-  assert.equal(await withStorageRetry(fn, { firstDelayMs: 1, maxDelayMs: 4, onRetry: (_e, d) => delays.push(d) }), "stored");
+  const retries: number[] = [];
+  let ended = 0;
+  const retrying = { firstDelayMs: 1, maxDelayMs: 4, onRetry: (_e: Error, d: number, n: number) => (delays.push(d), retries.push(n)), onRetryEnd: () => ended++ };
+  assert.equal(await withStorageRetry(fn, retrying), "stored");
   assert.equal(calls.n, 5);
   assert.deepEqual(delays, [1, 2, 4, 4]);
+  assert.deepEqual(retries, [1, 2, 3, 4]);
+  assert.equal(ended, 1);
+  // A call that needs no retry reports none.
+  assert.equal(await withStorageRetry(failing(0).fn, retrying), "stored");
+  assert.equal(ended, 1);
 });
 
 test("any other error is passed on at once, without a retry", async () => {
@@ -36,7 +44,9 @@ test("any other error is passed on at once, without a retry", async () => {
 test("past the outage bound the StorageUnavailableError is passed on", async () => {
   const { fn, calls } = failing(Infinity);
   const started = Date.now();
-  await assert.rejects(withStorageRetry(fn, { firstDelayMs: 10, maxDelayMs: 10, maxOutageMs: 100 }), StorageUnavailableError);
+  let ended = 0;
+  await assert.rejects(withStorageRetry(fn, { firstDelayMs: 10, maxDelayMs: 10, maxOutageMs: 100, onRetryEnd: () => ended++ }), StorageUnavailableError);
+  assert.equal(ended, 1, "a call that gave up must end its retrying too");
   assert.ok(calls.n >= 2 && calls.n <= 11, `${calls.n} calls`);
   assert.ok(Date.now() - started < 1000, "waited far past the bound");
 });

@@ -18,8 +18,10 @@ export interface StorageRetryOptions {
   maxDelayMs?: number;
   /** Answers true once the caller is stopping: the error is passed on instead of waiting again. */
   stopping?: () => boolean;
-  /** Called before each wait, with the error and the wait. */
-  onRetry?: (error: StorageUnavailableError, delayMs: number) => void;
+  /** Called before each wait, with the error, the wait and the retry's number (1 for the first). */
+  onRetry?: (error: StorageUnavailableError, delayMs: number, retry: number) => void;
+  /** Called once when a call that was retried at least once ends, whether it succeeded or not. */
+  onRetryEnd?: () => void;
 }
 
 export const DEFAULT_MAX_OUTAGE_MS = 10 * 60_000;
@@ -30,14 +32,20 @@ export async function withStorageRetry<T>(fn: () => Promise<T>, options: Storage
   const maxDelayMs = options.maxDelayMs ?? 5000;
   let delayMs = options.firstDelayMs ?? 100;
   const started = Date.now();
-  for (;;) {
-    try {
-      return await fn();
-    } catch (error) {
-      if (!(error instanceof StorageUnavailableError) || options.stopping?.() || Date.now() - started + delayMs > maxOutageMs) throw error;
-      options.onRetry?.(error, delayMs);
-      await new Promise((resolve) => setTimeout(resolve, delayMs));
-      delayMs = Math.min(maxDelayMs, delayMs * 2);
+  let retries = 0;
+  try {
+    for (;;) {
+      try {
+        return await fn();
+      } catch (error) {
+        if (!(error instanceof StorageUnavailableError) || options.stopping?.() || Date.now() - started + delayMs > maxOutageMs) throw error;
+        retries++;
+        options.onRetry?.(error, delayMs, retries);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(maxDelayMs, delayMs * 2);
+      }
     }
+  } finally {
+    if (retries > 0) options.onRetryEnd?.();
   }
 }
