@@ -19,16 +19,16 @@ import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates and stores a chunk's pending documents; answers how many it stored. */
 export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk, storageRetry: StorageRetryOptions = {}): Promise<number> {
-  const stored = <T>(fn: () => Promise<T>) => withStorageRetry(fn, storageRetry);
-  const job = await stored(() => repository.getJob(chunk.jobId));
+  const retrying = <T>(fn: () => Promise<T>) => withStorageRetry(fn, storageRetry);
+  const job = await retrying(() => repository.getJob(chunk.jobId));
   if (!job) throw new Error(`no job ${chunk.jobId} in the database: do the server and the worker use the same --db?`);
   if (job.status === "done" || job.status === "failed") return 0;
-  if (job.status === "queued") await stored(() => repository.setStatus(chunk.jobId, "running"));
-  const pending = await stored(() => repository.pendingDocuments(chunk.jobId, chunk));
+  if (job.status === "queued") await retrying(() => repository.setStatus(chunk.jobId, "running"));
+  const pending = await retrying(() => repository.pendingDocuments(chunk.jobId, chunk));
   const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
   if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
   const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
-  await stored(() => repository.saveResults(chunk.jobId, documentResults));
+  await retrying(() => repository.saveResults(chunk.jobId, documentResults));
   return pending.length;
 }
 

@@ -83,13 +83,13 @@ export class JobRunner implements JobDispatcher {
   }
 
   /** fn, retried while the database is unavailable (within options.storageRetry's bound) unless this runner is stopping. */
-  private stored<T>(fn: () => Promise<T>): Promise<T> {
+  private retrying<T>(fn: () => Promise<T>): Promise<T> {
     return withStorageRetry(fn, { ...this.options.storageRetry, stopping: () => this.stopped });
   }
 
   private async process(jobId: string): Promise<void> {
-    await this.stored(() => this.repository.setStatus(jobId, "running"));
-    const pending = await this.stored(() => this.repository.pendingDocuments(jobId));
+    await this.retrying(() => this.repository.setStatus(jobId, "running"));
+    const pending = await this.retrying(() => this.repository.pendingDocuments(jobId));
     const chunks: (typeof pending)[] = [];
     for (let i = 0; i < pending.length; i += this.options.chunkSize) chunks.push(pending.slice(i, i + this.options.chunkSize));
     let next = 0;
@@ -101,8 +101,8 @@ export class JobRunner implements JobDispatcher {
           const results = await this.annotate(chunk.map((d) => d.text));
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
-          const stored = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
-          await this.stored(() => this.repository.saveResults(jobId, stored));
+          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+          await this.retrying(() => this.repository.saveResults(jobId, documentResults));
         } catch (error) {
           failure ??= { error };
         }
@@ -113,10 +113,10 @@ export class JobRunner implements JobDispatcher {
     if (failure) {
       this.options.onError?.(jobId, failure.error);
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
-      await this.stored(() => this.repository.setStatus(jobId, "failed", message));
+      await this.retrying(() => this.repository.setStatus(jobId, "failed", message));
     } else if (pending.length === 0) {
       // Every result was stored before a crash but the job was never marked done.
-      await this.stored(() => this.repository.saveResults(jobId, []));
+      await this.retrying(() => this.repository.saveResults(jobId, []));
     }
   }
 }
