@@ -4,8 +4,11 @@
 // temp folder, trust authentication, listening on 127.0.0.1 only at a free port, fsync off. When
 // the process runs as root the binaries run as the postgres user (PostgreSQL refuses root). The
 // cluster stops and its folder is removed when this process ends, however it ends: a shell beside
-// the server waits for this process's end of a pipe to close. Where no PostgreSQL can be had, tests
-// that need one are skipped with the reason; under CI (the CI variable set) that is an error.
+// the server waits for this process's end of a pipe to close; the same pipe carries "stop" and
+// "start", so that fault tests can take the throwaway cluster down and bring it back on the same
+// port with its data (postgresControl), and terminateBackends cuts a database's connections. Where
+// no PostgreSQL can be had, tests that need one are skipped with the reason; under CI (the CI
+// variable set) that is an error.
 // What it leaves out: sharing one cluster between test processes (each starts its own in about 1 s).
 
 import { execFile, spawn } from "node:child_process";
@@ -24,7 +27,15 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-type Server = { adminUrl: string } | { skip: string };
+/** Stopping and starting the throwaway cluster again, on the same folder and port (the data kept). */
+export interface ClusterControl {
+  /** A fast shutdown (clients are disconnected); resolves once the server has shut down. */
+  stop(): Promise<void>;
+  /** Resolves once the server accepts connections again. */
+  start(): Promise<void>;
+}
+
+type Server = { adminUrl: string; control?: ClusterControl } | { skip: string };
 
 const run = promisify(execFile);
 const STARTUP_TIMEOUT_MS = 20_000;
@@ -51,6 +62,33 @@ export async function testPostgres(): Promise<TestDatabase | undefined> {
 /** A postgres:// URL to a port that nothing listens on, with a password that must never be printed. */
 export async function closedPortUrl(password: string): Promise<string> {
   return `postgres://nerkit:${password}@127.0.0.1:${await freePort()}/nerkit`;
+}
+
+/** Stop and start for the throwaway cluster; undefined where the server is NERKIT_TEST_POSTGRES_URL's (not ours to stop) or there is none. */
+export async function postgresControl(): Promise<ClusterControl | undefined> {
+  const found = await (server ??= findServer());
+  return "control" in found ? found.control : undefined;
+}
+
+/**
+ * Terminates every other connection to the database at url (pg_terminate_backend), from a
+ * connection of its own, as an operator or a failover would; answers the application_name of each
+ * connection it terminated. Connections whose application_name is `spare` are left alone (a test's
+ * own probes).
+ */
+export async function terminateBackends(url: string, spare = ""): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ terminated: boolean; application_name: string }>(
+      `SELECT pg_terminate_backend(pid) AS terminated, application_name FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND ($1 = '' OR application_name <> $1)`,
+      [spare],
+    );
+    return rows.filter((r) => r.terminated).map((r) => r.application_name);
+  } finally {
+    await client.end();
+  }
 }
 
 async function admin(adminUrl: string, sql: string): Promise<void> {
@@ -104,18 +142,26 @@ function freePort(): Promise<number> {
 }
 
 /**
- * Runs as the server's owner with a pipe from this process on stdin: starts postgres and, once the
- * pipe closes (this process ended, however it ended, or closed it), asks for a fast shutdown, waits
- * for it and removes the folder. Arguments: bin folder, cluster folder, port.
+ * Runs as the server's owner with a pipe from this process on stdin: starts postgres, then reads
+ * commands from the pipe, one a line: "stop" asks for a fast shutdown and waits for it, "start"
+ * starts postgres again on the same folder and port. Once the pipe closes (this process ended,
+ * however it ended, or closed it) it shuts postgres down, waits for it and removes the folder.
+ * Arguments: bin folder, cluster folder, port.
  */
 const SUPERVISOR = `
-exec 3<&0
-"$1/postgres" -D "$2/data" -k "$2" -h 127.0.0.1 -p "$3" -c fsync=off -c synchronous_commit=off -c full_page_writes=off &
-pid=$!
-{ cat <&3 >/dev/null; kill -INT $pid 2>/dev/null; } &
+bin=$1 dir=$2 port=$3
+start() { "$bin/postgres" -D "$dir/data" -k "$dir" -h 127.0.0.1 -p "$port" -c fsync=off -c synchronous_commit=off -c full_page_writes=off & pid=$!; }
+start
+while read -r command; do
+  case "$command" in
+    stop) kill -INT $pid 2>/dev/null; wait $pid ;;
+    start) start ;;
+  esac
+done
+kill -INT $pid 2>/dev/null
 wait $pid
 status=$?
-rm -rf "$2"
+rm -rf "$dir"
 exit $status`;
 
 async function startCluster(): Promise<Server> {
@@ -136,31 +182,63 @@ async function startCluster(): Promise<Server> {
   const port = await freePort();
   const [command, ...args] = [...prefix, "sh", "-c", SUPERVISOR, "sh", bin, dir, String(port)];
   const child = spawn(command, args, { stdio: ["pipe", "ignore", "pipe"] });
-  let log = "";
-  let ready = false;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`not ready after ${STARTUP_TIMEOUT_MS / 1000} s`), STARTUP_TIMEOUT_MS);
-    function fail(why: string) {
-      clearTimeout(timer);
-      child.stdin!.end();
-      reject(new Error(`postgres ${why}: ${log.trim().split("\n").slice(-5).join(" | ")}`));
-    }
-    child.on("error", (error) => fail(error.message));
-    child.on("exit", (code) => fail(`exited with ${code}`));
-    // The log is read for as long as the server runs (a full pipe would stall it); only its tail is kept.
-    child.stderr!.on("data", (chunk: Buffer) => {
-      log = (log + chunk.toString()).slice(-4000);
-      if (!ready && /database system is ready to accept connections/.test(log)) {
-        ready = true;
-        clearTimeout(timer);
-        child.removeAllListeners("exit");
-        resolve();
-      }
-    });
-  });
+  const log = serverLog(child);
+  try {
+    await log.next(READY, STARTUP_TIMEOUT_MS);
+  } catch (error) {
+    child.stdin!.end();
+    throw error;
+  }
   // Neither the server nor its pipes keep this process alive; its exit closes the pipe, which stops the server.
   child.unref();
   (child.stdin as Socket).unref();
   (child.stderr as Socket).unref();
-  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres` };
+  const ask = (line: string, until: RegExp) => {
+    const seen = log.next(until, STARTUP_TIMEOUT_MS);
+    child.stdin!.write(`${line}\n`);
+    return seen;
+  };
+  const control: ClusterControl = { stop: () => ask("stop", SHUT_DOWN), start: () => ask("start", READY) };
+  return { adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`, control };
+}
+
+const READY = /database system is ready to accept connections/;
+const SHUT_DOWN = /database system is shut down/;
+
+/**
+ * The server's log, read for as long as it runs (a full pipe would stall it); only its tail is kept.
+ * next(pattern) resolves when a line matching pattern is written after the call, and rejects after
+ * timeoutMs or when the supervisor exits.
+ */
+function serverLog(child: ReturnType<typeof spawn>): { next(pattern: RegExp, timeoutMs: number): Promise<void> } {
+  let tail = "";
+  const waiting = new Set<{ pattern: RegExp; settle: (error?: Error) => void }>();
+  const failAll = (why: string) => {
+    for (const w of waiting) w.settle(new Error(`postgres ${why}: ${tail.trim().split("\n").slice(-5).join(" | ")}`));
+  };
+  child.on("error", (error) => failAll(error.message));
+  child.on("exit", (code) => failAll(`exited with ${code}`));
+  let partial = "";
+  child.stderr!.on("data", (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4000);
+    const lines = (partial + chunk.toString()).split("\n");
+    partial = lines.pop()!;
+    for (const line of lines) for (const w of waiting) if (w.pattern.test(line)) w.settle();
+  });
+  return {
+    next: (pattern, timeoutMs) =>
+      new Promise<void>((resolve, reject) => {
+        const waiter = {
+          pattern,
+          settle: (error?: Error) => {
+            clearTimeout(timer);
+            waiting.delete(waiter);
+            if (error) reject(error);
+            else resolve();
+          },
+        };
+        const timer = setTimeout(() => waiter.settle(new Error(`postgres did not log ${pattern} within ${timeoutMs / 1000} s: ${tail.trim().split("\n").slice(-5).join(" | ")}`)), timeoutMs);
+        waiting.add(waiter);
+      }),
+  };
 }

@@ -141,6 +141,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     for (const [type, n] of types) metrics.entities.inc({ type }, n);
     for (const [decision, n] of decisions) metrics.decisions.inc({ level: "entity", decision }, n);
   };
+  /** In-process jobs' storage calls now waiting for the database, since when, and its last error: for /healthz. */
+  const storageWaits: { calls: number; since?: string; message?: string } = { calls: 0 };
   // Jobs go through the same batcher as live requests; a full queue makes them wait, not fail.
   const annotate = annotator(async (texts) => {
     await loading;
@@ -162,7 +164,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     onSweepError: (error) => app.log.warn({ err: error }, "a sweep of batch jobs failed (unfinished jobs, or expired ones); the next one tries again"),
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
-      : localDispatcher(annotate, { chunkSize: config.maxBatch, concurrency: 2, onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed") }),
+      : localDispatcher(annotate, {
+          chunkSize: config.maxBatch,
+          concurrency: 2,
+          onError: (jobId, error) => app.log.error({ err: error, jobId }, "a batch job failed"),
+          // The job waits for the database (jobs/storage-retry.ts); each wait is logged and counted,
+          // and /healthz says so while any storage call is waiting.
+          storageRetry: {
+            onRetry: (error, delayMs, retry) => {
+              metrics.storageRetries.inc();
+              if (retry === 1) storageWaits.calls++;
+              storageWaits.since ??= new Date().toISOString();
+              storageWaits.message = error.message;
+              app.log.warn({ err: error, delayMs }, "the job database is unavailable; a batch job waits and tries again");
+            },
+            onRetryEnd: () => {
+              if (--storageWaits.calls === 0) storageWaits.since = undefined;
+            },
+          },
+        }),
   });
   const keys = config.apiKeys.map(digest);
 
@@ -276,7 +296,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return { text: redacted.text, replacements: redacted.replacements };
   });
 
-  app.get("/healthz", { schema: { summary: "The process is alive" } }, async () => ({ status: "ok" }));
+  // Still 200 while batch jobs wait for their database: the process is alive and /v1/entities answers.
+  app.get("/healthz", { schema: { summary: "The process is alive (and whether batch jobs are waiting for their database)" } }, async () =>
+    storageWaits.since === undefined ? { status: "ok" } : { status: "ok", jobDatabase: { status: "unavailable", since: storageWaits.since, message: storageWaits.message } },
+  );
   app.get("/readyz", { schema: { summary: "The model is loaded" } }, async (_req, reply) => {
     if (pipeline) return { status: "ready" };
     return reply.code(503).send(errorBody("E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading"));

@@ -1,7 +1,8 @@
 // Prometheus metrics of one app, in a registry of its own (two apps in one process, as in the
 // tests, never share counters): request latency by route, documents, entities per type, routing
 // outcomes, batch sizes and the queue's length, review outcomes and live precision per type
-// estimated from reviews, plus Node's default process metrics.
+// estimated from reviews, storage calls of batch jobs retried while the job database was
+// unavailable, plus Node's default process metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 
@@ -15,6 +16,8 @@ export interface ServeMetrics {
   batchSize: Histogram;
   queueLength: Gauge;
   reviews: Counter<"action">;
+  /** Storage calls of in-process batch jobs that found the database unavailable and were tried again. */
+  storageRetries: Counter;
   /** Records one review: which of the model's entities the reviewer confirmed, per type. */
   recordReview(entityTypes: readonly string[], confirmed: readonly boolean[]): void;
 }
@@ -66,6 +69,11 @@ export function createMetrics(queueLength: () => number): ServeMetrics {
       },
     }),
     reviews: new Counter({ name: "nerkit_review_outcomes_total", help: "Reviews by action", labelNames: ["action"], registers: [registry] }),
+    storageRetries: new Counter({
+      name: "nerkit_job_storage_retries_total",
+      help: "Storage calls of batch jobs that found the job database unavailable and were tried again after a wait",
+      registers: [registry],
+    }),
     recordReview(entityTypes, confirmed) {
       entityTypes.forEach((type, i) => {
         reviewed.set(type, (reviewed.get(type) ?? 0) + 1);

@@ -45,6 +45,8 @@ export interface WorkerOptions {
   /** A line about a BullMQ or Redis error (Redis went away...), at most one per errorLogIntervalMs. */
   onQueueError?: (line: string) => void;
   errorLogIntervalMs?: number;
+  /** A storage call found the database unavailable and is tried again after delayMs (jobs/storage-retry.ts). */
+  onStorageRetry?: (error: StorageUnavailableError, delayMs: number) => void;
 }
 
 /** The server's database. A SQLite file the server has not created yet (it does so on its first
@@ -91,6 +93,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         onFailure: options.onFailure,
         onError: options.onQueueError,
         errorLogIntervalMs: options.errorLogIntervalMs,
+        storageRetry: { onRetry: options.onStorageRetry },
       });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
       void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);

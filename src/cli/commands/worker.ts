@@ -78,6 +78,7 @@ export function workerCommand(io: CommandIO): Command {
         onQueueError: (line) => io.stderr(`nerkit: worker: ${line}\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
+        onStorageRetry: (error, delayMs) => io.stderr(`nerkit: ${error.message}; trying again in ${delayMs / 1000} s\n`),
       });
       // Stopped, chunks stored, model and database released. BullMQ may leave timers behind after
       // losing Redis (retries up to 5 s away); they hold nothing of ours, so they do not hold the exit

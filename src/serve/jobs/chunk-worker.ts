@@ -9,6 +9,8 @@
 // more often than allowed) marks its job failed with the error; the job's other chunks are skipped.
 // BullMQ's and Redis's own errors (a Redis that went away) are written through onError, at most one
 // line per ERROR_LOG_INTERVAL_MS with a count of those left out (rate-limited-log.ts).
+// A database that is unavailable for a while does not use up the chunk's attempts: each storage
+// call waits and tries again (storage-retry.ts), the chunk's results kept in memory.
 // What it leaves out: loading the model and stopping (src/serve/worker.ts), signals (the CLI).
 
 import { Job as QueueJob, Worker } from "bullmq";
@@ -16,17 +18,20 @@ import { JobRepository } from "../storage/repository.js";
 import { Chunk, QUEUE_NAME, RedisConnection } from "./chunks.js";
 import { Annotate } from "./runner.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
+import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates and stores a chunk's pending documents; answers how many it stored. */
-export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk): Promise<number> {
-  const job = await repository.getJob(chunk.jobId);
+export async function processChunk(repository: JobRepository, annotate: Annotate, chunk: Chunk, storageRetry: StorageRetryOptions = {}): Promise<number> {
+  const retrying = <T>(fn: () => Promise<T>) => withStorageRetry(fn, storageRetry);
+  const job = await retrying(() => repository.getJob(chunk.jobId));
   if (!job) throw new Error(`no job ${chunk.jobId} in the database: do the server and the worker use the same --db?`);
   if (job.status === "done" || job.status === "failed") return 0;
-  if (job.status === "queued") await repository.setStatus(chunk.jobId, "running");
-  const pending = await repository.pendingDocuments(chunk.jobId, chunk);
+  if (job.status === "queued") await retrying(() => repository.setStatus(chunk.jobId, "running"));
+  const pending = await retrying(() => repository.pendingDocuments(chunk.jobId, chunk));
   const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
   if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
-  await repository.saveResults(chunk.jobId, pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+  await retrying(() => repository.saveResults(chunk.jobId, documentResults));
   return pending.length;
 }
 
@@ -46,6 +51,8 @@ export interface ChunkWorkerOptions {
   onError?: (line: string) => void;
   /** At most one error line per this many milliseconds. */
   errorLogIntervalMs?: number;
+  /** How storage calls that find the database unavailable are retried (the bound, and onRetry for reporting). */
+  storageRetry?: Omit<StorageRetryOptions, "stopping">;
 }
 
 /** How long a close waits, once this process's chunks are stored, for Redis to take their completion. */
@@ -71,6 +78,7 @@ export class ChunkWorker {
   private readonly marking = new Set<Promise<void>>();
   private connected = false;
   private readonly errors: RateLimitedLog;
+  private closing = false;
 
   constructor(
     private readonly repository: JobRepository,
@@ -78,7 +86,7 @@ export class ChunkWorker {
     annotateFor: (chunk: Chunk) => Annotate,
     private readonly options: ChunkWorkerOptions,
   ) {
-    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotateFor(job.data), job.data)), {
+    this.worker = new Worker<Chunk, number>(QUEUE_NAME, (job) => this.track(processChunk(repository, annotateFor(job.data), job.data, { ...options.storageRetry, stopping: () => this.closing })), {
       connection: options.connection,
       name: options.name,
       concurrency: options.concurrency,
@@ -105,6 +113,7 @@ export class ChunkWorker {
    * keep reconnecting and the process alive: the chunks' results are stored already, and a chunk
    * whose completion Redis never heard of is taken again and finds nothing pending. */
   async close(): Promise<void> {
+    this.closing = true;
     if (!this.connected) {
       await this.worker.close(true);
       this.errors.flush();

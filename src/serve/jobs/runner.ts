@@ -9,10 +9,14 @@
 // meanwhile). A job whose annotation failed but whose failure could not be stored is not annotated
 // again: the sweep stores the failure. Each run first writes the job's status, so a run on a database
 // still unwritable fails before it annotates anything.
+// A database that is unavailable for a while (storage-retry.ts) makes each storage call wait and
+// try again, within a bound, with the chunk's results kept in memory, rather than fail the job; past
+// the bound the error reaches the sweep as above.
 // What it leaves out: priorities between jobs, cancelling a job, retrying a failed one.
 
 import { DocumentResult, JobRepository, StorageUnavailableError } from "../storage/repository.js";
 import { JobDispatcher, Waiting } from "./job-dispatcher.js";
+import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
 export type Annotate = (texts: string[]) => Promise<Omit<DocumentResult, "seq">[]>;
@@ -24,6 +28,8 @@ export interface JobRunnerOptions {
   concurrency: number;
   /** Where errors that end a job are reported. */
   onError?: (jobId: string, error: unknown) => void;
+  /** How storage calls that find the database unavailable are retried (the bound, and onRetry for reporting). */
+  storageRetry?: Omit<StorageRetryOptions, "stopping">;
 }
 
 export class JobRunner implements JobDispatcher {
@@ -125,12 +131,17 @@ export class JobRunner implements JobDispatcher {
       });
   }
 
+  /** fn, retried while the database is unavailable (within options.storageRetry's bound) unless this runner is stopping. */
+  private retrying<T>(fn: () => Promise<T>): Promise<T> {
+    return withStorageRetry(fn, { ...this.options.storageRetry, stopping: () => this.stopped });
+  }
+
   private async process(jobId: string): Promise<void> {
     // A sweep may queue a job that finished since it listed the unfinished ones.
-    const job = await this.repository.getJob(jobId);
+    const job = await this.retrying(() => this.repository.getJob(jobId));
     if (!job || job.status === "done" || job.status === "failed") return;
-    await this.repository.setStatus(jobId, "running");
-    const pending = await this.repository.pendingDocuments(jobId);
+    await this.retrying(() => this.repository.setStatus(jobId, "running"));
+    const pending = await this.retrying(() => this.repository.pendingDocuments(jobId));
     const chunks: (typeof pending)[] = [];
     for (let i = 0; i < pending.length; i += this.options.chunkSize) chunks.push(pending.slice(i, i + this.options.chunkSize));
     let next = 0;
@@ -142,7 +153,8 @@ export class JobRunner implements JobDispatcher {
           const results = await this.annotate(chunk.map((d) => d.text));
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
-          await this.repository.saveResults(jobId, chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision })));
+          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+          await this.retrying(() => this.repository.saveResults(jobId, documentResults));
         } catch (error) {
           failure ??= { error };
         }
@@ -156,11 +168,11 @@ export class JobRunner implements JobDispatcher {
       this.options.onError?.(jobId, failure.error);
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
       this.failing.set(jobId, message);
-      await this.repository.setStatus(jobId, "failed", message);
+      await this.retrying(() => this.repository.setStatus(jobId, "failed", message));
       this.failing.delete(jobId);
     } else if (pending.length === 0) {
       // Every result was stored before a crash but the job was never marked done.
-      await this.repository.saveResults(jobId, []);
+      await this.retrying(() => this.repository.saveResults(jobId, []));
     }
   }
 }

@@ -141,9 +141,13 @@ export class PostgresJobRepository implements JobRepository {
     // At least 1 ms: a lock_timeout of 0 would wait forever, where SQLite's 0 fails at once.
     const lockTimeout = Math.max(1, options.busyTimeoutMs ?? 5000);
     const pool = new pg.Pool({ connectionString: url, lock_timeout: lockTimeout, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
-    // An idle connection that the server drops is reported here; unheard, the event would end the
-    // process. The pool has already discarded it, and the next query connects afresh.
+    // A connection the server drops (pg_terminate_backend, a restart, a network cut) emits 'error';
+    // unheard, the event would end the process. An idle one is reported on the pool, which has
+    // already discarded it. One checked out (a query, a transaction) emits on itself: the query in
+    // flight fails too, and that failure (StorageUnavailableError, below) is what the caller sees;
+    // released with the error, the connection is discarded. Either way the next query connects afresh.
     pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
     const repository = new PostgresJobRepository(pool, url);
     try {
       await repository.transaction(migrate);
