@@ -136,7 +136,7 @@ describe("a SQLite database locked by another process", () => {
       }, "the job to say why it stands still", 10_000);
       assert.equal(stalled.status, "running");
       assert.ok(stalled.done < texts.length, `the job finished before the lock (${stalled.done})`);
-      assert.match(stalled.waiting!.reason, /SQLITE_BUSY.*the next sweep tries again/);
+      assert.match(stalled.waiting!.reason, /SQLITE_BUSY.*retrying/);
       assert.ok(Math.abs(Date.parse(stalled.waiting!.since) - Date.now()) < 10_000);
       // Several sweeps run while locked; each stops at its first write, before annotating anything.
       const annotated = fake.texts.length;

@@ -131,17 +131,34 @@ export class JobRunner implements JobDispatcher {
       });
   }
 
-  /** fn, retried while the database is unavailable (within options.storageRetry's bound) unless this runner is stopping. */
-  private retrying<T>(fn: () => Promise<T>): Promise<T> {
-    return withStorageRetry(fn, { ...this.options.storageRetry, stopping: () => this.stopped });
+  /**
+   * fn, retried while the database is unavailable (within options.storageRetry's bound) unless this
+   * runner is stopping; while it waits, waiting(jobId) says why the job stands still.
+   */
+  private retrying<T>(jobId: string, fn: () => Promise<T>): Promise<T> {
+    const retry = this.options.storageRetry;
+    return withStorageRetry(fn, {
+      ...retry,
+      stopping: () => this.stopped,
+      onRetry: (error, delayMs, count) => {
+        retry?.onRetry?.(error, delayMs, count);
+        const failure = this.failing.get(jobId);
+        const reason = failure === undefined ? `the database is unavailable: ${error.message}` : `the job failed (${failure}) but the failure could not be stored: ${error.message}`;
+        this.stalled.set(jobId, { reason: `${reason}; retrying`, since: this.stalled.get(jobId)?.since ?? new Date().toISOString() });
+      },
+      onRetryEnd: () => {
+        retry?.onRetryEnd?.();
+        this.stalled.delete(jobId);
+      },
+    });
   }
 
   private async process(jobId: string): Promise<void> {
     // A sweep may queue a job that finished since it listed the unfinished ones.
-    const job = await this.retrying(() => this.repository.getJob(jobId));
+    const job = await this.retrying(jobId, () => this.repository.getJob(jobId));
     if (!job || job.status === "done" || job.status === "failed") return;
-    await this.retrying(() => this.repository.setStatus(jobId, "running"));
-    const pending = await this.retrying(() => this.repository.pendingDocuments(jobId));
+    await this.retrying(jobId, () => this.repository.setStatus(jobId, "running"));
+    const pending = await this.retrying(jobId, () => this.repository.pendingDocuments(jobId));
     const chunks: (typeof pending)[] = [];
     for (let i = 0; i < pending.length; i += this.options.chunkSize) chunks.push(pending.slice(i, i + this.options.chunkSize));
     let next = 0;
@@ -154,7 +171,7 @@ export class JobRunner implements JobDispatcher {
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
           const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
-          await this.retrying(() => this.repository.saveResults(jobId, documentResults));
+          await this.retrying(jobId, () => this.repository.saveResults(jobId, documentResults));
         } catch (error) {
           failure ??= { error };
         }
@@ -168,11 +185,11 @@ export class JobRunner implements JobDispatcher {
       this.options.onError?.(jobId, failure.error);
       const message = failure.error instanceof Error ? failure.error.message : String(failure.error);
       this.failing.set(jobId, message);
-      await this.retrying(() => this.repository.setStatus(jobId, "failed", message));
+      await this.retrying(jobId, () => this.repository.setStatus(jobId, "failed", message));
       this.failing.delete(jobId);
     } else if (pending.length === 0) {
       // Every result was stored before a crash but the job was never marked done.
-      await this.retrying(() => this.repository.saveResults(jobId, []));
+      await this.retrying(jobId, () => this.repository.saveResults(jobId, []));
     }
   }
 }
