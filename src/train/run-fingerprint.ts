@@ -16,7 +16,7 @@ import { Example, LabelledSentence } from "./examples.js";
 /** Field name (as the user knows it: an option name or a word for the input) → value as text. */
 export type RunFingerprint = Record<string, string>;
 
-/** The settings that shape a run (TrainSettings' fields, read here without importing the trainer). */
+/** The settings that shape a run: a resumed run must have the same (TrainSettings adds the others). */
 export interface ShapingSettings {
   epochs: number;
   batchSize: number;

@@ -18,34 +18,21 @@ import { collate, epochOrder, labelledTokens } from "./batches.js";
 import { CheckpointContent, TrainerState, latestCheckpoint, readTrainerState, saveCheckpoint, saveModelFiles, trainedConfig } from "./checkpoint-io.js";
 import { Example, LabelledSentence } from "./examples.js";
 import { evaluateSentences } from "./evaluate-model.js";
-import { checkSameRun, runFingerprint } from "./run-fingerprint.js";
+import { ShapingSettings, checkSameRun, runFingerprint } from "./run-fingerprint.js";
 import { openRunFolder } from "./run-folder.js";
 import { SeededRandom } from "./random.js";
 import { linearScheduleLr, warmupSteps } from "./schedule.js";
 import { AdamWSettings, StepRunner } from "./step-runner.js";
 import { firstMomentName, secondMomentName } from "./graph/optimizer-graph.js";
 
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  weightDecay: number;
-  warmupSteps?: number;
-  warmupRatio?: number;
-  maxGradNorm: number;
-  gradAccum: number;
-  maxSteps?: number;
-  seed: number;
-  shuffle: boolean;
-  earlyStopping?: number;
+/** The settings of a run: those that shape it (recorded in its fingerprint, run-fingerprint.ts), and those that do not. */
+export interface TrainSettings extends ShapingSettings {
   metric: "f1" | "precision" | "recall" | "accuracy";
-  evalEvery: "epoch" | number;
   saveEvery: "epoch" | number;
   resume: boolean;
   /** Replace the run that --out holds (only nerkit's own files; see run-folder.ts). */
   overwrite?: boolean;
   threads?: number;
-  classWeights?: Float32Array;
   /** When aborted (Ctrl-C), the run saves a checkpoint after the step in progress and ends with a "stopped" event. */
   stop?: AbortSignal;
 }
