@@ -14,6 +14,7 @@ import { JobService } from "../src/serve/jobs/routes.js";
 import { JobDispatcher } from "../src/serve/jobs/job-dispatcher.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { nerkit, tempDir } from "./helpers.js";
+import { submitJob } from "./job-routes.js";
 
 const dir = tempDir("nerkit-lifecycle-");
 
@@ -25,11 +26,10 @@ interface JobBody {
   done: number;
 }
 
+/** A job of these texts, checking that the 202 names its URL in Location. */
 async function submit(app: FastifyInstance, texts: string[]): Promise<string> {
-  const r = await app.inject({ method: "POST", url: "/v1/jobs", payload: texts.map((text) => JSON.stringify({ text })).join("\n"), headers: { "content-type": "application/x-ndjson" } });
-  assert.equal(r.statusCode, 202, r.body);
-  const id = (r.json() as { id: string }).id;
-  assert.equal(r.headers.location, `/v1/jobs/${id}`);
+  const { id, location } = await submitJob(app, texts);
+  assert.equal(location, `/v1/jobs/${id}`);
   return id;
 }
 

@@ -15,6 +15,7 @@ import { buildApp } from "../src/serve/app.js";
 import { parseJobBody } from "../src/serve/jobs/routes.js";
 import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
 import { FakePipeline } from "./fake-pipeline.js";
+import { sqliteResultCounts } from "./job-routes.js";
 
 const dir = mkdtempSync(join(tmpdir(), "nerkit-jobs-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -48,14 +49,6 @@ async function results(app: FastifyInstance, id: string, query = "") {
   return r.body.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as { seq: number; id?: string; text: string; entities: { text: string }[]; decision: string });
 }
 
-function resultCounts(file: string): { seq: number; n: number }[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("SELECT seq, COUNT(*) AS n FROM results GROUP BY seq ORDER BY seq").all() as { seq: number; n: number }[];
-  } finally {
-    db.close();
-  }
-}
 
 describe("batch jobs", () => {
   test("a job completes; each result stored once, in order, with the caller's ids", async () => {
@@ -87,7 +80,7 @@ describe("batch jobs", () => {
     } finally {
       await app.close();
     }
-    assert.deepEqual(resultCounts(file), Array.from({ length: 10 }, (_, seq) => ({ seq, n: 1 })));
+    assert.deepEqual(sqliteResultCounts(file), Array.from({ length: 10 }, (_, seq) => ({ seq, n: 1 })));
   });
 
   test("results page with offset and limit; a bad page is 400", async () => {
@@ -149,7 +142,7 @@ describe("batch jobs", () => {
     const { body } = await submit(app1, jsonl(docs));
     const part = await waitFor(app1, body.id, (p) => p.done >= 2);
     await app1.close();
-    const stored = resultCounts(file);
+    const stored = sqliteResultCounts(file);
     assert.ok(part.done < 12 && stored.length < 12, `stopped after ${stored.length} documents`);
 
     const second = new FakePipeline();
@@ -164,7 +157,7 @@ describe("batch jobs", () => {
     } finally {
       await app2.close();
     }
-    assert.deepEqual(resultCounts(file), Array.from({ length: 12 }, (_, seq) => ({ seq, n: 1 })));
+    assert.deepEqual(sqliteResultCounts(file), Array.from({ length: 12 }, (_, seq) => ({ seq, n: 1 })));
   });
 
   test("an unusable database is 503 with a JSON error, not a crash", async () => {

@@ -13,7 +13,6 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { Queue } from "bullmq";
 import { FastifyInstance } from "fastify";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
@@ -24,6 +23,7 @@ import { fixturesDir, tempDir } from "./helpers.js";
 import { NerkitProcess, spawnNerkit, waitUntil } from "./processes.js";
 import { RedisServer, redisSkipReason, startRedis } from "./redis-server.js";
 import { SqliteLock, lockSqlite } from "./sqlite-locker.js";
+import { jobStatus, sqliteResultCounts, submitJob } from "./job-routes.js";
 
 const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 const CHUNK = 8;
@@ -36,15 +36,6 @@ const noModel: PipelineLike = {
   },
   close: async () => {},
 };
-
-interface JobStatus {
-  id: string;
-  status: string;
-  total: number;
-  done: number;
-  error?: string;
-  waiting?: { reason: string; since: string };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -75,26 +66,8 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     return app;
   }
 
-  async function submit(app: FastifyInstance, texts: readonly string[]): Promise<string> {
-    const created = await app.inject({ method: "POST", url: "/v1/jobs", payload: texts.map((text) => JSON.stringify({ text })).join("\n"), headers: { "content-type": "application/x-ndjson" } });
-    assert.equal(created.statusCode, 202, created.body);
-    return (created.json() as { id: string }).id;
-  }
 
-  async function status(app: FastifyInstance, id: string): Promise<JobStatus> {
-    const r = await app.inject(`/v1/jobs/${id}`);
-    assert.equal(r.statusCode, 200, r.body);
-    return r.json() as JobStatus;
-  }
 
-  function resultCounts(file: string, id: string): { seq: number; n: number }[] {
-    const db = new Database(file, { readonly: true });
-    try {
-      return db.prepare("SELECT seq, COUNT(*) AS n FROM results WHERE job_id = ? GROUP BY seq ORDER BY seq").all(id) as { seq: number; n: number }[];
-    } finally {
-      db.close();
-    }
-  }
 
   test("Redis restarted empty mid-job: the sweep adds the lost chunks again; each document stored once", async () => {
     const file = join(dir, "restart.db");
@@ -111,16 +84,16 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     try {
       await worker.ready();
       const texts = Array.from({ length: 30 * CHUNK }, (_, i) => `Text ${i}`);
-      const id = await submit(app, texts);
-      await waitUntil(async () => ((await status(app, id)).done >= 5 * CHUNK ? true : undefined), "some results to be stored", 20_000, 5);
+      const { id } = await submitJob(app, texts);
+      await waitUntil(async () => ((await jobStatus(app, id)).done >= 5 * CHUNK ? true : undefined), "some results to be stored", 20_000, 5);
       const before = redis.pid();
       await redis.restart();
-      const atRestart = await status(app, id);
+      const atRestart = await jobStatus(app, id);
       assert.notEqual(redis.pid(), before);
       assert.ok(atRestart.done < texts.length, `the job finished before Redis was restarted (${atRestart.done})`);
-      const done = await waitUntil(async () => ((await status(app, id)).status !== "running" ? status(app, id) : undefined), "the job to finish after the restart", 20_000, 50);
+      const done = await waitUntil(async () => ((await jobStatus(app, id)).status !== "running" ? jobStatus(app, id) : undefined), "the job to finish after the restart", 20_000, 50);
       assert.deepEqual(done, { id, status: "done", total: texts.length, done: texts.length });
-      assert.deepEqual(resultCounts(file, id), texts.map((_, seq) => ({ seq, n: 1 })));
+      assert.deepEqual(sqliteResultCounts(file, id), texts.map((_, seq) => ({ seq, n: 1 })));
     } finally {
       await worker.close();
       await repository.close();
@@ -131,9 +104,9 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     const file = join(dir, "killed.db");
     const app = await server(file);
     const texts = Array.from({ length: 30 * CHUNK }, (_, i) => `Angela Merkel met Kofi Annan in Geneva, report ${i}.`);
-    const id = await submit(app, texts);
+    const { id } = await submitJob(app, texts);
     const untaken = await waitUntil(async () => {
-      const s = await status(app, id);
+      const s = await jobStatus(app, id);
       return s.waiting ? s : undefined;
     }, "the job to say no worker took it", 10_000);
     assert.equal(untaken.status, "queued");
@@ -147,7 +120,7 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     const victim = worker();
     const victimName = (await victim.waitFor(/worker (\S+) ready/))[1];
     const atKill = await waitUntil(async () => {
-      const s = await status(app, id);
+      const s = await jobStatus(app, id);
       return s.done >= 4 * CHUNK ? s : undefined;
     }, "some results to be stored", 30_000, 5);
     victim.child.kill("SIGKILL");
@@ -157,7 +130,7 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     assert.equal(orphans.length, 1, `the killed worker held ${orphans.length} chunks`);
 
     const stalled = await waitUntil(async () => {
-      const s = await status(app, id);
+      const s = await jobStatus(app, id);
       return s.waiting?.reason === "no worker is connected to the queue" ? s : undefined;
     }, "the job to say no worker is connected", 10_000);
     assert.equal(stalled.status, "running");
@@ -165,9 +138,9 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
 
     const rescuer = worker();
     await rescuer.waitFor(/worker \S+ ready/);
-    const done = await waitUntil(async () => ((await status(app, id)).status !== "running" ? status(app, id) : undefined), "the job to finish", 30_000, 50);
+    const done = await waitUntil(async () => ((await jobStatus(app, id)).status !== "running" ? jobStatus(app, id) : undefined), "the job to finish", 30_000, 50);
     assert.deepEqual(done, { id, status: "done", total: texts.length, done: texts.length }, rescuer.stderr());
-    assert.deepEqual(resultCounts(file, id), texts.map((_, seq) => ({ seq, n: 1 })));
+    assert.deepEqual(sqliteResultCounts(file, id), texts.map((_, seq) => ({ seq, n: 1 })));
     rescuer.child.kill("SIGTERM");
     assert.equal(await rescuer.exited, 0, rescuer.stderr());
   });
@@ -191,15 +164,15 @@ describe("the sweep of serve --queue under faults", { skip: redisSkipReason() },
     let released = false;
     try {
       await worker.ready();
-      const id = await submit(app, ["Alice met Bob", "Carol met Dave"]);
+      const { id } = await submitJob(app, ["Alice met Bob", "Carol met Dave"]);
       // BullMQ's three attempts (1 s and 2 s apart); the last one cannot mark the job failed.
       await waitUntil(() => (finals.length > 0 ? true : undefined), "the chunk's last attempt to fail", 15_000, 20);
       assert.match(finals[0], /^the model exploded; marking the job failed failed too: .*SQLITE_BUSY/);
       await sleep(3 * SWEEP_MS);
-      assert.equal((await status(app, id)).status, "running");
+      assert.equal((await jobStatus(app, id)).status, "running");
       await (await lock!).release();
       released = true;
-      const failed = await waitUntil(async () => ((await status(app, id)).status === "failed" ? status(app, id) : undefined), "the sweep to mark the job failed", 10_000, 20);
+      const failed = await waitUntil(async () => ((await jobStatus(app, id)).status === "failed" ? jobStatus(app, id) : undefined), "the sweep to mark the job failed", 10_000, 20);
       assert.deepEqual(failed, { id, status: "failed", total: 2, done: 0, error: "the model exploded" });
     } finally {
       if (lock && !released) await (await lock).release();

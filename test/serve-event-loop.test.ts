@@ -6,11 +6,11 @@
 // turn (503 + Retry-After) without disturbing the ones being read.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fixturesDir, repoRoot } from "./helpers.js";
+import { fixturesDir } from "./helpers.js";
+import { spawnNerkit } from "./processes.js";
 
 const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 /** Peak resident memory the server may reach: ~130 MiB idle, ~+60 MiB per 100,000 characters read at once. */
@@ -24,20 +24,11 @@ function longText(chars: number, seed: number): string {
 }
 
 test("/healthz keeps answering while 6 texts of 100,000 characters are read (median under 50 ms, not stalled half the time); memory stays bounded", async (t) => {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "nerkit.js"), "serve", "--model", tinyDir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--max-chars-in-flight", "600000"], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
+  const server = spawnNerkit(["serve", "--model", tinyDir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--max-chars-in-flight", "600000"]);
+  const { child } = server;
   try {
-    const address = await new Promise<string>((resolve, reject) => {
-      child.stderr.on("data", (chunk) => {
-        stderr += chunk;
-        const url = /listening on (\S+)/.exec(stderr)?.[1];
-        if (url && stderr.includes("ready")) resolve(url);
-      });
-      child.on("exit", () => reject(new Error(stderr)));
-    });
+    const [, address] = await server.waitFor(/listening on (\S+)/);
+    await server.waitFor(/model loaded, ready/);
     // Answers filtered to a type the model lacks: the server reads everything, the test process
     // (which measures /healthz) parses no megabytes of entities.
     const post = (text: string) => fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text, labels: ["NONE"] }) });
@@ -89,6 +80,6 @@ test("/healthz keeps answering while 6 texts of 100,000 characters are read (med
     assert.ok(peak < PEAK_RSS_BOUND, `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
   } finally {
     child.kill("SIGTERM");
-    await exited;
+    await server.exited;
   }
 });

@@ -3,7 +3,6 @@
 // the bounded queue (with a fake pipeline whose calls we count), plus the CLI's clean shutdown.
 
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { join } from "node:path";
 import { FastifyInstance } from "fastify";
@@ -12,7 +11,8 @@ import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
 import { typeThreshold } from "../src/cli/options.js";
 import { MicroBatcher, QueueFullError } from "../src/serve/micro-batcher.js";
 import { ApiEntityBody } from "../src/serve/schemas.js";
-import { fixturesDir, repoRoot } from "./helpers.js";
+import { fixturesDir } from "./helpers.js";
+import { spawnNerkit } from "./processes.js";
 
 const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 
@@ -345,22 +345,14 @@ describe("MicroBatcher", () => {
 });
 
 test("nerkit serve listens, answers, and exits 0 on SIGTERM", async () => {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "nerkit.js"), "serve", "--model", tinyDir, "--port", "0", "--no-log", "--threads", "1"], { stdio: ["ignore", "ignore", "pipe"] });
-  let stderr = "";
-  const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
-  const address = await new Promise<string>((resolve, reject) => {
-    child.stderr.on("data", (chunk) => {
-      stderr += chunk;
-      const url = /listening on (\S+)/.exec(stderr)?.[1];
-      if (url && stderr.includes("ready")) resolve(url);
-    });
-    child.on("exit", () => reject(new Error(stderr)));
-  });
+  const server = spawnNerkit(["serve", "--model", tinyDir, "--port", "0", "--no-log", "--threads", "1"]);
+  const [, address] = await server.waitFor(/listening on (\S+)/);
+  await server.waitFor(/model loaded, ready/);
   const response = await fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "Angela Merkel visited Paris." }) });
   assert.equal(response.status, 200);
-  child.kill("SIGTERM");
-  assert.equal(await exited, 0, stderr);
-  assert.match(stderr, /SIGTERM: closing/);
+  server.child.kill("SIGTERM");
+  assert.equal(await server.exited, 0, server.stderr());
+  assert.match(server.stderr(), /SIGTERM: closing/);
 });
 
 describe("POST /v1/redact", () => {

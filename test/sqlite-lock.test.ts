@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import Database from "better-sqlite3";
 import { FastifyInstance } from "fastify";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
 import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
@@ -17,18 +16,11 @@ import { FakePipeline } from "./fake-pipeline.js";
 import { tempDir } from "./helpers.js";
 import { waitUntil } from "./processes.js";
 import { SqliteLock, lockSqlite } from "./sqlite-locker.js";
+import { JobStatus, jobStatus, postJob, sqliteResultCounts, submitJob } from "./job-routes.js";
 
 const dir = tempDir("nerkit-sqlite-lock-");
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-interface JobStatus {
-  id: string;
-  status: string;
-  total: number;
-  done: number;
-  error?: string;
-  waiting?: { reason: string; since: string };
-}
 
 async function createdDatabase(name: string): Promise<string> {
   const file = join(dir, name);
@@ -36,46 +28,33 @@ async function createdDatabase(name: string): Promise<string> {
   return file;
 }
 
-function jsonl(texts: readonly string[]): string {
-  return texts.map((text) => JSON.stringify({ text })).join("\n");
-}
 
-function submit(app: FastifyInstance, texts: readonly string[]) {
-  return app.inject({ method: "POST", url: "/v1/jobs", payload: jsonl(texts), headers: { "content-type": "application/x-ndjson" } });
-}
 
-async function status(app: FastifyInstance, id: string): Promise<JobStatus> {
-  const r = await app.inject(`/v1/jobs/${id}`);
-  assert.equal(r.statusCode, 200, r.body);
-  return r.json() as JobStatus;
-}
 
-function resultCounts(file: string): { seq: number; n: number }[] {
-  const db = new Database(file, { readonly: true });
-  try {
-    return db.prepare("SELECT seq, COUNT(*) AS n FROM results GROUP BY seq ORDER BY seq").all() as { seq: number; n: number }[];
-  } finally {
-    db.close();
-  }
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The job's status once GET /v1/jobs/:id says why it stands still. */
+function untilWaiting(app: FastifyInstance, id: string): Promise<JobStatus> {
+  return waitUntil(async () => {
+    const s = await jobStatus(app, id);
+    return s.waiting ? s : undefined;
+  }, "the job to say why it stands still", 10_000);
+}
 
 describe("a SQLite database locked by another process", () => {
   test("/healthz answers within 500 ms while a job write waits 2 s for the lock; the write is 503 with Retry-After; work resumes once the lock goes", async () => {
     const file = await createdDatabase("healthz.db");
     const app = await buildApp({ pipeline: new FakePipeline(), config: { db: file, dbBusyTimeoutMs: 2000 } });
     try {
-      const before = await submit(app, ["Alice met Bob"]);
-      assert.equal(before.statusCode, 202, before.body);
-      const earlier = (before.json() as { id: string }).id;
-      await waitUntil(async () => ((await status(app, earlier)).status === "done" ? true : undefined), "the first job to finish");
+      const { id: earlier } = await submitJob(app, ["Alice met Bob"]);
+      await waitUntil(async () => ((await jobStatus(app, earlier)).status === "done" ? true : undefined), "the first job to finish");
 
       const lock = await lockSqlite(file);
       let released = false;
       try {
         const started = Date.now();
-        const posting = submit(app, ["Carol met Dave"]);
+        const posting = postJob(app, ["Carol met Dave"]);
         // Each probe is late by however long the event loop was blocked since it was planned,
         // whether during the pause before it or during the request itself.
         let slowest = 0;
@@ -87,7 +66,7 @@ describe("a SQLite database locked by another process", () => {
           assert.equal(health.statusCode, 200);
         }
         // Reads do not wait for a writer (WAL): a job's progress is still there.
-        assert.equal((await status(app, earlier)).status, "done");
+        assert.equal((await jobStatus(app, earlier)).status, "done");
         const refused = await posting;
         const waited = Date.now() - started;
         assert.ok(slowest < 500, `/healthz took ${slowest} ms while the database was locked`);
@@ -101,10 +80,8 @@ describe("a SQLite database locked by another process", () => {
       } finally {
         if (!released) await lock.release();
       }
-      const after = await submit(app, ["Carol met Dave"]);
-      assert.equal(after.statusCode, 202, after.body);
-      const id = (after.json() as { id: string }).id;
-      const done = await waitUntil(async () => ((await status(app, id)).status === "done" ? status(app, id) : undefined), "the job after the lock to finish");
+      const { id } = await submitJob(app, ["Carol met Dave"]);
+      const done = await waitUntil(async () => ((await jobStatus(app, id)).status === "done" ? jobStatus(app, id) : undefined), "the job after the lock to finish");
       assert.deepEqual(done, { id, status: "done", total: 1, done: 1 });
     } finally {
       await app.close();
@@ -127,13 +104,8 @@ describe("a SQLite database locked by another process", () => {
     const texts = Array.from({ length: 16 }, (_, i) => `Person${"abcdefghijklmnop"[i]} works here`);
     let released = false;
     try {
-      const created = await submit(app, texts);
-      assert.equal(created.statusCode, 202, created.body);
-      const id = (created.json() as { id: string }).id;
-      const stalled = await waitUntil(async () => {
-        const s = await status(app, id);
-        return s.waiting ? s : undefined;
-      }, "the job to say why it stands still", 10_000);
+      const { id } = await submitJob(app, texts);
+      const stalled = await untilWaiting(app, id);
       assert.equal(stalled.status, "running");
       assert.ok(stalled.done < texts.length, `the job finished before the lock (${stalled.done})`);
       assert.match(stalled.waiting!.reason, /SQLITE_BUSY.*retrying/);
@@ -142,16 +114,16 @@ describe("a SQLite database locked by another process", () => {
       const annotated = fake.texts.length;
       await sleep(800);
       assert.equal(fake.texts.length, annotated, "texts were annotated while the database was locked");
-      assert.equal((await status(app, id)).status, "running");
+      assert.equal((await jobStatus(app, id)).status, "running");
       await (await lock!).release();
       released = true;
-      const done = await waitUntil(async () => ((await status(app, id)).status === "done" ? status(app, id) : undefined), "the sweep to finish the job", 10_000);
+      const done = await waitUntil(async () => ((await jobStatus(app, id)).status === "done" ? jobStatus(app, id) : undefined), "the sweep to finish the job", 10_000);
       assert.deepEqual(done, { id, status: "done", total: texts.length, done: texts.length });
     } finally {
       if (lock && !released) await (await lock).release();
       await app.close();
     }
-    assert.deepEqual(resultCounts(file), texts.map((_, seq) => ({ seq, n: 1 })));
+    assert.deepEqual(sqliteResultCounts(file), texts.map((_, seq) => ({ seq, n: 1 })));
   });
 
   test("an annotation failure that could not be stored while locked is stored by the sweep once the lock goes; the job is not annotated again", async () => {
@@ -170,19 +142,14 @@ describe("a SQLite database locked by another process", () => {
     };
     const app = await buildApp({ pipeline: exploding, config: { db: file, dbBusyTimeoutMs: 200, sweepIntervalMs: 100 } });
     try {
-      const created = await submit(app, ["Alice met Bob", "Carol met Dave"]);
-      assert.equal(created.statusCode, 202, created.body);
-      const id = (created.json() as { id: string }).id;
-      const stalled = await waitUntil(async () => {
-        const s = await status(app, id);
-        return s.waiting ? s : undefined;
-      }, "the job to say why it stands still", 10_000);
+      const { id } = await submitJob(app, ["Alice met Bob", "Carol met Dave"]);
+      const stalled = await untilWaiting(app, id);
       assert.equal(stalled.status, "running");
       assert.match(stalled.waiting!.reason, /the job failed \(the model exploded\) but the failure could not be stored: .*SQLITE_BUSY/);
       await sleep(500);
-      assert.equal((await status(app, id)).status, "running");
+      assert.equal((await jobStatus(app, id)).status, "running");
       await (await lockTaken!).release();
-      const failed = await waitUntil(async () => ((await status(app, id)).status === "failed" ? status(app, id) : undefined), "the sweep to store the failure", 10_000);
+      const failed = await waitUntil(async () => ((await jobStatus(app, id)).status === "failed" ? jobStatus(app, id) : undefined), "the sweep to store the failure", 10_000);
       assert.deepEqual(failed, { id, status: "failed", total: 2, done: 0, error: "the model exploded" });
       assert.equal(calls, 1, "the failed job was annotated again");
     } finally {
