@@ -59,6 +59,7 @@ test("fitIsotonic: pool-adjacent-violators on a case worked by hand", () => {
   //   0.5 → 0 is below 3/4: pool 0.2..0.5, weight 5, mean 3/5 (0 below it: fine);
   //   0.6 → 1, 0.8 → 1 (equal means are no violation).
   // Blocks [0.1]: 0, [0.2, 0.5]: 0.6, [0.6]: 1, [0.8]: 1 → breakpoints at each block's first and last score.
+  // (sklearn 1.2 IsotonicRegression gives the same X_thresholds_ and y_thresholds_, and 0.8 at 0.55.)
   const map = fitIsotonic(outcomes);
   assert.deepEqual(map.x, [0.1, 0.2, 0.5, 0.6, 0.8]);
   assert.deepEqual(map.y, [0, 0.6, 0.6, 1, 1]);
