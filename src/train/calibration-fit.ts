@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
 import { conllevalChunks } from "../data/chunks.js";
 import { compareCodePoints } from "../text/code-point-order.js";
-import { CALIBRATION_VERSION, CalibrationFile, CalibrationMethod, TypeCounts } from "../metrics/calibration-file.js";
+import { CALIBRATION_VERSION, CalibrationFile, CalibrationMethod } from "../metrics/calibration-file.js";
 import { calibratedSamples, outcomesByType } from "../metrics/calibration/apply.js";
 import { EntitySample } from "../metrics/calibration/entity-sample.js";
 import { fitIsotonicPerType } from "../metrics/calibration/isotonic.js";
@@ -58,9 +58,9 @@ export function fileDigest(file: string): string {
   return createHash("sha256").update(readFileSync(file)).digest("hex");
 }
 
-/** Counts per type in code-point order. */
-function sortedCounts(counts: ReadonlyMap<string, TypeCounts>): Map<string, TypeCounts> {
-  return new Map([...counts].sort(([a], [b]) => compareCodePoints(a, b)));
+/** A map keyed by type in code-point order (calibration.json lists types as evaluate does). */
+function byCodePoints<V>(map: ReadonlyMap<string, V>): Map<string, V> {
+  return new Map([...map].sort(([a], [b]) => compareCodePoints(a, b)));
 }
 
 /** Refuses held-out entities a calibration cannot be fitted on, naming the file. */
@@ -87,17 +87,18 @@ export function fitCalibration({ held, method, data, created }: FitCalibrationIn
   const { samples } = held;
   checkEnough(samples, data.path);
   const raw = samples.map((s) => ({ score: s.rawScore, correct: s.correct }));
-  const common = {
+  const before = calibrationQuality(raw);
+  const fitted: CalibrationFile = {
     version: CALIBRATION_VERSION,
     method,
+    // Isotonic maps act on the raw score, so its logits are left as they are (T = 1).
+    temperature: method === "temperature" ? fitTemperature(samples).temperature : 1,
+    isotonic: method === "isotonic" ? fitIsotonicPerType(byCodePoints(outcomesByType(samples.map((s) => ({ type: s.type, score: s.rawScore, correct: s.correct }))))) : undefined,
     data: { ...data, entities: samples.length },
-    counts: sortedCounts(held.counts),
-    before: calibrationQuality(raw),
+    counts: byCodePoints(held.counts),
+    before,
+    after: before, // replaced below, once the calibration can be applied
     created: created ?? new Date().toISOString(),
   };
-  const fitted: CalibrationFile =
-    method === "temperature"
-      ? { ...common, temperature: fitTemperature(samples).temperature, after: common.before }
-      : { ...common, temperature: 1, isotonic: fitIsotonicPerType(outcomesByType(samples.map((s) => ({ ...s, score: s.rawScore })))), after: common.before };
   return { ...fitted, after: calibrationQuality(calibratedSamples(samples, fitted)) };
 }

@@ -12,7 +12,7 @@ function columns(rows: readonly (readonly string[])[]): string {
   return rows.map((r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : padStart(cell, widths[c]))).join("  ").trimEnd()).join("\n") + "\n";
 }
 
-/** The summary of a fitted calibration; `model` and `written` name the folder and the file. */
+/** The summary of a fitted calibration; `written` names the calibration.json written. */
 export function calibrationSummary(calibration: CalibrationFile, written: string): string {
   const { data, before, after } = calibration;
   const lines: string[] = [];
