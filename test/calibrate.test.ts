@@ -12,10 +12,10 @@ import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } fr
 import { join } from "node:path";
 import { Entity, loadPipeline } from "../src/infer/pipeline.js";
 import { conllWords } from "../src/data/conll-columns.js";
-import { heldOutSamples } from "../src/train/calibration-fit.js";
+import { checkTypesMatch, heldOutSamples, labelTypes } from "../src/train/calibration-fit.js";
 import { readLabelledData } from "../src/train/evaluate-file.js";
 import { CALIBRATION_FILE, parseCalibration } from "../src/metrics/calibration-file.js";
-import { nerkit, readJson, repoRoot, tempDir } from "./helpers.js";
+import { nerkit, nerkitError, readJson, repoRoot, tempDir } from "./helpers.js";
 import { tinyModelDir } from "./model-cases.js";
 
 const demo = join(repoRoot, "examples", "demo");
@@ -164,4 +164,12 @@ test("calibrate: bad input is named", (t) => {
   assert.equal(notFolder.code, 2);
   assert.match(notFolder.stderr, /--model must be a model folder/);
   assert.ok(!existsSync(join(fixture, CALIBRATION_FILE)));
+});
+
+test("checkTypesMatch: a model whose labels name no entity type is refused, with its labels named", () => {
+  const data = readLabelledData(dev);
+  assert.deepEqual([...labelTypes(["O", "B-PER", "I-PER", "S-LOC", "E-LOC"])].sort(), ["LOC", "PER"]);
+  const error = nerkitError(() => checkTypesMatch(["O"], data, "some-model"), "E_FORMAT");
+  assert.equal(error.describe(), "some-model: the model's labels (O) name no entity type: nothing to calibrate");
+  checkTypesMatch(["O", "B-PER", "I-PER", "B-ORG", "I-ORG", "B-LOC", "I-LOC", "B-MISC", "I-MISC"], data, "some-model");
 });
