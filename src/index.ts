@@ -69,6 +69,14 @@ export { tagWordsSteps, finishSteps } from "./infer/word-tagger.js";
 export type { WordTaggerModel, TagWordsOptions, TagProgress } from "./infer/word-tagger.js";
 export { evaluateModelOnFile, evaluateModelOnData, readLabelledData } from "./train/evaluate-file.js";
 export type { EvaluateModelFileOptions, ModelFileEvaluation, LabelledData } from "./train/evaluate-file.js";
+// Calibration: held-out entities, temperature and isotonic fits, ECE with its reliability table.
+export { heldOutSamples, fitCalibration, MIN_CALIBRATION_ENTITIES } from "./train/calibration-fit.js";
+export { fitTemperature, temperedScore } from "./metrics/calibration/temperature.js";
+export { fitIsotonic, fitIsotonicPerType, ISOTONIC_MIN_ENTITIES } from "./metrics/calibration/isotonic.js";
+export { calibrationReport, ECE_BINS } from "./metrics/calibration/quality.js";
+export { calibratedEntityScore, calibratedOutcomesByType } from "./metrics/calibration/apply.js";
+export type { EntitySample, ScoredOutcome } from "./metrics/calibration/entity-sample.js";
+export type { CalibrationReport, ReliabilityBin } from "./metrics/calibration/quality.js";
 
 // Post-processing: rule detectors and gazetteers, merging, confidence routing, redaction.
 export * from "./postprocess/index.js";

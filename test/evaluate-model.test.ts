@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { wordWindows } from "../src/infer/word-windows.js";
-import { finishSteps, tagWordsSteps } from "../src/infer/word-tagger.js";
+import { finishSteps, tagWordsSteps, wordLogitsSteps } from "../src/infer/word-tagger.js";
 import { argmax } from "../src/infer/aggregation.js";
 import { loadCheckpoint } from "../src/model/checkpoint/load-checkpoint.js";
 import { architectureOf } from "../src/model/architecture.js";
@@ -82,10 +82,12 @@ test("the word tagger's sorted, padded batches give the tags of a plain referenc
 
     // Reference: each window alone (batch of one, no padding), words labelled by their first sub-token.
     const expected: string[][] = [];
+    const expectedLogits: (Float32Array | null)[][] = [];
     let windowCount = 0;
     for (const words of sentences) {
       const counts = words.map((_, w) => tokenizer.encodeWords(words, { addSpecialTokens: false }).wordIds.filter((x) => x === w).length);
       const out = words.map(() => "O");
+      const rows = words.map((): Float32Array | null => null);
       for (const window of wordWindows(counts, maxLength - 2, Math.floor((maxLength - 2) / 4))) {
         windowCount++;
         const encoding = tokenizer.encodeWords(words.slice(window.start, window.end), { addSpecialTokens: true });
@@ -93,12 +95,21 @@ test("the word tagger's sorted, padded batches give the tags of a plain referenc
         const logits = await session.run({ rows: 1, length: ids.length, inputIds: BigInt64Array.from(ids.map(BigInt)), attentionMask: new BigInt64Array(ids.length).fill(1n) });
         for (let w = window.keepFrom; w < window.keepTo; w++) {
           const t = encoding.wordIds.indexOf(w - window.start);
-          if (t >= 0 && t < ids.length - 1) out[w] = arch.labels[argmax(logits.subarray(t * arch.labels.length, (t + 1) * arch.labels.length))];
+          if (t >= 0 && t < ids.length - 1) {
+            rows[w] = logits.slice(t * arch.labels.length, (t + 1) * arch.labels.length);
+            out[w] = arch.labels[argmax(rows[w]!)];
+          }
         }
       }
       expected.push(out);
+      expectedLogits.push(rows);
     }
     assert.deepEqual(tags, expected);
+    // With logits kept: the same tags, and each word's row is its first sub-token's in the window that keeps it.
+    const withLogits = await finishSteps(wordLogitsSteps(model, sentences, { batchSize: 7 }));
+    assert.deepEqual(withLogits.tags, expected);
+    // Padding does not change ONNX Runtime's logits of the real tokens here (measured: identical), so equal, not close.
+    assert.deepEqual(withLogits.logits, expectedLogits);
     assert.ok(windowCount > sentences.length, "some sentences were windowed");
     assert.ok(tokenizer.encodeWords(["qzxvqzxvqzxvqzxvqzxvqzxvqzxv"], { addSpecialTokens: false }).ids.length > maxLength, "the long word is longer than a window");
     assert.equal(progress, Math.ceil(windowCount / 7), "every batch of 7 windows reported");
@@ -156,7 +167,10 @@ test("evaluate --model prints train --test's report, and evaluate --gold --pred'
   const strict = nerkit(["evaluate", "--model", model, "--data", testFile, "--max-length", "8", "--mode", "strict", "--scheme", "IOB2", "--format", "json", "--threads", "1"]);
   const strictFromFile = nerkit(["evaluate", "--gold", testFile, "--pred", preds, "--mode", "strict", "--scheme", "IOB2", "--format", "json"]);
   assert.equal(strict.code, 0, strict.stderr);
-  assert.equal(strict.stdout, strictFromFile.stdout, "strict mode");
+  // With --model the JSON adds the scores' calibration quality; the rest is the file evaluation's, as printed.
+  const { calibration, ...strictReport } = JSON.parse(strict.stdout);
+  assert.equal(calibration.raw.bins.length, 15, "the calibration part of evaluate --model");
+  assert.equal(JSON.stringify(strictReport, null, 2) + "\n", strictFromFile.stdout, "strict mode");
   // Without --max-length, sentences are read whole: a different model input, still one tag per word.
   const whole = nerkit(["evaluate", "--model", model, "--data", testFile, "--format", "json", "--threads", "1"]);
   assert.equal(whole.code, 0, whole.stderr);

@@ -6,6 +6,7 @@ import { Readable } from "node:stream";
 import { Command, CommanderError, Help } from "commander";
 import { NerkitError } from "../errors.js";
 import { packageVersion } from "../package-root.js";
+import { calibrateCommand } from "./commands/calibrate.js";
 import { convertCommand } from "./commands/convert.js";
 import { evaluateCommand } from "./commands/evaluate.js";
 import { exportCommand } from "./commands/export.js";
@@ -44,7 +45,7 @@ export function buildProgram(io: CommandIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const quickstart = (io: CommandIO) => quickstartCommand(io, (argv, input) => main(argv, input === undefined ? io : { ...io, stdin: Readable.from([input]) }));
-  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, tokenizerCommand, serveCommand, workerCommand]) {
+  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, calibrateCommand, tokenizerCommand, serveCommand, workerCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

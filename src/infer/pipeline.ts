@@ -27,7 +27,7 @@ import { viterbi } from "./viterbi.js";
 import { TokenizerExtras, tokenizerExtras } from "./tokenizer-extras.js";
 import { SLICE_CHARS, encodeInSlices } from "./sliced-encoding.js";
 import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
-import { TagProgress, TagWordsOptions, tagWordsSteps } from "./word-tagger.js";
+import { TagProgress, TagWordsOptions, TaggedWords, WordTaggerModel, tagWordsSteps, wordLogitsSteps } from "./word-tagger.js";
 import { exportedQuantization } from "../model/export/transformers-js.js";
 import type { Quantization } from "../model/export/export-model.js";
 
@@ -280,9 +280,17 @@ export class NerPipeline {
 
   /** Pre-split words (CoNLL tokens) in, one tag per word out, with progress per batch (./word-tagger.ts). */
   tagWords(sentences: readonly (readonly string[])[], options: TagWordsOptions & { maxLength?: number } = {}): AsyncGenerator<TagProgress, string[][]> {
-    const maxLength = options.maxLength ?? this.maxLength;
+    return tagWordsSteps(this.wordTagger(options.maxLength), sentences, options);
+  }
+
+  /** tagWords, with each word's logits row beside its tag (for calibration). */
+  tagWordsWithLogits(sentences: readonly (readonly string[])[], options: TagWordsOptions & { maxLength?: number } = {}): AsyncGenerator<TagProgress, Required<TaggedWords>> {
+    return wordLogitsSteps(this.wordTagger(options.maxLength), sentences, options);
+  }
+
+  private wordTagger(maxLength = this.maxLength): WordTaggerModel {
     if (maxLength > this.maxLength) throw new NerkitError("E_USAGE", `--max-length ${maxLength} is more than the model reads (${this.maxLength} tokens)`);
-    return tagWordsSteps({ session: this.session, tokenizer: this.tokenizer, labels: this.arch.labels, maxLength }, sentences, options);
+    return { session: this.session, tokenizer: this.tokenizer, labels: this.arch.labels, maxLength };
   }
 
   async close(): Promise<void> {

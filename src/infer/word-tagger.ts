@@ -5,6 +5,8 @@
 // and batched with padding to the longest of each batch, so little of the model's work goes to
 // padding. This is the one path that `nerkit evaluate --model`, pre-tokenized `nerkit predict` and
 // the dev and test evaluation of `nerkit train` share, so their reports agree by construction.
+// On request (wordLogitsSteps) each word's logits row (that of its first sub-token, from the window
+// that keeps the word) comes back too, for calibration (../metrics/calibration/).
 // Left out: probabilities and Viterbi decoding (the argmax of the logits is what training scores).
 
 import { Tokenizer } from "../text/tokenizers/index.js";
@@ -91,15 +93,32 @@ function windowInput(
   return { sentence, ids, words, positions };
 }
 
+/** Tags, and with `keepLogits` each word's logits row: (L) per word, null for a word the tokenizer makes no token of. */
+export interface TaggedWords {
+  tags: string[][];
+  logits?: (Float32Array | null)[][];
+}
+
 /**
  * Tags each sentence's words; yields progress after every batch and returns the tags, one list per
  * sentence with one tag per word. Empty sentences get an empty list.
  */
 export async function* tagWordsSteps(model: WordTaggerModel, sentences: readonly (readonly string[])[], options: TagWordsOptions = {}): AsyncGenerator<TagProgress, string[][]> {
+  return (yield* taggedWordsSteps(model, sentences, options, false)).tags;
+}
+
+/** tagWordsSteps, returning each word's logits row (its first sub-token's) beside its tag. */
+export async function* wordLogitsSteps(model: WordTaggerModel, sentences: readonly (readonly string[])[], options: TagWordsOptions = {}): AsyncGenerator<TagProgress, Required<TaggedWords>> {
+  const tagged = yield* taggedWordsSteps(model, sentences, options, true);
+  return { tags: tagged.tags, logits: tagged.logits! };
+}
+
+async function* taggedWordsSteps(model: WordTaggerModel, sentences: readonly (readonly string[])[], options: TagWordsOptions, keepLogits: boolean): AsyncGenerator<TagProgress, TaggedWords> {
   const batchSize = options.batchSize ?? 32;
   const { labels, tokenizer } = model;
   const L = labels.length;
   const tags = sentences.map((words) => new Array<string>(words.length).fill(UNTOKENIZED_TAG));
+  const wordLogits = keepLogits ? sentences.map((words) => new Array<Float32Array | null>(words.length).fill(null)) : undefined;
   const windows = sentences.flatMap((words, s) => (words.length === 0 ? [] : windowsOf(words, s, tokenizer, model.maxLength, options.stride)));
   // Longest first (stable, so equal lengths keep the file's order): each batch pads little.
   const order = windows.map((_, i) => i).sort((a, b) => windows[b].ids.length - windows[a].ids.length);
@@ -124,12 +143,14 @@ export async function* tagWordsSteps(model: WordTaggerModel, sentences: readonly
     members.forEach((window, row) => {
       window.words.forEach((w, k) => {
         const offset = (row * length + window.positions[k]) * L;
-        tags[window.sentence][w] = labels[argmax(logits.subarray(offset, offset + L))];
+        const wordRow = logits.subarray(offset, offset + L); // (L)
+        tags[window.sentence][w] = labels[argmax(wordRow)];
+        if (wordLogits) wordLogits[window.sentence][w] = wordRow.slice();
       });
     });
     yield { batches: b + 1, totalBatches };
   }
-  return tags;
+  return { tags, logits: wordLogits };
 }
 
 /** Runs tagging steps (tagWordsSteps, NerPipeline.tagWords) to the end, reporting progress to `onProgress`. */

@@ -1,10 +1,14 @@
 // A self-contained HTML evaluation report (no scripts, no external files): the seqeval table, a
 // bar chart of precision, recall and F1 per type drawn in inline SVG, the entity-level error
-// breakdown and the token-level confusion table between gold and predicted types.
+// breakdown and the token-level confusion table between gold and predicted types; for a model's
+// scores, the calibration section (entity-level ECE, reliability diagrams and tables).
 
 import { ConfusionReport, ERROR_KINDS } from "./confusion.js";
 import { formatFixed } from "./numeric.js";
 import { EvaluationReport } from "./seqeval.js";
+import { CalibrationEvaluation } from "./calibration/evaluation.js";
+import { ECE_BINS, ReliabilityBin } from "./calibration/quality.js";
+import { reliabilityDiagram } from "./calibration/reliability-diagram.js";
 
 const escape = (text: string) =>
   text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]!);
@@ -58,9 +62,30 @@ export interface HtmlReportInput {
   confusion: ConfusionReport;
   /** What was compared, for the page's subtitle. */
   description?: string;
+  /** A model's scores: their calibration quality (evaluate --model). */
+  calibration?: CalibrationEvaluation;
 }
 
-export function htmlReport({ title = "nerkit evaluation", report, confusion, description }: HtmlReportInput): string {
+function reliabilityRows(bins: readonly ReliabilityBin[]): (string | number)[][] {
+  const value = (x: number | null) => (x === null ? "–" : formatFixed(x, 4));
+  return bins.map((b) => [`[${formatFixed(b.low, 3)}, ${formatFixed(b.high, 3)}${b.high === 1 ? "]" : ")"}`, b.count, value(b.confidence), value(b.accuracy)]);
+}
+
+function calibrationSection({ raw, calibrated }: CalibrationEvaluation): string {
+  const quality = (name: string, r: CalibrationEvaluation["raw"]) => [name, r.entities, score(r.ece), score(r.nll), score(r.brier)];
+  const name = calibrated ? (calibrated.method === "temperature" ? `calibrated (temperature ${formatFixed(calibrated.temperature, 4)})` : "calibrated (isotonic)") : "";
+  const rows = [quality("raw scores", raw), ...(calibrated ? [quality(name, calibrated)] : [])];
+  const head = ["bin", "entities", "mean score", "accuracy"];
+  return `<h2>Calibration</h2>
+<p class="note">Is an entity scoring 0.9 right 90% of the time? Entity level: an entity is right when a gold entity has its type and boundaries. Expected calibration error over ${ECE_BINS} equal-width score bins: the count-weighted mean gap between each bin's mean score and its accuracy. In the diagrams, bars are each bin's accuracy, dots its (mean score, accuracy), numbers its entities; dots on the dashed diagonal are well calibrated.${calibrated ? " Calibrated scores apply the model folder's calibration.json." : " The model folder has no calibration.json (nerkit calibrate makes one)."}</p>
+${table(["scores", "entities", "ECE", "NLL", "Brier"], rows)}
+<p>${reliabilityDiagram(raw.bins, "raw scores")}${calibrated ? reliabilityDiagram(calibrated.bins, name) : ""}</p>
+${table(head, reliabilityRows(raw.bins))}
+${calibrated ? `<p class="note">${escape(name)}</p>\n${table(head, reliabilityRows(calibrated.bins))}` : ""}
+`;
+}
+
+export function htmlReport({ title = "nerkit evaluation", report, confusion, description, calibration }: HtmlReportInput): string {
   const rows: (string | number)[][] = [...report.types].map(([t, s]) => [t, score(s.precision), score(s.recall), score(s.f1), s.support]);
   for (const avg of ["micro avg", "macro avg", "weighted avg"] as const) {
     const a = report[avg];
@@ -96,6 +121,6 @@ ${table(["type", ...kinds], errorRows)}
 ${table(["gold \\ predicted", ...typeNames], entityTypeRows)}
 <h2>Token-level confusion (gold rows, predicted columns)</h2>
 ${table(["gold \\ predicted", ...confusion.labels], tokenRows)}
-</body></html>
+${calibration ? calibrationSection(calibration) : ""}</body></html>
 `;
 }

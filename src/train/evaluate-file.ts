@@ -4,6 +4,7 @@
 // input keeps its lines and columns; span files become "token gold predicted" lines), and that
 // CoNLL text is scored by evaluateConll, the code behind `nerkit evaluate --gold --pred-column`.
 // So the report is the one `evaluate --gold FILE --pred PREDICTIONS` gives on what is written.
+// The predicted entities also come back scored (../infer/entity-samples.ts), for calibration quality.
 
 import { NerkitError } from "../errors.js";
 import { readTextFile } from "../io/files.js";
@@ -15,6 +16,7 @@ import { EvaluationMode } from "../metrics/entity-counts.js";
 import { FileEvaluation, evaluateConll } from "../metrics/evaluate-files.js";
 import { NerPipeline } from "../infer/pipeline.js";
 import { TagProgress, finishSteps } from "../infer/word-tagger.js";
+import { HeldOutEntities, heldOutEntities } from "../infer/entity-samples.js";
 import { labelledSentencesOf } from "./prepare.js";
 import { LabelledSentence } from "./examples.js";
 
@@ -31,6 +33,8 @@ export interface ModelFileEvaluation {
   evaluation: FileEvaluation;
   /** CoNLL text: the input's columns (or token and gold tag), then the predicted tag. */
   predictions: string;
+  /** The predicted entities (seqeval's default-mode reading), right or not, with their raw scores and logits. */
+  entities: HeldOutEntities;
 }
 
 /** A labelled file read for scoring: its text, its kind, and its sentences as training reads them. */
@@ -52,8 +56,8 @@ export function readLabelledData(file: string): LabelledData {
 
 export async function evaluateModelOnData(pipeline: NerPipeline, data: LabelledData, options: EvaluateModelFileOptions = {}): Promise<ModelFileEvaluation> {
   const { file, sentences } = data;
-  const steps = pipeline.tagWords(sentences.map((s) => s.tokens), { batchSize: options.batchSize, maxLength: options.maxLength });
-  const tags = await finishSteps(steps, options.onProgress);
+  const steps = pipeline.tagWordsWithLogits(sentences.map((s) => s.tokens), { batchSize: options.batchSize, maxLength: options.maxLength });
+  const { tags, logits } = await finishSteps(steps, options.onProgress);
   // CoNLL input keeps its own lines, so line numbers in messages are the file's.
   const predictions =
     data.kind === "tokens"
@@ -65,7 +69,8 @@ export async function evaluateModelOnData(pipeline: NerPipeline, data: LabelledD
         });
   const name = data.kind === "tokens" ? file : `${file} (as CoNLL)`;
   const evaluation = evaluateConll({ gold: { name, text: predictions }, tagColumn: -2, predColumn: -1, mode: options.mode, scheme: options.scheme });
-  return { evaluation, predictions };
+  const entities = heldOutEntities(sentences.map((s) => s.tags), tags, logits);
+  return { evaluation, predictions, entities };
 }
 
 /** readLabelledData, then evaluateModelOnData. */

@@ -1,6 +1,9 @@
 // nerkit evaluate: entity-level scores identical to seqeval, as text, JSON, conlleval or HTML, of
 // predictions in CoNLL files (--gold with --pred or --pred-column), or of a model on labelled data
-// (--model with --data: the model tags the file's words, ../../train/evaluate-file.ts).
+// (--model with --data: the model tags the file's words, ../../train/evaluate-file.ts). With
+// --model the scores' calibration quality is added: entity-level ECE with its reliability table, of
+// the raw scores and, when the model folder has calibration.json, of the calibrated ones (in JSON
+// and HTML; the text report's seqeval table stays as it is, with one ECE line on stderr).
 
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
@@ -11,6 +14,8 @@ import { EvaluationMode } from "../../metrics/entity-counts.js";
 import { FileEvaluation, evaluateFiles, illegalTransitionWarning } from "../../metrics/evaluate-files.js";
 import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
+import { CalibrationEvaluation, calibrationEvaluation, calibrationEvaluationJson, calibrationLine, readModelCalibration } from "../../metrics/calibration/evaluation.js";
+import { statSync } from "node:fs";
 import { reportJson } from "../../metrics/seqeval.js";
 import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
 import { Quantization } from "../../model/export/export-model.js";
@@ -95,10 +100,10 @@ export function evaluateCommand(io: CommandIO): Command {
     });
 }
 
-function formatReport(result: FileEvaluation, options: EvaluateCommandOptions, what: string): string {
+function formatReport(result: FileEvaluation, options: EvaluateCommandOptions, what: string, calibration?: CalibrationEvaluation): string {
   switch (options.format) {
     case "json":
-      return JSON.stringify(reportJson(result.report), null, 2) + "\n";
+      return JSON.stringify(calibration ? { ...reportJson(result.report), calibration: calibrationEvaluationJson(calibration) } : reportJson(result.report), null, 2) + "\n";
     case "conlleval":
       return conllevalReport(result.counts);
     case "html":
@@ -106,6 +111,7 @@ function formatReport(result: FileEvaluation, options: EvaluateCommandOptions, w
         report: result.report,
         confusion: confusion(result.gold, result.pred, { mode: options.mode, scheme: result.scheme }),
         description: `${what}, ${options.mode} mode${result.scheme ? ` (${result.scheme.name})` : ""}`,
+        calibration,
       });
     default:
       return classificationReport(result.report, options.digits ?? (options.model !== undefined ? 4 : 2));
@@ -119,6 +125,8 @@ async function evaluateModel(io: CommandIO, options: EvaluateCommandOptions): Pr
   if (conflicting.length > 0) throw new NerkitError("E_USAGE", `${conflicting.join(", ")} cannot be used with --model (the model makes the predictions; --data holds the gold tags)`);
   if (options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size must be at least 1");
   const data = readLabelledData(options.data);
+  // A Hub id's cache folder is not read for calibration.json (calibrate writes into local folders).
+  const calibrationFile = isDirectory(options.model) ? readModelCalibration(options.model) : undefined;
   const pipeline = await openPipeline(options.model, options);
   const bar = new ProgressBar(process.stderr, 20, "batch");
   const started = performance.now();
@@ -137,5 +145,16 @@ async function evaluateModel(io: CommandIO, options: EvaluateCommandOptions): Pr
   }
   if (options.out) writeFileAtomic(options.out, result.predictions);
   warnIllegalGoldTransitions(result.evaluation, io);
-  io.stdout(formatReport(result.evaluation, options, `${options.model} on ${options.data}`));
+  const calibration = calibrationEvaluation(result.entities.samples, calibrationFile);
+  io.stdout(formatReport(result.evaluation, options, `${options.model} on ${options.data}`, calibration));
+  // The text report stays seqeval's table (train --test prints the same); the ECE goes beside it.
+  if (options.format === "text") io.stderr(calibrationLine(calibration));
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
