@@ -125,7 +125,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
   const metrics = createMetrics(() => batcher.waiting);
-  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType };
+  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType, ...(config.targets?.length ? { targets: config.targets } : {}) };
   /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });

@@ -46,6 +46,8 @@ const apiEntity = z.object({
   end: z.number().int().describe("UTF-16 offset, exclusive"),
   score: z.number(),
   decision,
+  threshold: z.number().nullable().optional().describe("serve --target-precision: the accept threshold of the entity's type (null: nothing of the type is auto-accepted)"),
+  target: z.number().optional().describe("serve --target-precision: the precision target the threshold stands for"),
   label: z.string().optional().describe("with aggregation none: the token's label"),
   index: z.number().int().optional().describe("with aggregation none: the token's index"),
 });
