@@ -203,7 +203,12 @@ export function jobRouteSchemas(page: z.ZodType, listPage: z.ZodType) {
   };
 }
 
-const reviewItem = z.object({ id: z.string().describe("<jobId>:<seq>"), text: z.string(), entities: z.array(apiEntity.omit({ label: true, index: true })) });
+const reviewItem = z.object({
+  id: z.string().describe("<jobId>:<seq>"),
+  text: z.string(),
+  entities: z.array(apiEntity.omit({ label: true, index: true })),
+  audit: z.boolean().describe("an auto-accepted document drawn for the audit sample (serve --audit-rate), not one routed to review"),
+});
 
 /** The review routes' OpenAPI descriptions, from the schemas the routes validate with. */
 export function reviewRouteSchemas(requests: { page: z.ZodType; review: z.ZodType; exportQuery: z.ZodType }) {
