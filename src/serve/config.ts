@@ -65,7 +65,9 @@ export const DEFAULT_CONFIG: ServeConfig = {
   accept: 0.95,
   review: 0.8,
   perType: {},
-  auditRate: 0.05,
+  // `nerkit serve --audit-rate` defaults to 0.05; an app built in code audits only when asked, so
+  // that what its review queue holds does not depend on a seed it did not choose.
+  auditRate: 0,
   apiKeys: [],
   maxTexts: 256,
   maxTextChars: 200_000,
