@@ -30,7 +30,7 @@ for n in [1, 2, 5, 10, 20, 50, 100, 200, 1000, 5000]:
             cases_cp.append({"k": k, "n": n, "confidence": confidence, "lower": lower, "low": low2, "high": high2})
 
 cases_wilson = []
-for n in [1, 5, 10, 37, 100, 1000, 10000]:
+for n in [1, 5, 10, 20, 37, 100, 1000, 10000]:
     for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
         if k < 0 or k > n:
             continue
