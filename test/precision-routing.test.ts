@@ -3,7 +3,7 @@
 // start-up errors that name what to run.
 
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { copyFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, calibrationJson } from "../src/metrics/calibration-file.js";
@@ -12,7 +12,8 @@ import { route } from "../src/postprocess/routing.js";
 import { buildApp } from "../src/serve/app.js";
 import { readCalibration, targetThresholds } from "../src/serve/precision-routing.js";
 import { FakePipeline } from "./fake-pipeline.js";
-import { nerkit, nerkitError, tempDir } from "./helpers.js";
+import { fixturesDir, nerkit, nerkitError, tempDir } from "./helpers.js";
+import { spawnNerkit } from "./processes.js";
 
 function record(target: number, threshold: number | null, confidence = 0.95): PrecisionThreshold {
   return { target, confidence, threshold, lowerBound: threshold === null ? null : target + 0.001, accepted: threshold === null ? 0 : 100, correct: threshold === null ? 0 : 99, heldOut: 200, autoAcceptRate: threshold === null ? 0 : 0.5 };
@@ -73,6 +74,9 @@ test("routing on a calibration's thresholds: each entity says decision, threshol
   const at90 = targetThresholds(read, targets("0.9"), 0.95, dir);
   const routed = route([{ type: "PER", text: "x", start: 0, end: 3, score: 0.99 }, { type: "ORG", text: "x", start: 8, end: 11, score: 0.85 }, { type: "LOC", text: "x", start: 4, end: 7, score: 0.999 }], { targets: at90 });
   assert.deepEqual(routed.entities.map((e) => [e.type, e.decision, e.threshold, e.target]), [["PER", "accept", 0.97, 0.9], ["ORG", "accept", 0.84, 0.9], ["LOC", "review", null, 0.9]]);
+  // Workers get the routing as a BullMQ chunk's JSON: null thresholds and all survive the trip.
+  const sent = JSON.parse(JSON.stringify({ targets: at90 })) as { targets: typeof at90 };
+  assert.deepEqual(route(routed.entities.map(({ decision: _d, threshold: _t, target: _g, ...e }) => e), sent).entities, routed.entities);
 });
 
 test("per-type targets: other types keep the manual thresholds; the review threshold is clamped to the accept one", () => {
@@ -104,4 +108,39 @@ test("start-up errors name what to run", () => {
   const bad = nerkit(["serve", "--model", none, "--target-precision", "PER=1"]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--target-precision expects/);
+});
+
+test("nerkit serve --target-precision routes /v1/entities on the recorded thresholds (bert-tiny with a calibration.json)", async () => {
+  const dir = modelDir(
+    calibration(
+      new Map([
+        // PER: every score accepted; the other types: the target could not be shown.
+        ["PER", [record(0.9, 0)]],
+        ["ORG", [record(0.9, null)]],
+        ["LOC", [record(0.9, null)]],
+        ["MISC", [record(0.9, null)]],
+      ]),
+    ),
+  );
+  for (const file of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(fixturesDir, "hf", "bert-tiny", file), join(dir, file));
+  const server = spawnNerkit(["serve", "--model", dir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--target-precision", "0.9", "--audit-seed", "5"]);
+  try {
+    const [, address] = await server.waitFor(/listening on (\S+)/);
+    assert.match(server.stderr(), /routing on precision targets: PER: accept >= 0\.0000 \(precision 0\.9, confidence 0\.95\); ORG: no auto-accept/);
+    assert.match(server.stderr(), /audit sample: 0\.05 .*seed 5/);
+    const text = "Angela Merkel visited Paris and met the Siemens board in Berlin on Monday with John Smith of Acme.";
+    const response = await fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) });
+    assert.equal(response.status, 200);
+    const entities = ((await response.json()) as { entities: { type: string; score: number; decision: string; threshold: number | null; target: number }[] }).entities;
+    // bert-tiny is random: it finds something of most types in a text this long.
+    assert.ok(entities.length > 0, "no entity to check");
+    for (const e of entities) {
+      assert.equal(e.target, 0.9);
+      if (e.type === "PER") assert.deepEqual([e.decision, e.threshold], ["accept", 0]);
+      else assert.deepEqual([e.decision, e.threshold], [e.score >= 0.8 ? "review" : "reject", null]);
+    }
+  } finally {
+    server.child.kill("SIGTERM");
+    await server.exited;
+  }
 });
