@@ -14,7 +14,8 @@ import { auditDraw, isAudited } from "../src/serve/jobs/audit-sample.js";
 import { processChunk } from "../src/serve/jobs/chunk-worker.js";
 import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
 import { FakePipeline } from "./fake-pipeline.js";
-import { readJson, repoRoot, tempDir } from "./helpers.js";
+import { nerkit, readJson, repoRoot, tempDir } from "./helpers.js";
+import { serveConfig } from "../src/serve/config.js";
 import { jobStatus, submitJob } from "./job-routes.js";
 
 function drawn(seed: number, jobId: string, n: number, rate: number): number[] {
@@ -142,4 +143,15 @@ test("audit documents enter the review queue; their reviews give the audit estim
   } finally {
     await app.close();
   }
+});
+
+test("--audit-rate outside [0, 1] and a bad --audit-seed are usage errors; serveConfig checks the rate too", () => {
+  for (const [flag, value, pattern] of [["--audit-rate", "1.5", /--audit-rate expects a number between 0 and 1/], ["--audit-rate", "-0.1", /--audit-rate/], ["--audit-seed", "x", /--audit-seed expects an integer/]] as const) {
+    const run = nerkit(["serve", "--model", "/nonexistent", flag, value]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, pattern);
+  }
+  assert.throws(() => serveConfig({ auditRate: 2 }), /--audit-rate must be a share between 0 and 1/);
+  assert.throws(() => serveConfig({ auditSeed: -1 }), /--audit-seed must be a whole number/);
+  assert.equal(serveConfig({ auditRate: 0 }).auditRate, 0);
 });
