@@ -12,6 +12,7 @@ import { FastifyInstance } from "fastify";
 import { buildApp } from "../src/serve/app.js";
 import { auditDraw, isAudited } from "../src/serve/jobs/audit-sample.js";
 import { processChunk } from "../src/serve/jobs/chunk-worker.js";
+import { ReviewPrecisionCache } from "../src/serve/review/audit-precision.js";
 import { SqliteJobRepository } from "../src/serve/storage/sqlite.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { nerkit, readJson, repoRoot, tempDir } from "./helpers.js";
@@ -154,4 +155,25 @@ test("--audit-rate outside [0, 1] and a bad --audit-seed are usage errors; serve
   assert.throws(() => serveConfig({ auditRate: 2 }), /--audit-rate must be a share between 0 and 1/);
   assert.throws(() => serveConfig({ auditSeed: -1 }), /--audit-seed must be a whole number/);
   assert.equal(serveConfig({ auditRate: 0 }).auditRate, 0);
+});
+
+test("the estimate's cache: one read shared, read again after a review or maxAgeMs, a failed read not kept", async () => {
+  let reads = 0;
+  let fail = false;
+  const cache = new ReviewPrecisionCache(async () => {
+    reads++;
+    if (fail) throw new Error("database down");
+    return { audit: new Map(), reviewBased: new Map() };
+  }, 50);
+  await Promise.all([cache.get(), cache.get()]);
+  assert.equal(reads, 1);
+  cache.invalidate();
+  await cache.get();
+  assert.equal(reads, 2);
+  await new Promise((r) => setTimeout(r, 80));
+  fail = true;
+  await assert.rejects(cache.get(), /database down/);
+  fail = false;
+  await cache.get();
+  assert.equal(reads, 4, "the failed read was not kept");
 });

@@ -32,7 +32,7 @@ import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
 import { monitorRoutes } from "./monitor/routes.js";
-import { auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
+import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
 import { RequestBudget } from "./request-budget.js";
@@ -192,7 +192,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   const keys = config.apiKeys.map(digest);
   /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */
-  const auditEstimate = async () => auditMonitor(await reviewPrecisionCounts(await jobs.existingRepository()), audit);
+  const reviewCounts = new ReviewPrecisionCache(async () => reviewPrecisionCounts(await jobs.existingRepository()));
+  const auditEstimate = async () => auditMonitor(await reviewCounts.get(), audit);
 
   // zod validates in the route (clearer messages); the JSON Schemas only document the API.
   // The API speaks JSON only: a text/plain body is 415, not a string that fails validation.
@@ -251,6 +252,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       () => jobs.existingRepository(),
       (action, types, kept, audited) => {
         metrics.reviews.inc({ action });
+        reviewCounts.invalidate();
         // Audit documents are not among those routing sent to review: they have their own estimate.
         if (!audited) metrics.recordReview(types, kept);
       },

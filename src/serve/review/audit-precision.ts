@@ -8,8 +8,11 @@
 // unusable, as export treats it) counts in neither estimate. Counted entities: of an audit
 // document, those routing accepted (what nobody would have looked at); of a review document,
 // those routing did not reject (what "accept" vouches for, as export reads it).
-// What it leaves out: agreement between reviewers (agreement.ts) and caching: each call pages
-// through the reviewed results (PAGE at a time, memory flat), a cost paid per scrape.
+// Cost: a read pages through every reviewed result (PAGE at a time, memory flat, a turn for the
+// event loop between pages); about 1.5 s for 20,000 reviewed documents of 8 entities on a loaded
+// 2-core machine. So the service keeps the last counts (ReviewPrecisionCache) until a review is
+// saved through it or a minute has passed (reviews saved by another server on the same database).
+// What it leaves out: agreement between reviewers (agreement.ts).
 
 import { wilsonInterval } from "../../metrics/precision-bounds.js";
 import { JobRepository, ReviewedResult, StoredReview } from "../storage/repository.js";
@@ -64,8 +67,38 @@ export async function reviewPrecisionCounts(repository: JobRepository | undefine
       if (latest) countReview(counts, result, latest);
     }
     after = page.next;
+    // SQLite reads block the event loop: /healthz and live requests get their turn between pages.
+    if (after !== undefined) await new Promise((resolve) => setImmediate(resolve));
   } while (after !== undefined);
   return counts;
+}
+
+/** The last counts read, shared by concurrent callers, read again after invalidate() or maxAgeMs. */
+export class ReviewPrecisionCache {
+  private last: { at: number; counts: Promise<ReviewPrecisionCounts> } | undefined;
+
+  constructor(
+    private readonly read: () => Promise<ReviewPrecisionCounts>,
+    private readonly maxAgeMs = 60_000,
+  ) {}
+
+  get(): Promise<ReviewPrecisionCounts> {
+    if (!this.last || Date.now() - this.last.at > this.maxAgeMs) {
+      const counts = this.read();
+      const entry = { at: Date.now(), counts };
+      this.last = entry;
+      // A failed read is not kept: the next call tries again.
+      counts.catch(() => {
+        if (this.last === entry) this.last = undefined;
+      });
+    }
+    return this.last.counts;
+  }
+
+  /** A review was saved: the next get() reads again. */
+  invalidate(): void {
+    this.last = undefined;
+  }
 }
 
 export interface AuditPrecision {
