@@ -123,11 +123,12 @@ test("nerkit serve --target-precision routes /v1/entities on the recorded thresh
     ),
   );
   for (const file of ["config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json"]) copyFileSync(join(fixturesDir, "hf", "bert-tiny", file), join(dir, file));
-  const server = spawnNerkit(["serve", "--model", dir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--target-precision", "0.9", "--audit-seed", "5"]);
+  const server = spawnNerkit(["serve", "--model", dir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--target-precision", "0.9", "--audit-seed", "5", "--accept", "0.9"]);
   try {
     const [, address] = await server.waitFor(/listening on (\S+)/);
     assert.match(server.stderr(), /routing on precision targets: PER: accept >= 0\.0000 \(precision 0\.9, confidence 0\.95\); ORG: no auto-accept/);
     assert.match(server.stderr(), /audit sample: 0\.05 .*seed 5/);
+    assert.match(server.stderr(), /warning: --accept is not used/);
     const text = "Angela Merkel visited Paris and met the Siemens board in Berlin on Monday with John Smith of Acme.";
     const response = await fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) });
     assert.equal(response.status, 200);

@@ -89,7 +89,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
     .option("--no-log", "no request log (JSON lines on stdout)")
-    .action(async (options: ServeCommandOptions) => {
+    .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
       const targets = await precisionTargets(options);
       const auditSeed = options.auditSeed ?? randomInt(2 ** 31);
@@ -120,6 +120,9 @@ export function serveCommand(io: CommandIO): Command {
       });
       await checkDatabase(config);
       if (targets.length > 0) io.stderr(`nerkit: routing on precision targets: ${describeTargets(targets)}\n`);
+      if (targets.some((t) => t.type === "*") && command.getOptionValueSource("accept") === "cli") {
+        io.stderr("nerkit: warning: --accept is not used: --target-precision sets the accept threshold of every type\n");
+      }
       if (config.auditRate > 0) io.stderr(`nerkit: audit sample: ${config.auditRate} of auto-accepted batch-job documents also go to review (seed ${auditSeed}; --audit-seed ${auditSeed} draws the same documents)\n`);
       const pipeline = await loadModel(options);
       const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config });
