@@ -126,6 +126,8 @@ test("nerkit serve --target-precision routes /v1/entities on the recorded thresh
   const server = spawnNerkit(["serve", "--model", dir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--target-precision", "0.9", "--audit-seed", "5", "--accept", "0.9"]);
   try {
     const [, address] = await server.waitFor(/listening on (\S+)/);
+    // The settings lines follow the listening line.
+    await server.waitFor(/audit sample/);
     assert.match(server.stderr(), /routing on precision targets: PER: accept >= 0\.0000 \(precision 0\.9, confidence 0\.95\); ORG: no auto-accept/);
     assert.match(server.stderr(), /audit sample: 0\.05 .*seed 5/);
     assert.match(server.stderr(), /warning: --accept is not used/);

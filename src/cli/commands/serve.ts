@@ -119,11 +119,6 @@ export function serveCommand(io: CommandIO): Command {
         maxConnections: options.maxConnections,
       });
       await checkDatabase(config);
-      if (targets.length > 0) io.stderr(`nerkit: routing on precision targets: ${describeTargets(targets)}\n`);
-      if (targets.some((t) => t.type === "*") && command.getOptionValueSource("accept") === "cli") {
-        io.stderr("nerkit: warning: --accept is not used: --target-precision sets the accept threshold of every type\n");
-      }
-      if (config.auditRate > 0) io.stderr(`nerkit: audit sample: ${config.auditRate} of auto-accepted batch-job documents also go to review (seed ${auditSeed}; --audit-seed ${auditSeed} draws the same documents)\n`);
       const pipeline = await loadModel(options);
       const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config });
       let address: string;
@@ -135,6 +130,12 @@ export function serveCommand(io: CommandIO): Command {
         throw new NerkitError("E_USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
       }
       io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); model loaded, ready\n`);
+      // After the listening line: a start-up failure stays one line (nothing else is printed before it).
+      if (targets.length > 0) io.stderr(`nerkit: routing on precision targets: ${describeTargets(targets)}\n`);
+      if (targets.some((t) => t.type === "*") && command.getOptionValueSource("accept") === "cli") {
+        io.stderr("nerkit: warning: --accept is not used: --target-precision sets the accept threshold of every type\n");
+      }
+      if (config.auditRate > 0) io.stderr(`nerkit: audit sample: ${config.auditRate} of auto-accepted batch-job documents also go to review (seed ${auditSeed}; --audit-seed ${auditSeed} draws the same documents)\n`);
       await new Promise<void>((resolve, reject) => {
         const stop = (signal: string) => {
           io.stderr(`nerkit: ${signal}: closing\n`);
