@@ -177,3 +177,15 @@ test("the estimate's cache: one read shared, read again after a review or maxAge
   await cache.get();
   assert.equal(reads, 4, "the failed read was not kept");
 });
+
+test("GET /v1/monitor before any job: the sample's settings and empty estimates; /metrics has no audit sample yet", async () => {
+  const app = await buildApp({ pipeline: new FakePipeline(), config: { db: join(tempDir("nerkit-audit-empty-"), "jobs.db"), auditRate: 0.1, auditSeed: 3 } });
+  try {
+    const monitor = await app.inject("/v1/monitor");
+    assert.equal(monitor.statusCode, 200, monitor.body);
+    assert.deepEqual(monitor.json(), { audit: { rate: 0.1, seed: 3, perType: [], reviewBased: [] } });
+    assert.doesNotMatch((await app.inject("/metrics")).body, /^nerkit_audit_precision\{/m);
+  } finally {
+    await app.close();
+  }
+});
