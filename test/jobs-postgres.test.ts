@@ -120,3 +120,34 @@ test("a PostgreSQL server that cannot be reached is 503 E_STORAGE_UNAVAILABLE, a
     await app.close();
   }
 });
+
+// Last: its audit documents stay in the database the file's tests share.
+describe("audit sample on PostgreSQL", { skip }, () => {
+  test("audit sample on PostgreSQL: audit documents in the review queue, and the audit estimate in /v1/monitor across a restart", async () => {
+    // Rate 1: every auto-accepted document is drawn. "Ann met Bob": two PER at 0.99 (accepted); "IBM": ORG at 0.85 (review).
+    const config = { db: database!.url, auditRate: 1, auditSeed: 9 };
+    let app = await buildApp({ pipeline: new FakePipeline(), config });
+    try {
+      const created = await submit(app, [{ text: "Ann met Bob" }, { text: "Eve saw IBM" }, { text: "Cy met Di" }]);
+      const id = created.body.id;
+      await waitFor(app, id, (p) => p.status === "done");
+      const items = ((await app.inject("/v1/review?limit=1000")).json() as { items: { id: string; audit: boolean }[] }).items.filter((i) => i.id.startsWith(`${id}:`));
+      assert.deepEqual(items.map((i) => [i.id, i.audit]), [[`${id}:0`, true], [`${id}:1`, false], [`${id}:2`, true]]);
+      const review = (seq: number, body: object) => app.inject({ method: "POST", url: `/v1/review/${id}:${seq}`, payload: { reviewer: "ann", ...body } });
+      assert.equal((await review(0, { action: "accept" })).statusCode, 200);
+      assert.equal((await review(2, { action: "correct", spans: [{ start: 7, end: 9, label: "PER" }] })).statusCode, 200);
+      const check = async () => {
+        const audit = ((await app.inject("/v1/monitor")).json() as { audit: { rate: number; seed: number; perType: { type: string; reviewed: number; kept: number }[] } }).audit;
+        assert.deepEqual([audit.rate, audit.seed], [1, 9]);
+        // Other tests' jobs share this database but none has audit reviews: 4 PER reviewed, 3 kept.
+        assert.deepEqual(audit.perType.map((p) => [p.type, p.reviewed, p.kept]), [["PER", 4, 3]]);
+      };
+      await check();
+      await app.close();
+      app = await buildApp({ pipeline: new FakePipeline(), config });
+      await check();
+    } finally {
+      await app.close();
+    }
+  });
+});

@@ -185,6 +185,25 @@ export function storageSuite(name: string, target: StorageTarget, options: { ski
       assert.deepEqual(await ids(2, 5), []);
     });
 
+    it("audit sample: a job records its rate and seed; audit results enter the review queue marked audit, and leave it once reviewed", async () => {
+      const repo = await fresh();
+      const job = await repo.createJob(documents(4), { rate: 0.25, seed: 2 ** 40 + 7 });
+      assert.deepEqual((await repo.getJob(job.id))?.audit, { rate: 0.25, seed: 2 ** 40 + 7 });
+      const plain = await repo.createJob(documents(1));
+      assert.equal((await repo.getJob(plain.id))?.audit, undefined);
+      const results = resultsFor([0, 1, 2, 3], { 1: "review" }).map((r) => ({ ...r, audit: r.seq === 2 || r.seq === 3 }));
+      await repo.saveResults(job.id, results);
+      const queue = await repo.reviewQueue(0, 100);
+      assert.deepEqual(queue.map((r) => [r.seq, r.decision, r.audit]), [[1, "review", undefined], [2, "accept", true], [3, "accept", true]]);
+      assert.equal((await repo.result(job.id, 2))?.audit, true);
+      assert.equal((await repo.result(job.id, 0))?.audit, undefined);
+      assert.deepEqual((await repo.results(job.id, 0, 10)).map((r) => r.audit === true), [false, false, true, true]);
+      await repo.saveReview({ jobId: job.id, seq: 2, reviewer: "ann", action: "accept" });
+      assert.deepEqual((await repo.reviewQueue(0, 100)).map((r) => r.seq), [1, 3]);
+      const reviewed = await repo.reviewedResultsPage(undefined, 10);
+      assert.deepEqual(reviewed.results.map((r) => [r.seq, r.audit, r.reviews.length]), [[2, true, 1]]);
+    });
+
     it("review queue and reviewed results come in job then document order, not in the order chunks were stored (flaky under load)", async () => {
       const repo = await fresh();
       const older = await repo.createJob(documents(4, "Older"));

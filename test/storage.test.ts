@@ -90,6 +90,28 @@ storageSuite(
 );
 
 describe("SQLite only", () => {
+  test("a database at migration 2 is upgraded to the audit columns: its jobs and results read as before, without audit", async () => {
+    const file = join(dir, "before-audit.db");
+    const db = new Database(file);
+    db.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+    for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 2)) {
+      db.exec(m.sql);
+      db.prepare("INSERT INTO schema_migrations VALUES (?, ?)").run(m.version, new Date().toISOString());
+    }
+    db.prepare("INSERT INTO jobs (id, created_at, status, total, done_count) VALUES ('old', '2026-01-01T00:00:00.000Z', 'done', 1, 1)").run();
+    db.prepare("INSERT INTO documents VALUES ('old', 0, NULL, 'Ann', 'done')").run();
+    db.prepare("INSERT INTO results VALUES ('old', 0, '[]', 'review')").run();
+    db.close();
+    const repo = SqliteJobRepository.open(file);
+    try {
+      const job = await repo.getJob("old");
+      assert.equal(job?.audit, undefined);
+      assert.deepEqual((await repo.reviewQueue(0, 10)).map((r) => [r.jobId, r.seq, r.audit]), [["old", 0, undefined]]);
+    } finally {
+      await repo.close();
+    }
+  });
+
   test("migrations run once: reopening a database applies nothing again; the journal is WAL", async () => {
     const file = join(dir, "migrations.db");
     for (let i = 0; i < 3; i++) await SqliteJobRepository.open(file).close();

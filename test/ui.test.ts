@@ -240,6 +240,29 @@ describe("web UI in Chromium", { skip: missing && !process.env.CI ? `${CHROMIUM}
     });
   });
 
+  test("Review: an audit document (auto-accepted, drawn for the audit sample) shows the audit mark; a review document does not", async () => {
+    // Rate 1: every auto-accepted document is drawn.
+    await withServer({ config: { auditRate: 1, auditSeed: 1 } }, async (base) => {
+      const texts = ["Alice met Bob.", "Paris and Siemens."];
+      const job = (await (await post(base, "/v1/jobs", texts.map((text) => JSON.stringify({ text })).join("\n"), "application/x-ndjson")).json()) as { id: string };
+      for (let i = 0; ((await (await fetch(`${base}/v1/jobs/${job.id}`)).json()) as { status: string }).status !== "done"; i++) {
+        assert.ok(i < 500, "the job never finished");
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      await withPage(base, "review", async (page) => {
+        await page.fill("#review-reviewer", "ann");
+        await page.waitForSelector("#review-view mark");
+        assert.equal(await page.textContent("#review-view"), texts[0]);
+        assert.equal(await page.isVisible("#review-audit"), false);
+        await page.focus("#review-view");
+        await page.keyboard.press("a");
+        await page.waitForFunction((t: string) => document.querySelector("#review-view").textContent === t, texts[1]);
+        assert.equal(await page.isVisible("#review-audit"), true);
+        assert.equal((await page.textContent("#review-audit"))?.trim(), "audit");
+      });
+    });
+  });
+
   test("Annotate: mouse selection + type key, a custom type, Alt+} by word, download read by the library", async () => {
     await withServer({}, async (base) => {
       await withPage(base, "annotate", async (page) => {

@@ -1,6 +1,11 @@
 // Confidence routing: each entity is accepted, sent for human review, or rejected by its score, with
 // thresholds per entity type where given; a document needs review when any of its entities does.
 // Rejected entities stay in the list, marked, so that the caller decides whether to show them.
+// Precision targets (serve --target-precision): for the types a target covers, the accept threshold
+// is the one calibration recorded for that target (null: nothing is auto-accepted, everything at or
+// above the review threshold goes to review), the review threshold is clamped to it, and each of
+// those entities says the threshold and the target it stands for. Manual per-type thresholds for a
+// type a target covers are refused: one type, one accept threshold.
 
 import { NerkitError } from "../errors.js";
 import { SpanEntity } from "./entity.js";
@@ -20,11 +25,32 @@ export interface RoutingOptions {
   review?: number;
   /** Per entity type; a threshold left out falls back to the global one. */
   perType?: Record<string, Partial<Thresholds>>;
+  /** Accept thresholds standing for precision targets, per type; type "*" covers the types without
+   * their own. An array, not a map: routing travels as JSON to `nerkit worker`s. */
+  targets?: TargetThreshold[];
 }
 
+/** The accept threshold recorded for a precision target (calibration.json's thresholds). */
+export interface TargetThreshold {
+  /** An entity type, or "*" for every type without its own. */
+  type: string;
+  /** null: the target could not be shown on held-out data; nothing of the type is auto-accepted. */
+  accept: number | null;
+  target: number;
+  confidence: number;
+}
+
+/** What a routed entity carries: its decision and, when a precision target covers its type, the accept threshold and the target. */
+export type RoutedEntity<E> = E & { decision: Decision; threshold?: number | null; target?: number };
+
 export interface Routed<E extends SpanEntity> {
-  entities: Array<E & { decision: Decision }>;
+  entities: Array<RoutedEntity<E>>;
   decision: DocumentDecision;
+}
+
+/** A type's resolved thresholds; `target` set when a precision target chose accept (Infinity: never). */
+interface ResolvedThresholds extends Thresholds {
+  target?: TargetThreshold;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = { accept: 0.95, review: 0.8 };
@@ -49,12 +75,12 @@ function checkThresholds(thresholds: Thresholds, field: string): Thresholds {
 }
 
 /** The thresholds for each type (and "*" for the rest), checked: 0 ≤ review ≤ accept ≤ 1. */
-export function resolveRouting(options: RoutingOptions = {}): Map<string, Thresholds> {
+export function resolveRouting(options: RoutingOptions = {}): Map<string, ResolvedThresholds> {
   const global = checkThresholds(
     { accept: options.accept ?? DEFAULT_THRESHOLDS.accept, review: options.review ?? DEFAULT_THRESHOLDS.review },
     "routing",
   );
-  const resolved = new Map<string, Thresholds>([["*", global]]);
+  const resolved = new Map<string, ResolvedThresholds>([["*", global]]);
   const perType = options.perType ?? {};
   if (perType === null || typeof perType !== "object" || Array.isArray(perType)) {
     throw new NerkitError("E_USAGE", "routing.perType must map entity types to { accept?, review? }", { field: "routing.perType" });
@@ -63,7 +89,34 @@ export function resolveRouting(options: RoutingOptions = {}): Map<string, Thresh
     const thresholds = { accept: partial?.accept ?? global.accept, review: partial?.review ?? global.review };
     resolved.set(type, checkThresholds(thresholds, `routing.perType.${type}`));
   }
+  for (const target of checkTargets(options.targets)) {
+    // "*" covers every type, so any manual per-type threshold would contradict it.
+    const own = target.type === "*" ? Object.keys(perType)[0] : Object.hasOwn(perType, target.type) ? target.type : undefined;
+    if (own !== undefined) {
+      throw new NerkitError("E_USAGE", `entity type ${own} has a manual threshold (--threshold ${own}=...) and an accept threshold from --target-precision: give one of them`, { field: `routing.perType.${own}` });
+    }
+    const base = resolved.get(target.type) ?? global;
+    // Never auto-accept: no finite score reaches Infinity (and NaN reaches nothing).
+    const accept = target.accept ?? Infinity;
+    resolved.set(target.type, { accept, review: Math.min(base.review, accept), target });
+  }
   return resolved;
+}
+
+function checkTargets(targets: RoutingOptions["targets"]): TargetThreshold[] {
+  if (targets === undefined) return [];
+  if (!Array.isArray(targets)) throw new NerkitError("E_USAGE", "routing.targets must be an array of { type, accept, target, confidence }", { field: "routing.targets" });
+  const seen = new Set<string>();
+  for (const [i, t] of targets.entries()) {
+    const field = `routing.targets[${i}]`;
+    const unit = (v: unknown) => typeof v === "number" && v >= 0 && v <= 1;
+    if (typeof t?.type !== "string" || t.type === "" || !(t.accept === null || unit(t.accept)) || !unit(t.target) || !unit(t.confidence)) {
+      throw new NerkitError("E_USAGE", "a precision target needs a type, an accept threshold in [0, 1] or null, and target and confidence in [0, 1]", { field });
+    }
+    if (seen.has(t.type)) throw new NerkitError("E_USAGE", `two precision targets for entity type ${t.type}`, { field });
+    seen.add(t.type);
+  }
+  return targets;
 }
 
 export function decide(score: number, thresholds: Thresholds): Decision {
@@ -75,7 +128,12 @@ export function decide(score: number, thresholds: Thresholds): Decision {
 
 export function route<E extends SpanEntity>(entities: readonly E[], options: RoutingOptions = {}): Routed<E> {
   const thresholds = resolveRouting(options);
-  const global = thresholds.get("*") as Thresholds;
-  const routed = entities.map((entity) => ({ ...entity, decision: decide(entity.score, thresholds.get(entity.type) ?? global) }));
+  const global = thresholds.get("*")!;
+  const routed = entities.map((entity): RoutedEntity<E> => {
+    const own = thresholds.get(entity.type) ?? global;
+    const decision = decide(entity.score, own);
+    if (!own.target) return { ...entity, decision };
+    return { ...entity, decision, threshold: own.target.accept, target: own.target.target };
+  });
   return { entities: routed, decision: routed.some((entity) => entity.decision === "review") ? "review" : "accept" };
 }

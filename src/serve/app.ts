@@ -2,14 +2,14 @@
 // Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
-// (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
 // before routing and while closing too (early-errors.ts). Every route and job
 // reads the whole text (reading.ts); /v1/redact replaces whole words (postprocess/redact.ts).
 // Listening on a socket and signals are the CLI's business (src/cli/commands/serve.ts).
 
-import { createHash, timingSafeEqual } from "node:crypto";
+import { createHash, randomInt, timingSafeEqual } from "node:crypto";
 import Fastify, { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
@@ -31,6 +31,8 @@ import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
+import { monitorRoutes } from "./monitor/routes.js";
+import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
 import { RequestBudget } from "./request-budget.js";
@@ -124,8 +126,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       onBatch: (size) => metrics.batchSize.observe(size),
     },
   );
-  const metrics = createMetrics(() => batcher.waiting);
-  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType };
+  const metrics = createMetrics(() => batcher.waiting, () => auditEstimate());
+  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType, ...(config.targets?.length ? { targets: config.targets } : {}) };
   /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
@@ -156,8 +158,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       }
     }
   }, routing, (routed) => count("job", routed));
+  // Drawn here when not given, and logged: with it, the same documents are drawn again.
+  const audit = { rate: config.auditRate, seed: config.auditSeed ?? randomInt(2 ** 31) };
+  if (config.auditSeed === undefined) app.log.info({ auditRate: audit.rate, auditSeed: audit.seed }, "audit sample seed drawn");
   const jobs = new JobService({
     db: config.db,
+    audit,
     busyTimeoutMs: config.dbBusyTimeoutMs,
     sweepIntervalMs: config.sweepIntervalMs,
     retainDays: config.retainDays,
@@ -185,6 +191,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         }),
   });
   const keys = config.apiKeys.map(digest);
+  /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */
+  const reviewCounts = new ReviewPrecisionCache(async () => reviewPrecisionCounts(await jobs.existingRepository()));
+  const auditEstimate = async () => auditMonitor(await reviewCounts.get(), audit);
 
   // zod validates in the route (clearer messages); the JSON Schemas only document the API.
   // The API speaks JSON only: a text/plain body is 415, not a string that fails validation.
@@ -241,13 +250,16 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(
     reviewRoutes(
       () => jobs.existingRepository(),
-      (action, types, kept) => {
+      (action, types, kept, audited) => {
         metrics.reviews.inc({ action });
-        metrics.recordReview(types, kept);
+        reviewCounts.invalidate();
+        // Audit documents are not among those routing sent to review: they have their own estimate.
+        if (!audited) metrics.recordReview(types, kept);
       },
     ),
   );
   await app.register(evaluationRoutes(config.bodyLimit));
+  await app.register(monitorRoutes({ audit: auditEstimate }));
   await app.register(uiRoutes());
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));

@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
-import { Thresholds, resolveRouting } from "../postprocess/routing.js";
+import { TargetThreshold, Thresholds, resolveRouting } from "../postprocess/routing.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */
@@ -20,6 +20,13 @@ export interface ServeConfig {
   review: number;
   /** Thresholds for some entity types; what a type leaves out falls back to accept and review. */
   perType: Record<string, Partial<Thresholds>>;
+  /** Accept thresholds standing for precision targets (--target-precision, from calibration.json: precision-routing.ts);
+   * they replace accept for the types they cover, and review is clamped to them. */
+  targets?: TargetThreshold[];
+  /** The share of auto-accepted batch-job documents also sent to review as an audit sample (0: none). */
+  auditRate: number;
+  /** The seed of the audit draw; undefined: buildApp draws one (and logs it). */
+  auditSeed?: number;
   /** Accepted keys; empty: no authentication. */
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length); more is 413. */
@@ -58,6 +65,9 @@ export const DEFAULT_CONFIG: ServeConfig = {
   accept: 0.95,
   review: 0.8,
   perType: {},
+  // `nerkit serve --audit-rate` defaults to 0.05; an app built in code audits only when asked, so
+  // that what its review queue holds does not depend on a seed it did not choose.
+  auditRate: 0,
   apiKeys: [],
   maxTexts: 256,
   maxTextChars: 200_000,
@@ -82,7 +92,13 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
-  resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
+  resolveRouting({ accept: config.accept, review: config.review, perType: config.perType, targets: config.targets });
+  if (!(typeof config.auditRate === "number" && config.auditRate >= 0 && config.auditRate <= 1)) {
+    throw new NerkitError("E_USAGE", `--audit-rate must be a share between 0 and 1 (0 turns the audit sample off), got ${config.auditRate}`);
+  }
+  if (config.auditSeed !== undefined && !(Number.isSafeInteger(config.auditSeed) && config.auditSeed >= 0)) {
+    throw new NerkitError("E_USAGE", `--audit-seed must be a whole number >= 0, got ${config.auditSeed}`);
+  }
   for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }

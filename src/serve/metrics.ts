@@ -1,10 +1,13 @@
 // Prometheus metrics of one app, in a registry of its own (two apps in one process, as in the
 // tests, never share counters): request latency by route, documents, entities per type, routing
 // outcomes, batch sizes and the queue's length, review outcomes and live precision per type
-// estimated from reviews, storage calls of batch jobs retried while the job database was
-// unavailable, plus Node's default process metrics.
+// estimated from reviews (biased: only documents the model was unsure of are reviewed), the audit
+// sample's precision per type (unbiased, with its 95% Wilson interval, read from the job database
+// at each scrape), storage calls of batch jobs retried while the job database was unavailable,
+// plus Node's default process metrics.
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { AuditMonitor } from "./review/audit-precision.js";
 
 export interface ServeMetrics {
   registry: Registry;
@@ -22,20 +25,22 @@ export interface ServeMetrics {
   recordReview(entityTypes: readonly string[], confirmed: readonly boolean[]): void;
 }
 
-export function createMetrics(queueLength: () => number): ServeMetrics {
+/** queueLength: texts waiting; audit: the audit estimate now (from the database; a failure leaves the audit gauges out of that scrape). */
+export function createMetrics(queueLength: () => number, audit?: () => Promise<AuditMonitor>): ServeMetrics {
   const registry = new Registry();
   // Live precision per type: of the model's entities that reviewers looked at, the share they kept.
   const reviewed = new Map<string, number>();
   const kept = new Map<string, number>();
   new Gauge({
     name: "nerkit_live_precision",
-    help: "Precision per entity type estimated from reviews (model entities kept by reviewers / reviewed)",
+    help: "Precision per entity type estimated from reviews of documents routed to review (model entities kept by reviewers / reviewed); biased: only documents the model was unsure of are reviewed, see nerkit_audit_precision",
     labelNames: ["type"],
     registers: [registry],
     collect() {
       for (const [type, n] of reviewed) this.set({ type }, (kept.get(type) ?? 0) / n);
     },
   });
+  if (audit) auditGauges(registry, audit);
   collectDefaultMetrics({ register: registry, prefix: "nerkit_" });
   return {
     registry,
@@ -81,4 +86,47 @@ export function createMetrics(queueLength: () => number): ServeMetrics {
       });
     },
   };
+}
+
+/** The audit sample's estimate: one database read per scrape, shared by the three gauges. */
+function auditGauges(registry: Registry, audit: () => Promise<AuditMonitor>): void {
+  // The precision gauge, collected first in a scrape (registration order), reads the database; the
+  // count gauges after it reuse that read, so the three agree and a scrape costs one read.
+  let scrape: Promise<AuditMonitor | undefined> | undefined;
+  const fresh = () => (scrape = audit().catch(() => undefined));
+  const current = () => scrape ?? fresh();
+  new Gauge({
+    name: "nerkit_audit_precision",
+    help: "Precision per entity type of auto-accepted entities, from reviews of the audit sample (serve --audit-rate; unbiased): the estimate and its 95% Wilson interval (bound low, high)",
+    labelNames: ["type", "bound"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const t of (await fresh())?.perType ?? []) {
+        this.set({ type: t.type, bound: "estimate" }, t.precision);
+        this.set({ type: t.type, bound: "low" }, t.low);
+        this.set({ type: t.type, bound: "high" }, t.high);
+      }
+    },
+  });
+  new Gauge({
+    name: "nerkit_audit_reviewed_entities",
+    help: "Auto-accepted entities of reviewed audit documents, per type",
+    labelNames: ["type"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const t of (await current())?.perType ?? []) this.set({ type: t.type }, t.reviewed);
+    },
+  });
+  new Gauge({
+    name: "nerkit_audit_kept_entities",
+    help: "Auto-accepted entities of reviewed audit documents that the reviewer kept, per type",
+    labelNames: ["type"],
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const t of (await current())?.perType ?? []) this.set({ type: t.type }, t.kept);
+    },
+  });
 }

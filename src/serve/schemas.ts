@@ -46,6 +46,8 @@ const apiEntity = z.object({
   end: z.number().int().describe("UTF-16 offset, exclusive"),
   score: z.number(),
   decision,
+  threshold: z.number().nullable().optional().describe("serve --target-precision: the accept threshold of the entity's type (null: nothing of the type is auto-accepted)"),
+  target: z.number().optional().describe("serve --target-precision: the precision target the threshold stands for"),
   label: z.string().optional().describe("with aggregation none: the token's label"),
   index: z.number().int().optional().describe("with aggregation none: the token's index"),
 });
@@ -201,7 +203,12 @@ export function jobRouteSchemas(page: z.ZodType, listPage: z.ZodType) {
   };
 }
 
-const reviewItem = z.object({ id: z.string().describe("<jobId>:<seq>"), text: z.string(), entities: z.array(apiEntity.omit({ label: true, index: true })) });
+const reviewItem = z.object({
+  id: z.string().describe("<jobId>:<seq>"),
+  text: z.string(),
+  entities: z.array(apiEntity.omit({ label: true, index: true })),
+  audit: z.boolean().describe("an auto-accepted document drawn for the audit sample (serve --audit-rate), not one routed to review"),
+});
 
 /** The review routes' OpenAPI descriptions, from the schemas the routes validate with. */
 export function reviewRouteSchemas(requests: { page: z.ZodType; review: z.ZodType; exportQuery: z.ZodType }) {

@@ -1,5 +1,5 @@
 // Review: the queue of job results routed to review (GET /v1/review), one document at a time in the
-// span editor. Enter saves (POST /v1/review/:id: "correct" with every span when anything changed,
+// span editor; an auto-accepted document of the audit sample shows an "audit" mark and is reviewed alike. Enter saves (POST /v1/review/:id: "correct" with every span when anything changed,
 // else "accept"), a accepts as proposed, r rejects, Esc undoes, n / p skip; the next item follows.
 // The reviewer's name is remembered in localStorage.
 
@@ -46,6 +46,7 @@ export function reviewPage(section) {
   function show() {
     const item = current();
     $("item").hidden = item === undefined;
+    $("audit").hidden = item?.audit !== true;
     $("position").textContent = item ? `Document ${position + 1} of ${items.length}${items.length === PAGE ? "+" : ""} · ${item.id}` : "";
     if (!item) {
       say(status, "The review queue is empty: results of batch jobs (POST /v1/jobs) that need review appear here.");

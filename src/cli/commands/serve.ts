@@ -3,8 +3,10 @@
 // other (config.ts), the --db (storage/check.ts) and the model, which it loads; each failure is one
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
-// `nerkit worker` processes (worker.ts).
+// `nerkit worker` processes (worker.ts). With --target-precision, the accept thresholds come from
+// the model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
 
+import { randomInt } from "node:crypto";
 import { Command } from "commander";
 import { NerkitError } from "../../errors.js";
 import { buildApp } from "../../serve/app.js";
@@ -19,6 +21,9 @@ import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
+import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
+import { describeTargets, readCalibration, targetThresholds } from "../../serve/precision-routing.js";
+import { resolveModel } from "../../model/hub/resolve-model.js";
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
@@ -26,7 +31,10 @@ interface ServeCommandOptions
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
     | "maxTexts" | "maxTextChars" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
+    | "auditRate" | "auditSeed"
   > {
+  targetPrecision: PrecisionTargets;
+  confidence: number;
   model: string;
   port: number;
   host: string;
@@ -69,6 +77,10 @@ export function serveCommand(io: CommandIO): Command {
     .option("--accept <x>", "entities scoring at least x are accepted", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review; below, rejected", probability("--review"), 0.8)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
+    .option("--target-precision <x|type=x>", "route on the accept thresholds `nerkit calibrate --target-precision` recorded in the model's calibration.json: 0.95 for every type, PER=0.97 for one (repeat for more); replaces --accept for the types it covers, --review stays (clamped to the accept threshold)", addPrecisionTarget, noTargets())
+    .option("--confidence <c>", "the confidence of the recorded thresholds to route on (with --target-precision)", probability("--confidence"), DEFAULT_CONFIDENCE)
+    .option("--audit-rate <x>", "share of auto-accepted batch-job documents also sent to review, marked audit, for an unbiased precision estimate (0: none)", probability("--audit-rate"), 0.05)
+    .option("--audit-seed <n>", "seed of the audit draw (default: drawn at start and printed); the same seed draws the same documents", integer("--audit-seed"))
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
@@ -77,9 +89,14 @@ export function serveCommand(io: CommandIO): Command {
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
     .option("--no-log", "no request log (JSON lines on stdout)")
-    .action(async (options: ServeCommandOptions) => {
+    .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
+      const targets = await precisionTargets(options);
+      const auditSeed = options.auditSeed ?? randomInt(2 ** 31);
       const config = serveConfig({
+        targets,
+        auditRate: options.auditRate,
+        auditSeed,
         maxBatch: options.maxBatch,
         maxWaitMs: options.maxWaitMs,
         maxQueue: options.maxQueue,
@@ -113,6 +130,12 @@ export function serveCommand(io: CommandIO): Command {
         throw new NerkitError("E_USAGE", `cannot listen on ${options.host}:${options.port}: ${e.code ?? e.message}`);
       }
       io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); model loaded, ready\n`);
+      // After the listening line: a start-up failure stays one line (nothing else is printed before it).
+      if (targets.length > 0) io.stderr(`nerkit: routing on precision targets: ${describeTargets(targets)}\n`);
+      if (targets.some((t) => t.type === "*") && command.getOptionValueSource("accept") === "cli") {
+        io.stderr("nerkit: warning: --accept is not used: --target-precision sets the accept threshold of every type\n");
+      }
+      if (config.auditRate > 0) io.stderr(`nerkit: audit sample: ${config.auditRate} of auto-accepted batch-job documents also go to review (seed ${auditSeed}; --audit-seed ${auditSeed} draws the same documents)\n`);
       await new Promise<void>((resolve, reject) => {
         const stop = (signal: string) => {
           io.stderr(`nerkit: ${signal}: closing\n`);
@@ -124,6 +147,21 @@ export function serveCommand(io: CommandIO): Command {
         process.on("SIGINT", onInt).on("SIGTERM", onTerm);
       });
     });
+}
+
+/** The accept thresholds --target-precision asks for, from the model's calibration.json (none without the flag). */
+async function precisionTargets(options: ServeCommandOptions) {
+  const asked = options.targetPrecision;
+  if (asked.all.length === 0 && asked.perType.size === 0) return [];
+  if (!(options.confidence > 0 && options.confidence < 1)) throw new NerkitError("E_USAGE", `--confidence must be between 0 and 1 (exclusive), got ${options.confidence}`);
+  let dir: string;
+  try {
+    dir = await resolveModel(options.model, { revision: options.revision });
+  } catch (error) {
+    if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
+    throw error;
+  }
+  return targetThresholds(readCalibration(dir), asked, options.confidence, options.model);
 }
 
 /** The --db, usable now or a usage error naming it (without a PostgreSQL password). */

@@ -17,6 +17,7 @@ import { Job as QueueJob, Worker } from "bullmq";
 import { JobRepository } from "../storage/repository.js";
 import { Chunk, QUEUE_NAME, RedisConnection } from "./chunks.js";
 import { Annotate } from "./runner.js";
+import { isAudited } from "./audit-sample.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
@@ -30,7 +31,8 @@ export async function processChunk(repository: JobRepository, annotate: Annotate
   const pending = await retrying(() => repository.pendingDocuments(chunk.jobId, chunk));
   const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
   if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
-  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+  // The audit draw reads the job's recorded settings, so every worker draws as the server would.
+  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, chunk.jobId, d.seq, results[i].decision) }));
   await retrying(() => repository.saveResults(chunk.jobId, documentResults));
   return pending.length;
 }

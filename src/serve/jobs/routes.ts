@@ -20,7 +20,7 @@ import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError, validationMessage } from "../http-error.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
-import { Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
+import { AuditSettings, Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
 import { sqliteFolderProblem } from "../storage/check.js";
 import { DispatcherFactory, JobDispatcher } from "./job-dispatcher.js";
@@ -42,6 +42,8 @@ export interface JobServiceOptions {
   now?: () => Date;
   /** A sweep (of unfinished or of expired jobs) failed; the next one tries again. */
   onSweepError?: (error: unknown) => void;
+  /** Recorded with each new job: how its auto-accepted documents are drawn for the audit sample (jobs/audit-sample.ts). */
+  audit?: AuditSettings;
 }
 
 const MAX_JOBS_PAGE = 1000;
@@ -207,7 +209,7 @@ export class JobService {
       const documents = parseJobBody(req.body);
       try {
         const { repository, dispatcher } = await this.open();
-        const job = await repository.createJob(documents);
+        const job = await repository.createJob(documents, this.options.audit);
         await dispatcher.dispatch(job.id);
         return reply.code(202).header("location", `/v1/jobs/${encodeURIComponent(job.id)}`).send({ id: job.id, status: job.status, total: job.total });
       } catch (error) {

@@ -16,6 +16,7 @@
 
 import { DocumentResult, JobRepository, StorageUnavailableError } from "../storage/repository.js";
 import { JobDispatcher, Waiting } from "./job-dispatcher.js";
+import { isAudited } from "./audit-sample.js";
 import { StorageRetryOptions, withStorageRetry } from "./storage-retry.js";
 
 /** Annotates texts: one result (entities and a decision) per text, in order. */
@@ -170,7 +171,7 @@ export class JobRunner implements JobDispatcher {
           const results = await this.annotate(chunk.map((d) => d.text));
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
-          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision }));
+          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, jobId, d.seq, results[i].decision) }));
           await this.retrying(jobId, () => this.repository.saveResults(jobId, documentResults));
         } catch (error) {
           failure ??= { error };

@@ -1,4 +1,5 @@
-// The review queue over stored job results: GET /v1/review lists results routed to "review" that no
+// The review queue over stored job results: GET /v1/review lists results routed to "review", and
+// auto-accepted ones drawn for the audit sample (marked audit: true; jobs/audit-sample.ts), that no
 // one has reviewed; POST /v1/review/:id stores a reviewer's accept, correct (with spans) or reject;
 // GET /v1/export gives reviewed documents as training data (jsonl or conll, latest review wins);
 // GET /v1/review/agreement compares the first two reviewers of each document.
@@ -83,8 +84,8 @@ async function* laterPages(repository: JobRepository, first: ReviewedPage): Asyn
   }
 }
 
-/** A saved review, for metrics: the model's entities and, per entity, whether the reviewer kept it. */
-export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[]) => void;
+/** A saved review, for metrics: the model's entities and, per entity, whether the reviewer kept it; audit: the document is in the audit sample. */
+export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[], audit: boolean) => void;
 
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
 export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener) {
@@ -94,7 +95,9 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
       // Cleaned as export cleans them: results stored before the service did may overlap.
-      return { items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]) })) };
+      return {
+        items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]), audit: r.audit === true })),
+      };
     });
 
     scope.get("/v1/review/agreement", { schema: routeSchemas.agreement }, async () =>
@@ -130,9 +133,9 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
         // Accept keeps every model entity; a correction keeps those whose span and type it repeats.
         const entities = result.entities as { type: string; start: number; end: number }[]; // stored API entities
         const kept = entities.map((e) => body.action === "accept" || (body.spans ?? []).some((s) => s.start === e.start && s.end === e.end && s.label === e.type));
-        onReview?.(body.action, entities.map((e) => e.type), kept);
+        onReview?.(body.action, entities.map((e) => e.type), kept, result.audit === true);
       } else {
-        onReview?.(body.action, [], []);
+        onReview?.(body.action, [], [], result.audit === true);
       }
       return { id: req.params.id, action: body.action };
     });

@@ -16,6 +16,7 @@ import pg from "pg";
 import { Migration, pendingMigrations } from "./migrations.js";
 import { translatePostgresError } from "./postgres-errors.js";
 import {
+  AuditSettings,
   DocumentResult,
   Job,
   JobRepository,
@@ -84,6 +85,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
       );`,
   },
+  {
+    // The audit sample (jobs/audit-sample.ts): how each job draws it, and which results it drew.
+    version: 3,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN audit_rate double precision, ADD COLUMN audit_seed bigint;
+      ALTER TABLE results ADD COLUMN audit boolean NOT NULL DEFAULT false;
+      CREATE INDEX results_audit ON results (pos) WHERE audit;`,
+  },
 ];
 
 /** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
@@ -100,8 +109,8 @@ function iso(column: string): string {
   return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 }
 
-const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error FROM jobs`;
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error, audit_rate, audit_seed::text AS audit_seed FROM jobs`;
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
  * stored in (pos), which follows whichever chunk finished first. Same order as sqlite.ts's.
@@ -158,10 +167,19 @@ export class PostgresJobRepository implements JobRepository {
     }
   }
 
-  async createJob(documents: readonly NewDocument[]): Promise<Job> {
-    const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: documents.length === 0 ? "done" : "queued", total: documents.length, done_count: 0, error: null };
+  async createJob(documents: readonly NewDocument[], audit?: AuditSettings): Promise<Job> {
+    const job: JobRow = {
+      id: randomUUID(),
+      created_at: new Date().toISOString(),
+      status: documents.length === 0 ? "done" : "queued",
+      total: documents.length,
+      done_count: 0,
+      error: null,
+      audit_rate: audit?.rate ?? null,
+      audit_seed: audit?.seed ?? null,
+    };
     await this.transaction(async (client) => {
-      await run(client, "INSERT INTO jobs (id, created_at, status, total) VALUES ($1, $2, $3, $4)", [job.id, job.created_at, job.status, job.total]);
+      await run(client, "INSERT INTO jobs (id, created_at, status, total, audit_rate, audit_seed) VALUES ($1, $2, $3, $4, $5, $6)", [job.id, job.created_at, job.status, job.total, job.audit_rate, job.audit_seed]);
       for (let start = 0; start < documents.length; start += INSERT_BATCH) {
         const batch = documents.slice(start, start + INSERT_BATCH);
         await run(
@@ -201,11 +219,11 @@ export class PostgresJobRepository implements JobRepository {
       const seqs = results.map((r) => r.seq);
       const inserted = await run(
         client,
-        `INSERT INTO results (job_id, seq, entities, decision)
-         SELECT $1, r.seq, r.entities::json, r.decision FROM unnest($2::integer[], $3::text[], $4::text[]) WITH ORDINALITY AS r (seq, entities, decision, n)
+        `INSERT INTO results (job_id, seq, entities, decision, audit)
+         SELECT $1, r.seq, r.entities::json, r.decision, r.audit FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[]) WITH ORDINALITY AS r (seq, entities, decision, audit, n)
          ORDER BY r.n
          ON CONFLICT (job_id, seq) DO NOTHING`,
-        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision)],
+        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision), results.map((r) => r.audit === true)],
       );
       await run(client, "UPDATE documents SET status = 'done' WHERE job_id = $1 AND seq = ANY($2::integer[]) AND status = 'pending'", [jobId, seqs]);
       await run(
@@ -228,7 +246,7 @@ export class PostgresJobRepository implements JobRepository {
   }
 
   async reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
-    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE r.decision = 'review' AND NOT ${REVIEWED} ${JOB_ORDER} LIMIT $1 OFFSET $2`, [limit, offset]);
+    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit) AND NOT ${REVIEWED} ${JOB_ORDER} LIMIT $1 OFFSET $2`, [limit, offset]);
     return rows.map(toResult);
   }
 

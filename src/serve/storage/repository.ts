@@ -9,6 +9,13 @@
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
+/** How a job draws its audit sample (jobs/audit-sample.ts); recorded with the job. */
+export interface AuditSettings {
+  /** The probability that an auto-accepted document is audited, in [0, 1]. */
+  rate: number;
+  seed: number;
+}
+
 export interface Job {
   id: string;
   createdAt: string;
@@ -16,6 +23,8 @@ export interface Job {
   total: number;
   done: number;
   error?: string;
+  /** How the job draws its audit sample (jobs/audit-sample.ts); absent for jobs stored before audits existed. */
+  audit?: AuditSettings;
 }
 
 export interface NewDocument {
@@ -39,6 +48,8 @@ export interface DocumentResult {
   seq: number;
   entities: unknown[];
   decision: string;
+  /** An auto-accepted document drawn for the audit sample: it enters the review queue too. */
+  audit?: boolean;
 }
 
 export interface StoredResult extends DocumentResult {
@@ -86,7 +97,7 @@ export type DeleteOutcome = "deleted" | "not-found" | "unfinished";
 export interface JobRepository {
   /** Stores the job (status queued) and all its documents (pending) in one transaction. Texts are stored
    * with NUL and lone surrogates replaced by U+FFFD (rows.ts: storableText), as are strings in entities and spans. */
-  createJob(documents: readonly NewDocument[]): Promise<Job>;
+  createJob(documents: readonly NewDocument[], audit?: AuditSettings): Promise<Job>;
   getJob(id: string): Promise<Job | undefined>;
   /** Jobs left queued or running (by a crash or a shutdown), oldest first. */
   unfinishedJobs(): Promise<string[]>;
@@ -101,7 +112,7 @@ export interface JobRepository {
   results(jobId: string, offset: number, limit: number): Promise<StoredResult[]>;
   /** One stored result, or undefined. */
   result(jobId: string, seq: number): Promise<JobResult | undefined>;
-  /** Results whose document decision is "review" and that no one has reviewed, oldest job first. */
+  /** Results whose document decision is "review", or drawn for the audit sample, and that no one has reviewed, oldest job first. */
   reviewQueue(offset: number, limit: number): Promise<JobResult[]>;
   /** Stores a review in a transaction; the same reviewer reviewing again replaces their review. */
   saveReview(review: NewReview): Promise<void>;

@@ -13,6 +13,9 @@ export interface JobRow {
   total: number;
   done_count: number;
   error: string | null;
+  audit_rate: number | null;
+  /** PostgreSQL's bigint comes as text. */
+  audit_seed: number | string | null;
 }
 
 export interface ResultRow {
@@ -23,6 +26,8 @@ export interface ResultRow {
   /** JSON text. */
   entities: string;
   decision: string;
+  /** SQLite's 0 or 1, PostgreSQL's boolean. */
+  audit: number | boolean;
 }
 
 export interface ReviewRow {
@@ -36,11 +41,20 @@ export interface ReviewRow {
 }
 
 export function toJob(row: JobRow): Job {
-  return { id: row.id, createdAt: row.created_at, status: row.status, total: row.total, done: row.done_count, ...(row.error !== null ? { error: row.error } : {}) };
+  return {
+    id: row.id,
+    createdAt: row.created_at,
+    status: row.status,
+    total: row.total,
+    done: row.done_count,
+    ...(row.error !== null ? { error: row.error } : {}),
+    ...(row.audit_rate !== null && row.audit_seed !== null ? { audit: { rate: row.audit_rate, seed: Number(row.audit_seed) } } : {}),
+  };
 }
 
 export function toStoredResult(row: Omit<ResultRow, "job_id">): StoredResult {
-  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision };
+  // audit only when drawn: results of jobs without an audit read as before.
+  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}) };
 }
 
 export function toResult(row: ResultRow): JobResult {

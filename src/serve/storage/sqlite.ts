@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { Migration, pendingMigrations } from "./migrations.js";
 import {
+  AuditSettings,
   DocumentResult,
   Job,
   JobRepository,
@@ -73,6 +74,14 @@ export const MIGRATIONS: readonly Migration[] = [
         FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
       );`,
   },
+  {
+    // The audit sample (jobs/audit-sample.ts): how each job draws it, and which results it drew.
+    version: 3,
+    sql: `
+      ALTER TABLE jobs ADD COLUMN audit_rate REAL;
+      ALTER TABLE jobs ADD COLUMN audit_seed INTEGER;
+      ALTER TABLE results ADD COLUMN audit INTEGER NOT NULL DEFAULT 0 CHECK (audit IN (0, 1));`,
+  },
 ];
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
@@ -113,7 +122,7 @@ async function guarded<T>(budgetMs: number, fn: () => T): Promise<T> {
   }
 }
 
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
@@ -154,13 +163,13 @@ export class SqliteJobRepository implements JobRepository {
     }
   }
 
-  createJob(documents: readonly NewDocument[]): Promise<Job> {
+  createJob(documents: readonly NewDocument[], audit?: AuditSettings): Promise<Job> {
     return this.guarded(() => {
-      const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: "queued", total: documents.length, done_count: 0, error: null };
-      const insertJob = this.db.prepare("INSERT INTO jobs (id, created_at, status, total, done_count) VALUES (@id, @created_at, @status, @total, 0)");
+      const job: JobRow = { id: randomUUID(), created_at: new Date().toISOString(), status: "queued", total: documents.length, done_count: 0, error: null, audit_rate: audit?.rate ?? null, audit_seed: audit?.seed ?? null };
+      const insertJob = this.db.prepare("INSERT INTO jobs (id, created_at, status, total, done_count, audit_rate, audit_seed) VALUES (@id, @created_at, @status, @total, 0, @audit_rate, @audit_seed)");
       const insertDocument = this.db.prepare("INSERT INTO documents (job_id, seq, doc_id, text, status) VALUES (?, ?, ?, ?, 'pending')");
       this.db.transaction(() => {
-        insertJob.run({ id: job.id, created_at: job.created_at, status: job.status, total: job.total });
+        insertJob.run({ id: job.id, created_at: job.created_at, status: job.status, total: job.total, audit_rate: job.audit_rate, audit_seed: job.audit_seed });
         documents.forEach((d, seq) => insertDocument.run(job.id, seq, d.docId === undefined ? null : storableText(d.docId), storableText(d.text)));
         if (documents.length === 0) this.db.prepare("UPDATE jobs SET status = 'done' WHERE id = ?").run(job.id);
       })();
@@ -194,7 +203,7 @@ export class SqliteJobRepository implements JobRepository {
 
   saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
     return this.guarded(() => {
-      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision) VALUES (?, ?, ?, ?)");
+      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision, audit) VALUES (?, ?, ?, ?, ?)");
       const markDone = this.db.prepare("UPDATE documents SET status = 'done' WHERE job_id = ? AND seq = ?");
       // done_count is recounted rather than incremented, so it stays right whatever was ignored.
       const progress = this.db.prepare(`
@@ -203,7 +212,7 @@ export class SqliteJobRepository implements JobRepository {
         WHERE id = @id`);
       this.db.transaction(() => {
         for (const r of results) {
-          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision));
+          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision), r.audit ? 1 : 0);
           markDone.run(jobId, r.seq);
         }
         progress.run({ id: jobId });
@@ -215,7 +224,7 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() => {
       const rows = this.db
         .prepare(
-          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
+          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
            WHERE r.job_id = ? ORDER BY r.seq LIMIT ? OFFSET ?`,
         )
         .all(jobId, limit, offset) as Omit<ResultRow, "job_id">[];
@@ -234,7 +243,7 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() => {
       const rows = this.db
         .prepare(
-          `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE r.decision = 'review'
+          `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit = 1)
              AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)
            ${JOB_ORDER} LIMIT ? OFFSET ?`,
         )
