@@ -12,6 +12,7 @@ import { parseReferenceProfile, referenceProfileJson, ReferenceProfileMeta } fro
 import { DriftMonitor } from "../src/serve/drift/monitor.js";
 import { countPieces, pieceSample, PIECE_SAMPLE_CHARS } from "../src/infer/word-pieces.js";
 import { loadTokenizer } from "../src/text/tokenizers/load.js";
+import { serveConfig } from "../src/serve/config.js";
 import { fixturesDir, nerkitError, readJson } from "./helpers.js";
 
 test("PSI of hand-computed histograms, and the epsilon for an empty bin", () => {
@@ -176,4 +177,35 @@ test("rare pieces: the count on transformers' own tokenizations (bert-cased fixt
   // A long text is counted on its first PIECE_SAMPLE_CHARS characters, cut at a space.
   const long = "word ".repeat(2000);
   assert.ok(pieceSample(long).length <= PIECE_SAMPLE_CHARS && pieceSample(long).endsWith("word"));
+});
+
+test("drift settings that could never alert are refused, naming the flag", () => {
+  assert.match(nerkitError(() => serveConfig({ driftPsi: 0 }), "E_USAGE").message, /--drift-psi/);
+  assert.match(nerkitError(() => serveConfig({ driftWindow: 0 }), "E_USAGE").message, /driftWindow/);
+  assert.match(nerkitError(() => serveConfig({ driftWindow: 100, driftMinDocuments: 101 }), "E_USAGE").message, /--drift-min-documents.*--drift-window 100/);
+  assert.equal(serveConfig({}).driftWindow, 1000);
+  assert.equal(serveConfig({}).driftPsi, 0.2);
+  // The minimum is 200 documents, or the whole window when it is smaller.
+  const profile = { version: 1, meta, counts: driftCounts(handMade) };
+  assert.equal(new DriftMonitor(profile, { window: 1000, psiThreshold: 0.2 }).minDocuments, 200);
+  assert.equal(new DriftMonitor(profile, { window: 50, psiThreshold: 0.2 }).minDocuments, 50);
+});
+
+test("the entity-rate series: one bucket per minute, the last 60 kept", () => {
+  let now = Date.UTC(2026, 0, 1, 12, 0, 30);
+  const monitor = new DriftMonitor({ version: 1, meta, counts: driftCounts(handMade) }, { window: 10, psiThreshold: 0.2, now: () => now });
+  monitor.observe(handMade[0]); // 2 entities, 100 chars
+  monitor.observe(handMade[2]); // 2 entities, 2,000 chars
+  now += 60_000;
+  monitor.observe(handMade[1]);
+  const series = monitor.report().entityRateSeries;
+  assert.deepEqual(series, [
+    { start: "2026-01-01T12:00:00.000Z", documents: 2, entities: 4, entitiesPer1000Chars: (4 * 1000) / 2100 },
+    { start: "2026-01-01T12:01:00.000Z", documents: 1, entities: 0, entitiesPer1000Chars: 0 },
+  ]);
+  for (let i = 0; i < 100; i++) {
+    now += 60_000;
+    monitor.observe(handMade[1]);
+  }
+  assert.equal(monitor.report().entityRateSeries.length, 60);
 });
