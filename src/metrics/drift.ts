@@ -69,9 +69,8 @@ export interface DocumentBins {
   textLength: number;
   /** -1: pieces not measured (or a document without pieces). */
   rarePieces: number;
-  /** Per entity: its type and its score's bin. */
-  entityTypes: string[];
-  scoreBins: number[];
+  /** The document's entities counted per type and score bin (at most types × 10 cells, whatever the entity count: a window of long documents stays small). */
+  scoreCells: { type: string; bin: number; n: number }[];
 }
 
 export function documentBins(doc: ProfiledDocument): DocumentBins {
@@ -80,9 +79,20 @@ export function documentBins(doc: ProfiledDocument): DocumentBins {
     entityRate: binOf(ENTITY_RATE_EDGES, rate),
     textLength: binOf(TEXT_LENGTH_EDGES, doc.chars),
     rarePieces: doc.pieces && doc.pieces.pieces > 0 ? binOf(RARE_PIECE_EDGES, doc.pieces.rare / doc.pieces.pieces) : -1,
-    entityTypes: doc.entities.map((e) => e.type),
-    scoreBins: doc.entities.map((e) => binOf(SCORE_EDGES, profileScore(e))),
+    scoreCells: scoreCells(doc.entities),
   };
+}
+
+function scoreCells(entities: ProfiledDocument["entities"]): DocumentBins["scoreCells"] {
+  const cells = new Map<string, number[]>();
+  for (const e of entities) {
+    let row = cells.get(e.type);
+    if (!row) cells.set(e.type, (row = SCORE_EDGES.map(() => 0)));
+    row[binOf(SCORE_EDGES, profileScore(e))]++;
+  }
+  const out: DocumentBins["scoreCells"] = [];
+  for (const [type, row] of cells) row.forEach((n, bin) => n > 0 && out.push({ type, bin, n }));
+  return out;
 }
 
 /** Histograms of a set of documents, kept as counts so documents can enter and leave. */
@@ -110,20 +120,20 @@ export class DriftCounts {
     this.entityRate[doc.entityRate] += sign;
     this.textLength[doc.textLength] += sign;
     if (doc.rarePieces >= 0) this.rarePieces[doc.rarePieces] += sign;
-    doc.entityTypes.forEach((type, i) => {
-      const bin = doc.scoreBins[i];
-      this.entities += sign;
-      this.score[bin] += sign;
+    for (const { type, bin, n } of doc.scoreCells) {
+      const delta = sign * n;
+      this.entities += delta;
+      this.score[bin] += delta;
       let perType = this.scoreByType.get(type);
       if (!perType) this.scoreByType.set(type, (perType = SCORE_EDGES.map(() => 0)));
-      perType[bin] += sign;
-      const n = (this.labels.get(type) ?? 0) + sign;
+      perType[bin] += delta;
+      const left = (this.labels.get(type) ?? 0) + delta;
       // A type whose last entity left the window leaves the maps too, so they never grow past the types in the window.
-      if (n === 0) {
+      if (left === 0) {
         this.labels.delete(type);
         this.scoreByType.delete(type);
-      } else this.labels.set(type, n);
-    });
+      } else this.labels.set(type, left);
+    }
   }
 }
 
