@@ -15,6 +15,7 @@ import { ReferenceProfile, parseReferenceProfile } from "../src/metrics/referenc
 import { BuildAppOptions, buildApp } from "../src/serve/app.js";
 import { loadReferenceProfile } from "../src/serve/drift/reference.js";
 import { jobStatus, submitJob } from "./job-routes.js";
+import { spawnNerkit } from "./processes.js";
 import { profileTexts } from "../src/serve/drift/profile-writer.js";
 import { DriftReport } from "../src/serve/drift/monitor.js";
 import { conllDir, fixturesDir, nerkit, repoRoot, tempDir } from "./helpers.js";
@@ -68,6 +69,40 @@ test("nerkit train writes reference-profile.json on its --dev data with the save
   assert.equal(profile.meta.data.path, demo);
   assert.ok(profile.counts.documents > 0);
   assert.match(run.stderr, /reference profile/);
+});
+
+test("nerkit serve reads the model folder's profile and the drift flags; without a profile it says so in one line", async () => {
+  const model = join(dir, "serve-model");
+  cpSync(tiny, model, { recursive: true });
+  const bare = spawnNerkit(["serve", "--model", model, "--port", "0", "--db", ":memory:", "--no-log", "--threads", "1"]);
+  try {
+    await bare.waitFor(/listening on/);
+    assert.equal(bare.stderr().match(/drift monitoring is off: the model folder has no reference-profile\.json/g)?.length, 1, bare.stderr());
+  } finally {
+    bare.child.kill("SIGTERM");
+    await bare.exited;
+  }
+  const lines = join(dir, "serve-texts.txt");
+  writeFileSync(lines, "Alice met Bob in Paris.\nSiemens opened an office in Berlin.\n");
+  assert.equal(nerkit(["profile", "--model", model, "--data", lines, "--threads", "1"]).code, 0);
+  const server = spawnNerkit(["serve", "--model", model, "--port", "0", "--db", ":memory:", "--no-log", "--threads", "1", "--drift-window", "50", "--drift-psi", "0.3"]);
+  try {
+    const [, address] = await server.waitFor(/listening on (http:\/\/\S+)/);
+    assert.doesNotMatch(server.stderr(), /drift monitoring is off/);
+    const drift = ((await (await fetch(`${address}/v1/monitor`)).json()) as { drift: DriftReport }).drift;
+    assert.equal(drift.enabled, true);
+    assert.equal(drift.window, 50);
+    assert.equal(drift.psiThreshold, 0.3);
+    assert.equal(drift.minDocuments, 50);
+    assert.equal(drift.reference?.madeBy, "nerkit profile");
+    assert.equal(drift.reference?.data.documents, 2);
+  } finally {
+    server.child.kill("SIGTERM");
+    await server.exited;
+  }
+  const refused = nerkit(["serve", "--model", model, "--drift-psi", "0"]);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /--drift-psi/);
 });
 
 describe("serve's drift window on CoNLL-2003 sentences", () => {
