@@ -1,9 +1,13 @@
 // The drift statistics, without a model: PSI on hand-computed histograms, the statistics of a tiny
 // hand-made document set, the rolling window against a recount, reference-profile.json's round
-// trip and its reader's errors, and the rare-piece count against transformers' tokenizations.
+// trip and its reader's errors, the rare-piece count against transformers' tokenizations, and
+// the texts a profile is made from.
 
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { readProfileTexts } from "../src/data/profile-texts.js";
 import { test } from "node:test";
 import { DriftCounts, ProfiledDocument, documentBins, driftCounts, profileScore, binOf, SCORE_EDGES, RARE_WORD_PIECES } from "../src/metrics/drift.js";
 import { compareDrift } from "../src/metrics/drift-compare.js";
@@ -13,7 +17,7 @@ import { DriftMonitor } from "../src/serve/drift/monitor.js";
 import { countPieces, pieceSample, PIECE_SAMPLE_CHARS } from "../src/infer/word-pieces.js";
 import { loadTokenizer } from "../src/text/tokenizers/load.js";
 import { serveConfig } from "../src/serve/config.js";
-import { fixturesDir, nerkitError, readJson } from "./helpers.js";
+import { fixturesDir, nerkitError, readJson, tempDir } from "./helpers.js";
 
 test("PSI of hand-computed histograms, and the epsilon for an empty bin", () => {
   // p = (0.25, 0.75), q = (0.5, 0.5): (−0.25)·ln(0.5) + 0.25·ln(1.5)
@@ -208,4 +212,25 @@ test("the entity-rate series: one bucket per minute, the last 60 kept", () => {
     monitor.observe(handMade[1]);
   }
   assert.equal(monitor.report().entityRateSeries.length, 60);
+});
+
+test("profile texts: .txt lines, JSON lines, CoNLL -DOCSTART- documents or sentences; an empty file is an error naming it", () => {
+  const dir = tempDir("nerkit-profile-texts-");
+  try {
+    const write = (name: string, content: string) => {
+      writeFileSync(join(dir, name), content);
+      return join(dir, name);
+    };
+    assert.deepEqual(readProfileTexts(write("a.txt", "one line\n\n  \nsecond line\r\n")), { texts: ["one line", "second line"], unit: "lines", sha256: createHash("sha256").update("one line\n\n  \nsecond line\r\n").digest("hex") });
+    const jsonl = readProfileTexts(write("b.jsonl", '{"text": "Alice met Bob."}\n{"id": 2, "text": "Paris."}\n'));
+    assert.deepEqual([jsonl.texts, jsonl.unit], [["Alice met Bob.", "Paris."], "records"]);
+    const documents = readProfileTexts(write("c.conll", "-DOCSTART- O\n\nEU B-ORG\nrejects O\n\nPeter B-PER\n\n-DOCSTART- O\n\nBonn B-LOC\n.\tO\n"));
+    assert.deepEqual([documents.texts, documents.unit], [["EU rejects Peter", "Bonn ."], "-DOCSTART- documents"]);
+    const plainSentences = readProfileTexts(write("d.conll", "EU B-ORG\nrejects O\n\nPeter B-PER\n"));
+    assert.deepEqual([plainSentences.texts, plainSentences.unit], [["EU rejects", "Peter"], "sentences"]);
+    assert.match(nerkitError(() => readProfileTexts(write("e.txt", "\n\n")), "E_FORMAT").file ?? "", /e\.txt$/);
+    assert.equal(nerkitError(() => readProfileTexts(join(dir, "missing.txt")), "E_IO").file, join(dir, "missing.txt"));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
