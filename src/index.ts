@@ -41,6 +41,12 @@ export { conllevalReport } from "./metrics/conlleval-report.js";
 export { confusion, confusionJson, ERROR_KINDS } from "./metrics/confusion.js";
 export type { ConfusionReport, ConfusionReportJson, ErrorKind } from "./metrics/confusion.js";
 export { htmlReport } from "./metrics/html-report.js";
+export { psi, PSI_EPSILON } from "./metrics/psi.js";
+export { driftCounts, documentBins, profileScore, DriftCounts, DRIFT_BINS } from "./metrics/drift.js";
+export { compareDrift } from "./metrics/drift-compare.js";
+export { parseReferenceProfile, referenceProfileJson, REFERENCE_PROFILE_FILE } from "./metrics/reference-profile.js";
+export type { ReferenceProfile, ReferenceProfileMeta } from "./metrics/reference-profile.js";
+export { writeReferenceProfile, profileTexts } from "./serve/drift/profile-writer.js";
 
 // Tokenizers (WordPiece, byte-level BPE, Unigram from tokenizer.json) with offsets and word ids.
 export { loadTokenizer, tokenizerFromJson, alignLabels, IGNORE_INDEX } from "./text/tokenizers/index.js";

@@ -2,7 +2,8 @@
 // Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
-// (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
+// model's reference profile, drift/monitor.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
 // before routing and while closing too (early-errors.ts). Every route and job
@@ -37,6 +38,9 @@ import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
 import { RequestBudget } from "./request-budget.js";
 import { limitConnections, serverTimeouts } from "./connection-limits.js";
+import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
+import { profiledDocument } from "./drift/profile-writer.js";
+import type { ReferenceProfile } from "../metrics/reference-profile.js";
 
 export type { PipelineLike } from "./reading.js";
 
@@ -46,6 +50,8 @@ export interface BuildAppOptions {
   config?: Partial<ServeConfig>;
   /** Fastify's pino logger: false (default) or its options. */
   logger?: boolean | Record<string, unknown>;
+  /** The model's reference profile for drift monitoring, or why there is none (serve/drift/reference.ts). */
+  drift?: { profile: ReferenceProfile } | { reason: string };
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -127,6 +133,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
   const metrics = createMetrics(() => batcher.waiting, () => auditEstimate());
+  const driftSource = options.drift ?? { reason: "no reference profile was given to the service" };
+  const drift = new DriftMonitor("profile" in driftSource ? driftSource.profile : undefined, { window: config.driftWindow, psiThreshold: config.driftPsi, minDocuments: config.driftMinDocuments }, "reason" in driftSource ? driftSource.reason : undefined);
+  registerDriftMetrics(metrics.registry, drift);
+  /** A document read with the reference's aggregation (first) enters the drift window; others score differently and stay out. */
+  const watch = (text: string, entities: readonly ApiEntity[], aggregation: AggregationStrategy) => {
+    if (drift.enabled && aggregation === DEFAULT_READING.aggregation && pipeline) drift.observe(profiledDocument(pipeline, text, entities));
+  };
   const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType, ...(config.targets?.length ? { targets: config.targets } : {}) };
   /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
@@ -157,7 +170,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-  }, routing, (routed) => count("job", routed));
+  }, routing, (routed, text) => {
+    count("job", routed);
+    watch(text, routed.entities, DEFAULT_READING.aggregation);
+  });
   // Drawn here when not given, and logged: with it, the same documents are drawn again.
   const audit = { rate: config.auditRate, seed: config.auditSeed ?? randomInt(2 ** 31) };
   if (config.auditSeed === undefined) app.log.info({ auditRate: audit.rate, auditSeed: audit.seed }, "audit sample seed drawn");
@@ -259,7 +275,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ),
   );
   await app.register(evaluationRoutes(config.bodyLimit));
-  await app.register(monitorRoutes({ audit: auditEstimate }));
+  await app.register(monitorRoutes({ audit: auditEstimate, drift }));
   await app.register(uiRoutes());
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
@@ -281,10 +297,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const body = parsed.data;
     loaded();
     const texts = body.texts ?? [body.text!];
-    const results = await read(texts.map(wellFormed), body.aggregation ?? DEFAULT_READING.aggregation);
+    const aggregation = body.aggregation ?? DEFAULT_READING.aggregation;
+    const results = await read(texts.map(wellFormed), aggregation);
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
-      const entities = modelEntities(items, texts[i]).filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
+      const found = modelEntities(items, texts[i]);
+      watch(texts[i], found, aggregation);
+      const entities = found.filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
       count("entities", routed);
       return { entities: routed.entities, decision: routed.decision };
@@ -299,8 +318,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const style = body.style ?? "type";
     if (style === "hash" && !config.redactSalt) throw new HttpError(400, "E_VALIDATION", "style hash needs a salt: start the server with NERKIT_REDACT_SALT set");
     loaded();
-    const [items] = await read([wellFormed(body.text)], body.aggregation ?? DEFAULT_READING.aggregation);
+    const aggregation = body.aggregation ?? DEFAULT_READING.aggregation;
+    const [items] = await read([wellFormed(body.text)], aggregation);
     const found = modelEntities(items, body.text);
+    watch(body.text, found, aggregation);
     const merged = body.rules === false ? route(found).entities : postprocess(body.text, found).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
     const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });

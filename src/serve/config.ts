@@ -55,6 +55,12 @@ export interface ServeConfig {
   queue?: string;
   /** Finished batch jobs created more than this many days ago are deleted (jobs/retention.ts); undefined: kept. */
   retainDays?: number;
+  /** Documents in the drift monitor's rolling window (--drift-window). */
+  driftWindow: number;
+  /** A drift statistic's PSI above this sets the alert (--drift-psi). */
+  driftPsi: number;
+  /** Documents the window needs before drift may alert; min(200, driftWindow) when unset (serve/drift/monitor.ts). */
+  driftMinDocuments?: number;
 }
 
 export const DEFAULT_CONFIG: ServeConfig = {
@@ -79,6 +85,8 @@ export const DEFAULT_CONFIG: ServeConfig = {
   db: ":memory:",
   dbBusyTimeoutMs: 5000,
   sweepIntervalMs: 10_000,
+  driftWindow: 1000,
+  driftPsi: 0.2,
 };
 
 /** Settings whose values contradict each other are refused at start-up, naming the flags: each of
@@ -99,7 +107,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (config.auditSeed !== undefined && !(Number.isSafeInteger(config.auditSeed) && config.auditSeed >= 0)) {
     throw new NerkitError("E_USAGE", `--audit-seed must be a whole number >= 0, got ${config.auditSeed}`);
   }
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs", "driftWindow"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (config.maxCharsInFlight < config.maxTextChars) {
@@ -110,6 +118,10 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   }
   if (config.retainDays !== undefined && !(Number.isFinite(config.retainDays) && config.retainDays > 0)) {
     throw new NerkitError("E_USAGE", `retainDays must be a number of days > 0, got ${config.retainDays}`);
+  }
+  if (!(Number.isFinite(config.driftPsi) && config.driftPsi > 0)) throw new NerkitError("E_USAGE", `--drift-psi must be a number > 0, got ${config.driftPsi}`);
+  if (config.driftMinDocuments !== undefined && !(Number.isInteger(config.driftMinDocuments) && config.driftMinDocuments > 0 && config.driftMinDocuments <= config.driftWindow)) {
+    throw new NerkitError("E_USAGE", `--drift-min-documents must be a positive integer no larger than --drift-window ${config.driftWindow}, got ${config.driftMinDocuments}: the alert could never fire`);
   }
   if (!(config.maxWaitMs >= 0)) throw new NerkitError("E_USAGE", `maxWaitMs must be >= 0, got ${config.maxWaitMs}`);
   // A batch job's chunk (--max-batch texts) waits in the queue as a whole: a larger one would never fit and be retried forever.

@@ -15,3 +15,13 @@ export function say(status, message, kind = "info") {
   status.textContent = message;
   status.dataset.kind = kind;
 }
+
+/** el() for SVG: the element in the SVG namespace; attributes as given (numbers as strings). */
+export function svg(tag, attributes = {}, ...children) {
+  const element = document.createElementNS("http://www.w3.org/2000/svg", tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined && value !== false) element.setAttribute(name, String(value));
+  }
+  element.append(...children.filter((c) => c !== undefined && c !== null && c !== ""));
+  return element;
+}

@@ -24,13 +24,22 @@ import { openPipeline } from "./predict.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
 import { describeTargets, readCalibration, targetThresholds } from "../../serve/precision-routing.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
+import { loadReferenceProfile } from "../../serve/drift/reference.js";
+
+function positiveNumber(name: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (!(value.trim() !== "" && Number.isFinite(x) && x > 0)) throw new NerkitError("E_USAGE", `${name} expects a number > 0, got '${value}'`);
+    return x;
+  };
+}
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
   extends Pick<
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
-    | "maxTexts" | "maxTextChars" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
+    | "maxTexts" | "maxTextChars" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
     | "auditRate" | "auditSeed"
   > {
   targetPrecision: PrecisionTargets;
@@ -88,6 +97,9 @@ export function serveCommand(io: CommandIO): Command {
     .option("--retain-days <n>", "delete finished batch jobs (with their results and reviews) created more than n days ago; checked at start and hourly (default: keep them)", days)
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
+    .option("--drift-window <n>", "drift monitoring: the last n documents annotated here are compared with the model's reference-profile.json", integer("--drift-window"), DEFAULT_CONFIG.driftWindow)
+    .option("--drift-psi <x>", "drift alert (nerkit_drift_alert, GET /v1/monitor) when a statistic's population stability index exceeds x", positiveNumber("--drift-psi"), DEFAULT_CONFIG.driftPsi)
+    .option("--drift-min-documents <n>", "documents the window needs before drift may alert (default: 200, or --drift-window when smaller)", integer("--drift-min-documents"))
     .option("--no-log", "no request log (JSON lines on stdout)")
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
@@ -117,10 +129,15 @@ export function serveCommand(io: CommandIO): Command {
         headersTimeoutMs: options.headersTimeoutMs,
         keepAliveTimeoutMs: options.keepAliveTimeoutMs,
         maxConnections: options.maxConnections,
+        driftWindow: options.driftWindow,
+        driftPsi: options.driftPsi,
+        driftMinDocuments: options.driftMinDocuments,
       });
       await checkDatabase(config);
       const pipeline = await loadModel(options);
-      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config });
+      const drift = loadReferenceProfile(await resolveModel(options.model, { revision: options.revision }));
+      if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
+      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config, drift });
       let address: string;
       try {
         address = await app.listen({ port: options.port, host: options.host });

@@ -19,6 +19,21 @@ import { Interruption } from "../interruption.js";
 import { CommandIO } from "../io.js";
 import { integer, oneOf } from "../options.js";
 import { join } from "node:path";
+import { readProfileTexts } from "../../data/profile-texts.js";
+import { loadPipeline } from "../../infer/pipeline.js";
+import { writeReferenceProfile } from "../../serve/drift/profile-writer.js";
+
+/** The trained model's reference profile on the --dev texts (serve's drift monitoring compares with it). */
+async function writeDevProfile(io: CommandIO, out: string, dev: string, threads?: number): Promise<void> {
+  const data = readProfileTexts(dev);
+  const pipeline = await loadPipeline(out, { threads });
+  try {
+    const { file, counts } = await writeReferenceProfile(out, pipeline, data.texts, { madeBy: "nerkit train", path: dev, sha256: data.sha256, unit: data.unit });
+    io.stderr(`nerkit: reference profile for drift monitoring: ${file} (${counts.documents} ${data.unit} of --dev)\n`);
+  } finally {
+    await pipeline.close();
+  }
+}
 
 /** The command's options: the trainer's settings as commander parses them, plus the data and model. */
 interface TrainCommandOptions extends Omit<TrainSettings, "evalEvery" | "saveEvery" | "resume" | "classWeights"> {
@@ -142,6 +157,7 @@ export function trainCommand(io: CommandIO): Command {
       bar.break();
       if (stopped) throw new NerkitError("E_INTERRUPTED", stopped);
       io.stderr(`nerkit: peak memory ${(process.resourceUsage().maxRSS / 2 ** 20).toFixed(2)} GiB (estimated ${(prepared.memoryBytes / 2 ** 30).toFixed(2)} GiB)\n`);
+      if (options.dev) await writeDevProfile(io, options.out, options.dev, options.threads);
       if (prepared.test && prepared.test.length > 0) {
         const weights = readSafetensors(join(options.out, "model.safetensors"));
         const shapes = new Map(parameterTable(inputs.arch).map((p) => [p.name, p.shape]));

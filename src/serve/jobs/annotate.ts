@@ -47,15 +47,15 @@ export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
 
 /**
  * Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per
- * document; `onRouted` sees each routed document (the server's metrics).
+ * document; `onRouted` sees each routed document and its text (the server's metrics and drift window).
  */
-export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (routed: Routed<ApiEntity>) => void): Annotate {
+export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (routed: Routed<ApiEntity>, text: string) => void): Annotate {
   return async (texts) => {
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
     return results.map((items, i) => {
       const routed = route(modelEntities(items, texts[i]), routing);
-      onRouted?.(routed);
+      onRouted?.(routed, texts[i]);
       return { entities: routed.entities, decision: routed.decision };
     });
   };
