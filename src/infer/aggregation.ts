@@ -81,7 +81,7 @@ export interface LabelledItem {
 }
 
 /** Float32 mean, as numpy's mean of float32 values. */
-function meanFloat32(values: readonly number[]): number {
+export function meanFloat32(values: readonly number[]): number {
   let sum = 0;
   for (const v of values) sum = Math.fround(sum + v);
   return Math.fround(sum / values.length);
