@@ -6,6 +6,7 @@
 
 import { AggregationStrategy } from "../infer/aggregation.js";
 import { DEFAULT_READING, Entity, TokenItem, WindowMode } from "../infer/pipeline.js";
+import { CalibrationFile } from "../metrics/calibration-file.js";
 
 /** Never "hf": that mode leaves the end of a long text unread. */
 export const SERVICE_WINDOWS: WindowMode = "overlap";
@@ -15,6 +16,8 @@ export interface PipelineLike {
   close(): Promise<void>;
   /** The model's labels ("O", "B-PER", ...) for GET /v1/labels; a fake may leave them out. */
   readonly arch?: { readonly labels: readonly string[] };
+  /** The model's calibration.json, applied to every score (GET /v1/labels describes it); none: raw scores. */
+  readonly calibration?: Pick<CalibrationFile, "method" | "temperature" | "created">;
 }
 
 /** The texts read as the service reads them: whole, with `aggregation` (first by default). */

@@ -36,6 +36,7 @@ interface ServeCommandOptions
   quantize?: Quantization;
   revision?: string;
   log: boolean;
+  calibration: boolean;
 }
 
 function days(value: string): number {
@@ -77,6 +78,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
     .option("--no-log", "no request log (JSON lines on stdout)")
+    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)")
     .action(async (options: ServeCommandOptions) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
       const config = serveConfig({
@@ -139,7 +141,7 @@ async function checkDatabase(config: ServeConfig): Promise<void> {
 /** The model, loaded before the service listens: a wrong path or a broken checkpoint is one line naming --model. */
 async function loadModel(options: ServeCommandOptions): Promise<NerPipeline> {
   try {
-    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
+    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration });
   } catch (error) {
     if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
     // A file the system would not let us read (EACCES, EISDIR, ...) is the user's to fix too.
