@@ -9,7 +9,9 @@
 
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { NerkitError } from "../src/errors.js";
+import { exportModel } from "../src/model/export/export-model.js";
 import { join } from "node:path";
 import { Entity, NerPipeline, loadPipeline } from "../src/infer/pipeline.js";
 import { decide } from "../src/postprocess/routing.js";
@@ -73,29 +75,25 @@ test("nerkit export copies calibration.json; predict on the export scores as on 
   assert.deepEqual(predictLines(["--model", out]).stdout.map((list) => list.map(shape)), expectedShapes());
 });
 
-test("a bad calibration.json is an error naming the file and the field: predict, evaluate --model, serve, worker, export", () => {
+test("a bad calibration.json is an error naming the file and the field: predict and serve (exit 2), export and the library", async () => {
   const bad = calibratedModel("bert", { ...JSON.parse(readFileSync(join(model, "calibration.json"), "utf8")), temperature: -1 });
   const file = join(bad, "calibration.json");
-  const data = tempDir();
-  const conll = join(data, "dev.conll");
-  writeFileSync(conll, "Peter B-PER\nBlackburn I-PER\n\n");
-  const runs = [
-    nerkit(["predict", "--model", bad], "Peter\n"),
-    nerkit(["evaluate", "--model", bad, "--data", conll]),
-    nerkit(["serve", "--model", bad, "--port", "0", "--db", ":memory:"]),
-    nerkit(["worker", "--model", bad, "--queue", "redis://127.0.0.1:1/0", "--db", join(data, "jobs.db")]),
-    nerkit(["export", "--model", bad, "--out", join(data, "export")]),
-  ];
-  for (const run of runs) {
+  const message = `${file}: temperature: expected a number`;
+  for (const run of [nerkit(["predict", "--model", bad], "Peter\n"), nerkit(["serve", "--model", bad, "--port", "0", "--db", ":memory:"])]) {
     assert.equal(run.code, 2, run.stderr);
-    assert.ok(run.stderr.includes(`${file}: temperature: expected a number`), run.stderr);
+    assert.ok(run.stderr.includes(message), run.stderr);
     assert.doesNotMatch(run.stderr, /\n\s+at /, "no stack trace");
   }
-  assert.ok(!existsSync(join(data, "export", "onnx")), "export stopped before writing the graph");
+  // evaluate --model and worker open the model as predict and serve do (openPipeline); export and the library:
+  const out = join(tempDir(), "export");
+  const error = (e: unknown) => e instanceof NerkitError && e.code === "E_FORMAT" && e.describe().startsWith(message);
+  assert.throws(() => exportModel(bad, out), error);
+  assert.ok(!existsSync(join(out, "onnx")), "export stopped before writing the graph");
+  await assert.rejects(loadPipeline(bad), error);
   writeCalibration(bad, "{ not json");
-  const run = nerkit(["predict", "--model", bad], "Peter\n");
-  assert.equal(run.code, 2);
-  assert.match(run.stderr, new RegExp(`${file.replace(/[.]/g, "\\.")}: invalid JSON`));
+  await assert.rejects(loadPipeline(bad), (e) => e instanceof NerkitError && e.code === "E_FORMAT" && e.describe().startsWith(`${file}: invalid JSON`));
+  // Ignored, it is not read at all.
+  await (await loadPipeline(bad, { threads: 1, calibration: false })).close();
 });
 
 /** Thresholds that one entity's calibrated score passes and its raw score does not: routing must use the calibrated one. */
