@@ -14,6 +14,9 @@ import assert from "node:assert/strict";
 import { AggregationStrategy } from "../src/infer/aggregation.js";
 import { Entity, NerPipeline, TokenItem, loadPipeline } from "../src/infer/pipeline.js";
 import { applyIsotonic } from "../src/metrics/calibration-file.js";
+import { disjointSpans } from "../src/postprocess/disjoint.js";
+import { mergeEntities } from "../src/postprocess/merge.js";
+import { redact } from "../src/postprocess/redact.js";
 import { calibratedModel, isotonicCalibration, temperatureCalibration } from "./calibration-cases.js";
 import { modelCases, tinyModelDir } from "./model-cases.js";
 
@@ -203,4 +206,37 @@ test("--threshold compares the calibrated score, the one shown", async () => {
   assert.ok(kept.length > 0 && kept.length < all.length);
   assert.ok(kept.every((e) => e.score >= cut));
   assert.equal(kept.length, all.filter((e) => e.score >= cut).length);
+});
+
+test("overlaps are settled on raw_score: the service's cleaning, the merge with rules and redaction keep what an uncalibrated model's scores keep", () => {
+  const text = "Dario Wu";
+  // Calibration reversed their order (an isotonic map per type can): the raw scores must decide.
+  const a = { type: "PER", text: "Dario Wu", start: 0, end: 8, score: 0.9, raw_score: 0.5 };
+  const b = { type: "ORG", text: "Dario Wu", start: 0, end: 8, score: 0.6, raw_score: 0.7 };
+  assert.deepEqual(disjointSpans(text, [a, b]), [b]);
+  assert.deepEqual(disjointSpans(text, [b, a]), [b]);
+  assert.deepEqual(mergeEntities([a, b], []).map((e) => e.type), ["ORG"]);
+  const c = { type: "LOC", text: "Dario Wu", start: 0, end: 8, score: 0.95, raw_score: 0.4 };
+  const d = { type: "PER", text: "Wu", start: 6, end: 8, score: 0.5, raw_score: 0.6 };
+  // Overlapping spans become one replacement, named after the highest raw score.
+  assert.deepEqual(redact(text, [c, d], { style: "type" }).text, "[PER]");
+  // Without raw_score the score decides, as before calibration existed.
+  assert.deepEqual(disjointSpans(text, [{ ...a, raw_score: undefined }, { ...b, raw_score: undefined }]).map((e) => e.type), ["PER"]);
+});
+
+test("overlapping windows are merged on raw scores: a long text read in windows gives the uncalibrated run's spans", async () => {
+  // Each type's calibrated score a constant, ranking the types PER > ORG > LOC > MISC whatever the raw scores say.
+  const constant = (y: number) => ({ x: [0, 1], y: [y, y] });
+  const maps = new Map([["PER", constant(0.9)], ["ORG", constant(0.8)], ["LOC", constant(0.7)], ["*", constant(0.6)]]);
+  const isotonic = await loadPipeline(calibratedModel(kind, isotonicCalibration(maps)), { threads: 1 });
+  try {
+    const long = Array.from({ length: 12 }, (_, i) => texts[i % texts.length]).join(" ");
+    const options = { maxLength: 24, stride: 12, aggregation: "first" as const };
+    const raw = ((await plain.run([long], options)) as Entity[][])[0];
+    const calibrated = ((await isotonic.run([long], options)) as Entity[][])[0];
+    assert.ok(raw.length > 20);
+    assert.deepEqual(calibrated.map((e) => [e.type, e.start, e.end, e.raw_score]), raw.map((e) => [e.type, e.start, e.end, e.score]));
+  } finally {
+    await isotonic.close();
+  }
 });
