@@ -44,3 +44,36 @@ export function temperatureUnitScores(units: readonly LabelledItem[], best: read
 export function calibratedOf(calibration: CalibrationFile, type: string, raw: number, tempered: number | undefined): number {
   return calibration.method === "temperature" ? (tempered ?? raw) : calibratedScore(calibration, type, raw);
 }
+
+/**
+ * One run's calibrated scores: each item's is computed as it is found and kept aside while the
+ * item's `score` still holds the raw one (overlapping windows are merged on raw scores), then
+ * swapped in at the end, the raw score moving to `raw_score`. Without a calibration it does nothing.
+ */
+export class RunCalibration {
+  private readonly calibrated = new Map<object, number>();
+
+  constructor(private readonly calibration: CalibrationFile | undefined) {}
+
+  /** T, when the calibration is temperature scaling (the run then scores each window at T too). */
+  get temperature(): number | undefined {
+    return this.calibration?.method === "temperature" ? this.calibration.temperature : undefined;
+  }
+
+  /** The score `item` (of entity type `type`) will show: calibrated, or its raw score without a calibration. */
+  score(item: { score: number }, type: string, tempered: number | undefined): number {
+    if (!this.calibration) return item.score;
+    const score = calibratedOf(this.calibration, type, item.score, tempered);
+    this.calibrated.set(item, score);
+    return score;
+  }
+
+  /** The items as output: `score` calibrated and `raw_score` the raw one, keys in the order JSON shows them. */
+  finish<T extends { score: number; word: string }>(items: T[]): T[] {
+    if (!this.calibration) return items;
+    return items.map((item) => {
+      const { score, word, ...rest } = item;
+      return { ...rest, score: this.calibrated.get(item)!, raw_score: score, word } as unknown as T;
+    });
+  }
+}

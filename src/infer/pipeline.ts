@@ -33,7 +33,7 @@ import { exportedQuantization } from "../model/export/transformers-js.js";
 import type { Quantization } from "../model/export/export-model.js";
 import { CalibrationFile } from "../metrics/calibration-file.js";
 import { readModelCalibration } from "../model/checkpoint/calibration.js";
-import { calibratedOf, temperatureRows, temperatureUnitScores } from "./calibrated-scores.js";
+import { RunCalibration, temperatureRows, temperatureUnitScores } from "./calibrated-scores.js";
 
 export type WindowMode = "hf" | "overlap" | "sentences";
 export const WINDOW_MODES: readonly WindowMode[] = ["hf", "overlap", "sentences"];
@@ -270,16 +270,8 @@ export class NerPipeline {
       await pause();
     }
     const logits = await this.logits(windows, options.batchSize ?? 8);
-    const calibration = this.calibration;
-    const temperature = calibration?.method === "temperature" ? calibration.temperature : undefined;
-    /** Each item's calibrated score while `score` still holds the raw one (overlapping windows are merged on raw scores). */
-    const calibrated = new Map<Entity | TokenItem, number>();
-    const keep = (item: Entity | TokenItem, type: string, tempered: number | undefined) => {
-      if (!calibration) return item.score >= threshold;
-      const score = calibratedOf(calibration, type, item.score, tempered);
-      calibrated.set(item, score);
-      return score >= threshold;
-    };
+    const calibration = new RunCalibration(this.calibration);
+    const temperature = calibration.temperature;
     const perText: (Entity | TokenItem)[][] = texts.map(() => []);
     const windowCounts = texts.map(() => 0);
     for (let w = 0; w < windows.length; w++) {
@@ -304,7 +296,7 @@ export class NerPipeline {
         items.forEach((t, i) => {
           if (ignore.has(t.label)) return;
           const item = tokenItem(t, e.text);
-          if (keep(item, t.label.replace(/^[BIESLU]-/, ""), tempered?.[i].score)) perText[window.text].push(item);
+          if (calibration.score(item, t.label.replace(/^[BIESLU]-/, ""), tempered?.[i].score) >= threshold) perText[window.text].push(item);
         });
         continue;
       }
@@ -312,12 +304,11 @@ export class NerPipeline {
       groupEntities(items, this.extras.tokensToString).forEach((g, i) => {
         if (ignore.has(g.type)) return;
         const entity = entityOf(g, e.text);
-        if (keep(entity, g.type, temperedGroups?.[i].score)) perText[window.text].push(entity);
+        if (calibration.score(entity, g.type, temperedGroups?.[i].score) >= threshold) perText[window.text].push(entity);
       });
     }
     const merged = perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list));
-    if (!calibration) return merged as (Entity[] | TokenItem[])[];
-    return merged.map((list) => list.map((item) => withCalibratedScore(item, calibrated.get(item)!))) as (Entity[] | TokenItem[])[];
+    return merged.map((list) => calibration.finish(list)) as (Entity[] | TokenItem[])[];
   }
 
   /** Pre-split words (CoNLL tokens) in, one tag per word out, with progress per batch (./word-tagger.ts). */
@@ -363,12 +354,6 @@ function codePoints(text: string): number {
 
 function entityOf(g: GroupedEntity, text: string): Entity {
   return { type: g.type, text: text.slice(g.start, g.end), start: g.start, end: g.end, score: g.score, word: g.word };
-}
-
-/** The item with its calibrated score as `score` and the raw one as `raw_score`, keys in the order JSON output shows them. */
-function withCalibratedScore<T extends Entity | TokenItem>(item: T, calibrated: number): T {
-  const { score, word, ...rest } = item;
-  return { ...rest, score: calibrated, raw_score: score, word } as unknown as T;
 }
 
 function tokenItem(t: TokenEntity, text: string): TokenItem {
