@@ -151,6 +151,29 @@ describe("the service in process, on a calibrated model", () => {
       await app.close();
     }
   });
+
+  test("/v1/export, reviewed documents as training data, is the same with and without the calibration", async () => {
+    const exported: string[] = [];
+    for (const calibration of [true, false]) {
+      // Everything to review (accept 1, review 0), every document accepted as the model proposed it.
+      const app = await buildApp({ pipeline: loadPipeline(model, { threads: 1, calibration }), config: { db: join(dir, `export-${calibration}.db`), accept: 1, review: 0 } });
+      try {
+        const { id } = await submitJob(app, TEXTS);
+        await waitUntil(async () => (((await app.inject(`/v1/jobs/${id}`)).json() as { status: string }).status === "done" ? true : undefined), "the job to finish");
+        const { items } = (await app.inject("/v1/review")).json() as { items: { id: string }[] };
+        assert.equal(items.length, TEXTS.length);
+        for (const item of items) {
+          const r = await app.inject({ method: "POST", url: `/v1/review/${item.id}`, payload: { reviewer: "ann", action: "accept" } });
+          assert.equal(r.statusCode, 200, r.body);
+        }
+        exported.push((await app.inject("/v1/export?format=jsonl")).body.replaceAll(id, "JOB"));
+      } finally {
+        await app.close();
+      }
+    }
+    assert.ok(exported[0].includes('"spans"') && exported[0].trim().split("\n").length === TEXTS.length, exported[0]);
+    assert.equal(exported[0], exported[1]);
+  });
 });
 
 test("nerkit serve loads calibration.json (and --no-calibration ignores it)", async () => {
