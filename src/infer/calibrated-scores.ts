@@ -9,8 +9,11 @@
 //   token's (the word's first token's) probability; max: the probability of the token the raw
 //   scores chose; average: the float32 mean over the word's tokens; an entity then takes the
 //   float32 mean of its items, as its raw score does.
-// - isotonic: the entity's raw score through its type's map (calibratedScore).
-// What it leaves out: fitting (`nerkit calibrate`).
+// - isotonic: the entity's raw score through its type's map (calibratedScore); with aggregation
+//   none, each token's score through the map of its label's type.
+// --threshold compares the calibrated score (the one shown, the one routing uses). Without a
+// calibration nothing here runs and the output has no raw_score (the parity tests' shapes).
+// What it leaves out: fitting (`nerkit calibrate`); pre-split word tagging (tags only, no scores).
 
 import { CalibrationFile, calibratedScore } from "../metrics/calibration-file.js";
 import { AggregationStrategy, LabelledItem, TokenPrediction, meanFloat32, softmaxRows } from "./aggregation.js";
