@@ -37,7 +37,7 @@ export function writeCalibration(dir: string, json: unknown): void {
 /** A copy of the `kind`-tiny fixture model (config, weights, tokenizer) in a temp folder, with `file` as its calibration.json. */
 export function calibratedModel(kind: string, file: CalibrationFile | unknown, dir = tempDir("nerkit-calibrated-")): string {
   const source = tinyModelDir(kind);
-  for (const name of readdirSync(source)) if (!name.startsWith("expected_")) copyFileSync(source + "/" + name, join(dir, name));
+  for (const name of readdirSync(source)) if (!name.startsWith("expected_")) copyFileSync(join(source, name), join(dir, name));
   writeCalibration(dir, isCalibration(file) ? calibrationJson(file) : file);
   return dir;
 }

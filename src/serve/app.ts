@@ -1,5 +1,5 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
+// Routes: POST /v1/entities, GET /v1/labels (the types, and the calibration the scores carry), batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.

@@ -74,7 +74,7 @@ export async function openPipeline(model: string, options: OpenPipelineOptions):
   const calibration = pipeline.calibration;
   if (calibration) {
     const how = calibration.method === "temperature" ? `temperature ${calibration.temperature}` : "isotonic, per entity type";
-    process.stderr.write(`nerkit: applying ${model}'s calibration.json (${how}, written ${calibration.created || "at an unknown time"}): entity scores are calibrated, raw_score keeps the model's own\n`);
+    process.stderr.write(`nerkit: applying ${model}'s calibration.json (${how}, written ${calibration.created || "at an unknown time"})\n`);
   }
   return pipeline;
 }
