@@ -66,7 +66,9 @@ export { TokenClassifierSession } from "./model/session.js";
 
 // Inference: text in, entities out.
 export { loadPipeline, NerPipeline, WINDOW_MODES, DEFAULT_READING, PIPELINE_PARITY } from "./infer/pipeline.js";
-export type { Entity, TokenItem, PredictOptions, WindowMode, DecodeMode } from "./infer/pipeline.js";
+export type { Entity, TokenItem, PredictOptions, WindowMode, DecodeMode, LoadOptions } from "./infer/pipeline.js";
+// A model folder's calibration.json, as loadPipeline reads and applies it.
+export { readModelCalibration } from "./model/checkpoint/calibration.js";
 export { AGGREGATION_STRATEGIES } from "./infer/aggregation.js";
 export type { AggregationStrategy } from "./infer/aggregation.js";
 export { viterbi } from "./infer/viterbi.js";

@@ -26,6 +26,9 @@ import { hubSettings, parseModelId } from "../src/model/hub/settings.js";
 import { createProgressRenderer, formatBytes, formatProgressLine } from "../src/model/hub/progress.js";
 import { fixturesDir, tempDir } from "./helpers.js";
 import { RepoCache } from "../src/model/hub/cache.js";
+import { readModelCalibration } from "../src/model/checkpoint/calibration.js";
+import { calibrationJson } from "../src/metrics/calibration-file.js";
+import { temperatureCalibration } from "./calibration-cases.js";
 
 const TINY = join(fixturesDir, "hf", "bert-tiny");
 const TIMEOUT = { timeout: 30_000 };
@@ -507,3 +510,17 @@ test("a cache link that cannot be made names the snapshot file, never a temporar
   assert.doesNotMatch(error.describe(), /\.tmp/);
   assert.deepEqual(readdirSync(cache.snapshotDir(commit)), ["config.json"], "no temporary link left behind");
 });
+
+test("a repository's calibration.json comes with the model (and is remembered as absent where there is none)", TIMEOUT, () =>
+  withHub(async (hub, cache) => {
+    addTiny(hub);
+    const calibration = JSON.stringify(calibrationJson(temperatureCalibration(1.5)));
+    hub.repos.get("acme/tiny")!.commits[MAIN]["calibration.json"] = { content: Buffer.from(calibration), lfs: false };
+    const dir = await resolveModel("acme/tiny", options(hub, cache));
+    assert.equal(readFileSync(join(dir, "calibration.json"), "utf8"), calibration);
+    assert.equal(readModelCalibration(dir)?.temperature, 1.5);
+    const v1 = await resolveModel("acme/tiny@v1", options(hub, cache));
+    assert.ok(existsSync(join(cache, "models--acme--tiny", ".no_exist", V1, "calibration.json")), "absent at v1, remembered");
+    assert.equal(readModelCalibration(v1), undefined);
+  }),
+);

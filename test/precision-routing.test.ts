@@ -10,7 +10,8 @@ import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, calibrationJson 
 import { addPrecisionTarget, noTargets } from "../src/metrics/precision-thresholds.js";
 import { route } from "../src/postprocess/routing.js";
 import { buildApp } from "../src/serve/app.js";
-import { readCalibration, targetThresholds } from "../src/serve/precision-routing.js";
+import { targetThresholds } from "../src/serve/precision-routing.js";
+import { readModelCalibration as readCalibration } from "../src/model/checkpoint/calibration.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { fixturesDir, nerkit, nerkitError, tempDir } from "./helpers.js";
 import { spawnNerkit } from "./processes.js";

@@ -14,6 +14,7 @@ import { Architecture, architectureOf, maxTokens } from "../model/architecture.j
 import { Batch, SessionOptions, TokenClassifierSession } from "../model/session.js";
 import {
   AggregationStrategy,
+  argmax,
   GroupedEntity,
   TokenEntity,
   TokenPrediction,
@@ -30,6 +31,9 @@ import { TokenRange, overflowWindows, sentenceWindows } from "./windows.js";
 import { TagProgress, TagWordsOptions, TaggedWords, WordTaggerModel, tagWordsSteps, wordLogitsSteps } from "./word-tagger.js";
 import { exportedQuantization } from "../model/export/transformers-js.js";
 import type { Quantization } from "../model/export/export-model.js";
+import { CalibrationFile } from "../metrics/calibration-file.js";
+import { readModelCalibration } from "../model/checkpoint/calibration.js";
+import { RunCalibration, temperatureRows, temperatureUnitScores } from "./calibrated-scores.js";
 
 export type WindowMode = "hf" | "overlap" | "sentences";
 export const WINDOW_MODES: readonly WindowMode[] = ["hf", "overlap", "sentences"];
@@ -59,7 +63,7 @@ export interface PredictOptions {
   batchSize?: number;
   /** Labels (or entity types) left out of the result; ["O"] by default. */
   ignoreLabels?: string[];
-  /** Entities scoring below this are left out. */
+  /** Entities scoring below this are left out (the score shown: calibrated when the model has a calibration). */
   threshold?: number;
   /** "argmax" (the pipeline's) labels each token or word alone; "viterbi" takes the best sequence the tagging scheme allows. */
   decode?: DecodeMode;
@@ -67,17 +71,23 @@ export interface PredictOptions {
 
 export type DecodeMode = "argmax" | "viterbi";
 
-/** An entity: type, text and [start, end) in UTF-16 units of the input, score; `word` is the tokens decoded. */
+/**
+ * An entity: type, text and [start, end) in UTF-16 units of the input, score; `word` is the tokens
+ * decoded. With a calibration (the model folder's calibration.json), `score` is calibrated and
+ * `raw_score` (snake_case: the name the JSON output and the API carry) is the score an uncalibrated
+ * run gives; without one there is no `raw_score` and `score` is the raw score.
+ */
 export interface Entity {
   type: string;
   text: string;
   start: number;
   end: number;
   score: number;
+  raw_score?: number;
   word: string;
 }
 
-/** With aggregation "none": one item per token. */
+/** With aggregation "none": one item per token (`score` and `raw_score` as for Entity). */
 export interface TokenItem {
   label: string;
   index: number;
@@ -85,7 +95,13 @@ export interface TokenItem {
   start: number;
   end: number;
   score: number;
+  raw_score?: number;
   word: string;
+}
+
+export interface LoadOptions extends SessionOptions {
+  /** Apply the folder's calibration.json when it has one (default true); false: raw scores, as if it had none. */
+  calibration?: boolean;
 }
 
 interface Window {
@@ -115,6 +131,8 @@ export class NerPipeline {
     private readonly template: { prefix: number[]; suffix: number[] },
     /** The session's quantization (int8 also when the folder is an int8 export). */
     readonly quantize?: Quantization,
+    /** The calibration applied to every score (calibrated-scores.ts); undefined: raw scores. */
+    readonly calibration?: CalibrationFile,
   ) {}
 
   /** The longest window the model and tokenizer allow, special tokens included. */
@@ -252,6 +270,8 @@ export class NerPipeline {
       await pause();
     }
     const logits = await this.logits(windows, options.batchSize ?? 8);
+    const calibration = new RunCalibration(this.calibration);
+    const temperature = calibration.temperature;
     const perText: (Entity | TokenItem)[][] = texts.map(() => []);
     const windowCounts = texts.map(() => 0);
     for (let w = 0; w < windows.length; w++) {
@@ -265,17 +285,30 @@ export class NerPipeline {
       const chosen = options.decode === "viterbi" ? viterbi(units.map((u) => u.scores), this.arch.labels) : undefined;
       const wordLevel = aggregation !== "none" && aggregation !== "simple";
       const items: TokenEntity[] = labelItems(units, this.arch.labels, wordLevel ? this.extras.tokensToString : undefined, chosen);
+      // The same items scored at temperature T: same labels, so grouped into the same entities.
+      let tempered: TokenEntity[] | undefined;
+      if (temperature !== undefined) {
+        const scaled = temperatureRows(logits[w], window.ids.length, this.arch.labels.length, temperature);
+        const scores = temperatureUnitScores(units, chosen ?? units.map((u) => argmax(u.scores)), aggregation, scaled);
+        tempered = items.map((item, i) => ({ ...item, score: scores[i] }));
+      }
       if (aggregation === "none") {
-        for (const t of items) {
-          if (!ignore.has(t.label) && t.score >= threshold) perText[window.text].push(tokenItem(t, e.text));
-        }
+        items.forEach((t, i) => {
+          if (ignore.has(t.label)) return;
+          const item = tokenItem(t, e.text);
+          if (calibration.score(item, t.label.replace(/^[BIESLU]-/, ""), tempered?.[i].score) >= threshold) perText[window.text].push(item);
+        });
         continue;
       }
-      for (const g of groupEntities(items, this.extras.tokensToString)) {
-        if (!ignore.has(g.type) && g.score >= threshold) perText[window.text].push(entityOf(g, e.text));
-      }
+      const temperedGroups = tempered && groupEntities(tempered, this.extras.tokensToString);
+      groupEntities(items, this.extras.tokensToString).forEach((g, i) => {
+        if (ignore.has(g.type)) return;
+        const entity = entityOf(g, e.text);
+        if (calibration.score(entity, g.type, temperedGroups?.[i].score) >= threshold) perText[window.text].push(entity);
+      });
     }
-    return perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list)) as (Entity[] | TokenItem[])[];
+    const merged = perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list));
+    return merged.map((list) => calibration.finish(list)) as (Entity[] | TokenItem[])[];
   }
 
   /** Pre-split words (CoNLL tokens) in, one tag per word out, with progress per batch (./word-tagger.ts). */
@@ -347,9 +380,12 @@ function specialTemplate(tokenizer: Tokenizer): { prefix: number[]; suffix: numb
 /**
  * Loads a checkpoint folder (config.json, model.safetensors, tokenizer files) into a pipeline. A
  * folder written by `nerkit export --quantize int8` runs the int8 model, as its onnx/model_quantized.onnx would.
+ * The folder's calibration.json, when it has one, is applied to every score (unless `calibration: false`).
  */
-export async function loadPipeline(dir: string, options: SessionOptions = {}): Promise<NerPipeline> {
+export async function loadPipeline(dir: string, options: LoadOptions = {}): Promise<NerPipeline> {
   const checkpoint = loadCheckpoint(dir);
+  // Read before the session is built: a bad calibration.json fails fast, naming the file and field.
+  const calibration = options.calibration === false ? undefined : readModelCalibration(checkpoint.dir);
   options = { ...options, quantize: options.quantize ?? exportedQuantization(checkpoint.config.raw) };
   const arch = architectureOf(checkpoint.config, `${checkpoint.dir}/config.json`);
   const tokenizerFiles = readTokenizerFiles(checkpoint.dir, { flavor: "transformers" });
@@ -358,5 +394,5 @@ export async function loadPipeline(dir: string, options: SessionOptions = {}): P
     throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.dir });
   }
   const session = await TokenClassifierSession.create(arch, (name) => checkpoint.weights.tensor(name), options);
-  return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer), options.quantize);
+  return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer), options.quantize, calibration);
 }

@@ -2,7 +2,8 @@
 // entity that covers no word (empty, as byte-level BPE models give for a bare "Ġ" token, or only
 // whitespace) is dropped, and of entities that overlap (RoBERTa-family models label two tokens of
 // one character, or a token and the word around it) the one with the higher score is kept: the
-// score is the model's confidence in that reading. Ties: the longer span, then the earlier start,
+// score is the model's confidence in that reading. The raw score where an entity has one (a
+// calibrated model's): a calibration changes scores, never which spans are kept. Ties: the longer span, then the earlier start,
 // then the order given. The pipeline itself keeps transformers' output as it is (parity tests);
 // this step is what the service adds.
 // What it leaves out: model against rule entities (mergeEntities ranks those, validated matches first).
@@ -14,6 +15,13 @@ export interface ScoredSpan {
   start: number;
   end: number;
   score: number;
+  /** A calibrated model's uncalibrated score: spans are ranked on it when present. */
+  raw_score?: number;
+}
+
+/** The score overlaps are settled on: the raw one when the entity has it. */
+export function rankingScore(span: ScoredSpan): number {
+  return span.raw_score ?? span.score;
 }
 
 /** Whether [start, end) of `text` holds a word: a non-whitespace character (word-tokenizer.ts's whitespace, the one CoNLL export splits at). */
@@ -23,8 +31,8 @@ export function coversWord(text: string, span: { start: number; end: number }): 
 
 function outranks(a: ScoredSpan, b: ScoredSpan): number {
   // A NaN score ranks below every number.
-  const sa = Number.isNaN(a.score) ? -Infinity : a.score;
-  const sb = Number.isNaN(b.score) ? -Infinity : b.score;
+  const sa = Number.isNaN(rankingScore(a)) ? -Infinity : rankingScore(a);
+  const sb = Number.isNaN(rankingScore(b)) ? -Infinity : rankingScore(b);
   return sb - sa || b.end - b.start - (a.end - a.start) || a.start - b.start;
 }
 

@@ -7,7 +7,10 @@ export interface SpanEntity {
   text: string;
   start: number;
   end: number;
+  /** Calibrated when the model has a calibration (routing decides on it). */
   score: number;
+  /** A calibrated model's uncalibrated score; overlaps are settled on it (a calibration never changes which spans are kept). */
+  raw_score?: number;
 }
 
 /** An entity found by a detector or gazetteer; `validated` when a checksum (mod-97, Luhn) passed. */

@@ -1,9 +1,10 @@
 // Model and rule entities combined into one list without overlaps. Candidates are ranked (a rule
-// match whose checksum passed first, then the longer span, then the higher score, then model before
+// match whose checksum passed first, then the longer span, then the higher (raw: disjoint.ts) score, then model before
 // rule, then input order) and taken greedily, each kept only if it overlaps nothing kept before it.
 // The same ranking settles overlaps within the model's own list and among rules.
 
 import { RuleEntity, SpanEntity, overlaps } from "./entity.js";
+import { rankingScore } from "./disjoint.js";
 
 export type ModelEntity<M extends SpanEntity> = M & { source: "model" };
 export type MergedEntity<M extends SpanEntity = SpanEntity> = ModelEntity<M> | RuleEntity;
@@ -22,7 +23,7 @@ export function mergeEntities<M extends SpanEntity>(model: readonly M[], rules: 
     return (
       Number(validated(b)) - Number(validated(a)) ||
       b.end - b.start - (a.end - a.start) ||
-      (b.score > a.score ? 1 : b.score < a.score ? -1 : 0) ||
+      (rankingScore(b) > rankingScore(a) ? 1 : rankingScore(b) < rankingScore(a) ? -1 : 0) ||
       i - j // model entities come first in `candidates`, so this also puts model before rule
     );
   });

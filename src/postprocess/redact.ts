@@ -39,8 +39,9 @@ export interface Span {
   type: string;
   start: number;
   end: number;
-  /** Decides the type where spans merge into one replacement; 0 when left out. */
+  /** Decides the type where spans merge into one replacement (raw_score first, when given); 0 when left out. */
   score?: number;
+  raw_score?: number;
 }
 
 export const MASK_CHAR = "█";

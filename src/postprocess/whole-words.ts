@@ -4,7 +4,8 @@
 // source (model or rule) are treated alike; a rule match is usually whole words already.
 // The type of a merged span is that of its highest-scoring entity (an entity without a score counts
 // as 0; on a tie, the one that starts first, then the one given first): the score is the model's
-// (or the rule's) confidence in that type, so the most confident reading names the region.
+// (or the rule's) confidence in that type, so the most confident reading names the region; the raw
+// score where a calibrated model's entity has one, so that a calibration never changes a replacement.
 // What it leaves out: choosing between overlapping entities before redaction (mergeEntities does
 // that for model against rule); here an overlap simply becomes one region.
 
@@ -15,6 +16,7 @@ export interface ScoredSpan {
   start: number;
   end: number;
   score?: number;
+  raw_score?: number;
 }
 
 /** A region to replace. */
@@ -30,7 +32,7 @@ export function widenToWords(words: readonly WordSpan[], span: { start: number; 
 }
 
 function outranks(a: ScoredSpan, b: ScoredSpan): boolean {
-  return (a.score ?? 0) > (b.score ?? 0);
+  return (a.raw_score ?? a.score ?? 0) > (b.raw_score ?? b.score ?? 0);
 }
 
 /** Whole-word regions of `text` covering `spans`, sorted, none overlapping or touching another. */

@@ -1,5 +1,5 @@
 // The HTTP service: buildApp({ pipeline, config }) wires routes to the library and nothing more.
-// Routes: POST /v1/entities, GET /v1/labels, batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
+// Routes: POST /v1/entities, GET /v1/labels (the types, and the calibration the scores carry), batch jobs (jobs/routes.ts: POST and GET /v1/jobs, GET and DELETE /v1/jobs/:id, GET /v1/jobs/:id/results;
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
@@ -24,7 +24,7 @@ import { HttpError, errorBody, validationMessage } from "./http-error.js";
 import { clientErrorHandler, frameworkErrors, refuseWhileClosing } from "./early-errors.js";
 import { createMetrics } from "./metrics.js";
 import { MicroBatcher, QueueFullError } from "./micro-batcher.js";
-import { entitiesRequest, entitiesRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
+import { entitiesRequest, entitiesRouteSchema, labelsRouteSchema, redactRequest, redactRouteSchema } from "./schemas.js";
 import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
 import { ApiEntity, annotator, modelEntities, wellFormed } from "./jobs/annotate.js";
@@ -284,9 +284,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (!pipeline) throw new HttpError(503, "E_NOT_READY", loadError ? "the model failed to load" : "the model is still loading", { "retry-after": "1" });
     return pipeline;
   };
-  app.get("/v1/labels", { schema: { summary: "The model's entity types, in the order of its labels" } }, async () => {
-    const types = (loaded().arch?.labels ?? []).filter((l) => l !== "O").map((l) => l.replace(/^[BIESLU]-/, ""));
-    return { types: [...new Set(types)] };
+  app.get("/v1/labels", { schema: labelsRouteSchema() }, async () => {
+    const model = loaded();
+    const types = (model.arch?.labels ?? []).filter((l) => l !== "O").map((l) => l.replace(/^[BIESLU]-/, ""));
+    const calibration = model.calibration;
+    if (!calibration) return { types: [...new Set(types)] };
+    return { types: [...new Set(types)], calibration: { method: calibration.method, temperature: calibration.temperature, created: calibration.created } };
   });
 
   const request = entitiesRequest(config.maxTexts);

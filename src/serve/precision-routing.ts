@@ -5,31 +5,11 @@
 // What it leaves out: choosing thresholds (metrics/precision-thresholds.ts) and routing itself
 // (postprocess/routing.ts).
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { NerkitError } from "../errors.js";
-import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, parseCalibration } from "../metrics/calibration-file.js";
+import { join } from "node:path";
+import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold } from "../metrics/calibration-file.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets } from "../metrics/precision-thresholds.js";
 import { TargetThreshold } from "../postprocess/routing.js";
-
-/** The model folder's calibration, or undefined when it has none. */
-export function readCalibration(modelDir: string): CalibrationFile | undefined {
-  const file = join(modelDir, CALIBRATION_FILE);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new NerkitError("E_IO", `cannot read: ${(error as Error).message}`, { file });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new NerkitError("E_FORMAT", `not valid JSON: ${(error as Error).message}`, { file });
-  }
-  return parseCalibration(json, file);
-}
 
 /** Recorded values are written from the same decimal flags; a tolerance only absorbs printing. */
 const same = (a: number, b: number) => Math.abs(a - b) < 1e-9;

@@ -7,6 +7,7 @@
 import { AggregationStrategy } from "../infer/aggregation.js";
 import { DEFAULT_READING, Entity, TokenItem, WindowMode } from "../infer/pipeline.js";
 import type { PieceTokenizer } from "../infer/word-pieces.js";
+import { CalibrationFile } from "../metrics/calibration-file.js";
 
 /** Never "hf": that mode leaves the end of a long text unread. */
 export const SERVICE_WINDOWS: WindowMode = "overlap";
@@ -18,6 +19,8 @@ export interface PipelineLike {
   readonly arch?: { readonly labels: readonly string[] };
   /** The model's tokenizer, for the drift statistic of rare word pieces; a fake may leave it out (the statistic is then not measured). */
   readonly tokenizer?: PieceTokenizer;
+  /** The model's calibration.json, applied to every score (GET /v1/labels describes it); none: raw scores. */
+  readonly calibration?: Pick<CalibrationFile, "method" | "temperature" | "created">;
 }
 
 /** The texts read as the service reads them: whole, with `aggregation` (first by default). */

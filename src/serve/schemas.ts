@@ -44,7 +44,13 @@ const apiEntity = z.object({
   text: z.string(),
   start: z.number().int().describe("UTF-16 offset, inclusive"),
   end: z.number().int().describe("UTF-16 offset, exclusive"),
-  score: z.number(),
+  score: z
+    .number()
+    .describe("the model's confidence; calibrated (the probability that the entity is exactly right) when the model folder has a calibration.json (nerkit calibrate), and then what routing decides on"),
+  raw_score: z
+    .number()
+    .optional()
+    .describe("only when the model has a calibration: the uncalibrated score (as a model without calibration.json gives it); overlapping spans are settled on it, so a calibration never changes which spans are found"),
   decision,
   threshold: z.number().nullable().optional().describe("serve --target-precision: the accept threshold of the entity's type (null: nothing of the type is auto-accepted)"),
   target: z.number().optional().describe("serve --target-precision: the precision target the threshold stands for"),
@@ -93,6 +99,22 @@ const redactResponse = z.object({
     .array(z.object({ type: z.string(), start: z.number().int(), end: z.number().int(), replacement: z.string() }))
     .describe("offsets into the original text, on word boundaries: each entity is widened to whole words, and entities that then overlap or touch are one replacement"),
 });
+
+const labelsResponse = z.object({
+  types: z.array(z.string()).describe("the model's entity types, in the order of its labels"),
+  calibration: z
+    .object({
+      method: z.enum(["temperature", "isotonic"]),
+      temperature: z.number().describe("logits are divided by it before the softmax (1 with isotonic)"),
+      created: z.string().describe("when `nerkit calibrate` wrote it, ISO 8601"),
+    })
+    .optional()
+    .describe("the model folder's calibration.json, applied to every score; absent: scores are raw (or the server runs with --no-calibration)"),
+});
+
+export function labelsRouteSchema() {
+  return { summary: "The model's entity types, in the order of its labels, and the calibration its scores carry", response: { 200: jsonSchema(labelsResponse) } };
+}
 
 export function redactRouteSchema() {
   const error = jsonSchema(errorResponse);
@@ -195,7 +217,8 @@ export function jobRouteSchemas(page: z.ZodType, listPage: z.ZodType) {
     status: { summary: "A job's progress", params: idParam("the job id"), response: { 200: jsonSchema(jobStatus), ...errorAnswers(401, 404, 503) } },
     results: {
       summary: "A job's results so far, as NDJSON in document order (offset, limit)",
-      description: 'application/x-ndjson, one line per document: {"seq", "id"?, "text", "entities": [{type, text, start, end, score, decision}], "decision"}.',
+      description:
+        'application/x-ndjson, one line per document: {"seq", "id"?, "text", "entities": [{type, text, start, end, score, raw_score?, decision}], "decision"}; raw_score only with a calibrated model (score is then calibrated).',
       params: idParam("the job id"),
       querystring: jsonSchema(page),
       response: { 200: { type: "string" }, ...errorAnswers(400, 401, 404, 503) },

@@ -21,7 +21,7 @@ async function preAnnotate(texts) {
   for (let i = 0; i < texts.length; i += CHUNK) {
     const { documents } = await api("/v1/entities", { body: { texts: texts.slice(i, i + CHUNK) } });
     for (const doc of documents) {
-      const kept = doc.entities.filter((e) => e.decision !== "reject").map((e) => ({ start: e.start, end: e.end, label: e.type, score: e.score }));
+      const kept = doc.entities.filter((e) => e.decision !== "reject").map((e) => ({ start: e.start, end: e.end, label: e.type, score: e.score, raw_score: e.raw_score }));
       spans.push(kept.reduce((list, span) => addSpan(list, span).spans, []));
     }
   }

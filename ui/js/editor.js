@@ -3,7 +3,7 @@
 // what a page does with the result (submit, download) is the page's business.
 
 import { el } from "./dom.js";
-import { renderLegend, renderSpans, selectedRange } from "./highlight.js";
+import { rawScoreTitle, renderLegend, renderSpans, selectedRange } from "./highlight.js";
 import { addSpan, moveBoundary, relabel, removeSpan, snapToWords, sortSpans } from "./spans.js";
 
 /** Which boundary and direction each bracket key moves. */
@@ -37,7 +37,7 @@ export function createEditor({ view, legend, list, selectedLine }, { types, onCh
     list.replaceChildren(
       ...spans.map((s, i) => {
         const item = el("li", { class: i === selected ? "selected" : undefined, "data-index": String(i) }, el("span", { class: "tag" }, s.label), " ", text.slice(s.start, s.end));
-        if (s.score !== undefined) item.append(el("span", { class: "muted" }, ` ${s.score.toFixed(3)}`));
+        if (s.score !== undefined) item.append(el("span", { class: "muted", title: rawScoreTitle(s) }, ` ${s.score.toFixed(3)}`));
         item.addEventListener("click", () => select(i));
         return item;
       }),

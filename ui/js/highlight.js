@@ -16,7 +16,22 @@ export function colourOf(type) {
 }
 
 /**
- * Fills `container` with `text` and its spans ({start, end, type (API entities) or label (edited spans), score?, decision?}).
+ * A span's score as shown: the score (calibrated when the model has a calibration.json), and the
+ * model's raw score beside it when the API gave one; undefined without a score.
+ */
+export function scoreText(span) {
+  if (span.score === undefined) return undefined;
+  return span.raw_score === undefined ? `score ${span.score.toFixed(3)}` : `score ${span.score.toFixed(3)} (raw ${span.raw_score.toFixed(3)})`;
+}
+
+/** The raw score as a tooltip (title) for a calibrated score; undefined when there is none. */
+export function rawScoreTitle(span) {
+  return span.raw_score === undefined ? undefined : `calibrated; the model's raw score is ${span.raw_score.toFixed(3)}`;
+}
+
+/**
+ * Fills `container` with `text` and its spans ({start, end, type (API entities) or label (edited spans), score?, raw_score?, decision?}).
+ * A mark's title says its type, score (and raw score, with a calibrated model) and decision.
  * Spans that overlap an earlier one are not drawn. `selected` is the index of the span to outline.
  */
 export function renderSpans(container, text, spans, { selected = -1 } = {}) {
@@ -26,7 +41,7 @@ export function renderSpans(container, text, spans, { selected = -1 } = {}) {
     if (span.start < at || span.end <= span.start) return;
     if (span.start > at) nodes.push(document.createTextNode(text.slice(at, span.start)));
     const type = span.type ?? span.label;
-    const details = [type, span.score === undefined ? undefined : `score ${span.score.toFixed(3)}`, span.decision].filter(Boolean);
+    const details = [type, scoreText(span), span.decision].filter(Boolean);
     const mark = el("mark", { class: `entity c${colourOf(type)}`, title: details.join(" · "), "data-type": type, "data-index": String(index) }, text.slice(span.start, span.end));
     if (span.decision) mark.classList.add(`decision-${span.decision}`);
     if (index === selected) {

@@ -14,7 +14,7 @@ const PAGE = 100;
 
 /** What the model proposed: its entities but those routing rejected (which "accept" does not keep either). */
 function proposed(item) {
-  return sortSpans(item.entities.filter((e) => e.decision !== "reject").map((e) => ({ start: e.start, end: e.end, label: e.type, score: e.score })));
+  return sortSpans(item.entities.filter((e) => e.decision !== "reject").map((e) => ({ start: e.start, end: e.end, label: e.type, score: e.score, raw_score: e.raw_score })));
 }
 
 export function reviewPage(section) {

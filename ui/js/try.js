@@ -4,7 +4,7 @@
 
 import { api } from "./api.js";
 import { el, say } from "./dom.js";
-import { renderLegend, renderSpans } from "./highlight.js";
+import { rawScoreTitle, renderLegend, renderSpans } from "./highlight.js";
 
 export function tryPage(section) {
   const $ = (id) => section.querySelector(`#try-${id}`);
@@ -20,7 +20,7 @@ export function tryPage(section) {
     renderSpans($("view"), text, entities);
     $("table").tBodies[0].replaceChildren(
       ...entities.map((e) =>
-        el("tr", { class: `decision-${e.decision}` }, el("td", {}, e.type), el("td", {}, e.text), el("td", { class: "number" }, String(e.start)), el("td", { class: "number" }, String(e.end)), el("td", { class: "number" }, e.score.toFixed(3)), el("td", {}, e.decision)),
+        el("tr", { class: `decision-${e.decision}` }, el("td", {}, e.type), el("td", {}, e.text), el("td", { class: "number" }, String(e.start)), el("td", { class: "number" }, String(e.end)), el("td", { class: "number score", title: rawScoreTitle(e) }, e.score.toFixed(3)), el("td", {}, e.decision)),
       ),
     );
     $("result").hidden = false;

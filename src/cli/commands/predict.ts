@@ -4,7 +4,8 @@
 // first, the whole text read); --pipeline-parity takes transformers' pipeline defaults instead
 // (aggregation none, windows hf), and a text left partly unread is then named on stderr.
 // Pre-tokenized input (a CoNLL file, or JSON lines with "tokens") gets one tag per word instead
-// (../../infer/pretokenized-io.ts).
+// (../../infer/pretokenized-io.ts). A model folder with a calibration.json (nerkit calibrate) gets
+// calibrated scores ("score") beside the raw ones ("raw_score"); --no-calibration ignores it.
 
 import { Command, Option } from "commander";
 import { AGGREGATION_STRATEGIES, AggregationStrategy } from "../../infer/aggregation.js";
@@ -39,6 +40,7 @@ interface PredictCommandOptions {
   device: "cpu" | "cuda";
   revision?: string;
   out?: string;
+  calibration: boolean;
 }
 
 function probability(value: string): number {
@@ -47,14 +49,32 @@ function probability(value: string): number {
   return x;
 }
 
-/** Opens the model named on the command line, downloading it from the Hub when it is an id. */
-export async function openPipeline(model: string, options: { revision?: string; threads?: number; device?: "cpu" | "cuda"; quantize?: Quantization }): Promise<NerPipeline> {
+/** What opening a model may be asked: the Hub revision, the session's settings, and whether to apply its calibration.json (default yes). */
+export interface OpenPipelineOptions {
+  revision?: string;
+  threads?: number;
+  device?: "cpu" | "cuda";
+  quantize?: Quantization;
+  calibration?: boolean;
+}
+
+/**
+ * Opens the model named on the command line, downloading it from the Hub when it is an id; every
+ * command that runs a model (predict, evaluate --model, serve, worker, quickstart's predict) opens
+ * it here, so each applies its calibration.json alike and says so on stderr.
+ */
+export async function openPipeline(model: string, options: OpenPipelineOptions): Promise<NerPipeline> {
   const progress = createProgressRenderer(process.stderr);
   const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
   progress.end();
-  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize });
+  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize, calibration: options.calibration });
   if (pipeline.quantize && !options.quantize) {
     process.stderr.write(`nerkit: ${model} is an int8 export (nerkit export --quantize int8): running the int8 model, its Linear layers quantized from the safetensors weights as in onnx/model_quantized.onnx\n`);
+  }
+  const calibration = pipeline.calibration;
+  if (calibration) {
+    const how = calibration.method === "temperature" ? `temperature ${calibration.temperature}` : "isotonic, per entity type";
+    process.stderr.write(`nerkit: applying ${model}'s calibration.json (${how}, written ${calibration.created || "at an unknown time"})\n`);
   }
   return pipeline;
 }
@@ -79,6 +99,7 @@ export function predictCommand(io: CommandIO): Command {
     .option("--device <device>", "cpu, or cuda with onnxruntime-node's CUDA build", oneOf("--device", ["cpu", "cuda"] as const), "cpu")
     .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
     .option("-o, --out <file>", "output file (default: standard output)")
+    .option("--no-calibration", "ignore the model folder's calibration.json: raw scores only, no raw_score field")
     .action(async (input: string, options: PredictCommandOptions) => {
       const pipeline = await openPipeline(options.model, options);
       if (options.format === "conll") return predictConll(io, pipeline, input, options);

@@ -22,7 +22,8 @@ import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
-import { describeTargets, readCalibration, targetThresholds } from "../../serve/precision-routing.js";
+import { describeTargets, targetThresholds } from "../../serve/precision-routing.js";
+import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
 
@@ -53,6 +54,7 @@ interface ServeCommandOptions
   quantize?: Quantization;
   revision?: string;
   log: boolean;
+  calibration: boolean;
 }
 
 function days(value: string): number {
@@ -101,6 +103,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--drift-psi <x>", "drift alert (nerkit_drift_alert, GET /v1/monitor) when a statistic's population stability index exceeds x", positiveNumber("--drift-psi"), DEFAULT_CONFIG.driftPsi)
     .option("--drift-min-documents <n>", "documents the window needs before drift may alert (default: 200, or --drift-window when smaller)", integer("--drift-min-documents"))
     .option("--no-log", "no request log (JSON lines on stdout)")
+    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)")
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
       const targets = await precisionTargets(options);
@@ -178,7 +181,7 @@ async function precisionTargets(options: ServeCommandOptions) {
     if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
     throw error;
   }
-  return targetThresholds(readCalibration(dir), asked, options.confidence, options.model);
+  return targetThresholds(readModelCalibration(dir), asked, options.confidence, options.model);
 }
 
 /** The --db, usable now or a usage error naming it (without a PostgreSQL password). */
@@ -194,7 +197,7 @@ async function checkDatabase(config: ServeConfig): Promise<void> {
 /** The model, loaded before the service listens: a wrong path or a broken checkpoint is one line naming --model. */
 async function loadModel(options: ServeCommandOptions): Promise<NerPipeline> {
   try {
-    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize });
+    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration });
   } catch (error) {
     if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
     // A file the system would not let us read (EACCES, EISDIR, ...) is the user's to fix too.

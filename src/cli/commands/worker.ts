@@ -30,6 +30,7 @@ interface WorkerCommandOptions {
   threshold: TypeThresholds;
   lockDurationMs: number;
   stalledIntervalMs: number;
+  calibration: boolean;
 }
 
 function untilSignal(io: CommandIO): Promise<void> {
@@ -56,6 +57,7 @@ export function workerCommand(io: CommandIO): Command {
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
+    .option("--no-calibration", "ignore the model folder's calibration.json (give it to the server too: both must score alike)")
     .option("--accept <x>", "entities scoring at least x are accepted, for chunks that do not carry the server's thresholds", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review, for chunks that do not carry the server's thresholds", probability("--review"), 0.8)
     .addOption(new Option("--lock-duration-ms <n>", "how long a chunk stays locked without renewal").argParser(integer("--lock-duration-ms")).default(30_000).hideHelp())
@@ -65,7 +67,7 @@ export function workerCommand(io: CommandIO): Command {
       await runWorker({
         queue: options.queue,
         db: options.db,
-        loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize }),
+        loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration }),
         concurrency: options.concurrency,
         // Chunks carry the server's routing; these flags are for chunks queued without it.
         routing: { accept: options.accept, review: options.review, perType: options.threshold },

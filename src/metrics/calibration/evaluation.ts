@@ -1,13 +1,8 @@
 // Calibration quality of a model on labelled data, as `nerkit evaluate --model` reports it: the
 // entity-level ECE over 15 equal-width bins with its reliability table (and NLL, Brier) of the raw
-// scores, and, when the model folder has calibration.json, of the calibrated scores too. Also
-// reads calibration.json from a model folder, when there is one.
+// scores, and, when the model folder has calibration.json, of the calibrated scores too.
 
-import { existsSync } from "node:fs";
-import { join } from "node:path";
-import { NerkitError } from "../../errors.js";
-import { readTextFile } from "../../io/files.js";
-import { CALIBRATION_FILE, CalibrationFile, CalibrationMethod, parseCalibration } from "../calibration-file.js";
+import { CalibrationFile, CalibrationMethod } from "../calibration-file.js";
 import { formatFixed } from "../numeric.js";
 import { calibratedSamples } from "./apply.js";
 import { EntitySample } from "./entity-sample.js";
@@ -17,20 +12,6 @@ export interface CalibrationEvaluation {
   raw: CalibrationReport;
   /** With the model's calibration applied; absent when the model has none. */
   calibrated?: CalibrationReport & { method: CalibrationMethod; temperature: number };
-}
-
-/** The model folder's calibration.json, parsed, or undefined when it has none. */
-export function readModelCalibration(dir: string): CalibrationFile | undefined {
-  const file = join(dir, CALIBRATION_FILE);
-  if (!existsSync(file)) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(readTextFile(file));
-  } catch (error) {
-    if (error instanceof NerkitError) throw error;
-    throw new NerkitError("E_FORMAT", `not valid JSON: ${(error as Error).message}`, { file });
-  }
-  return parseCalibration(json, file);
 }
 
 export function calibrationEvaluation(samples: readonly EntitySample[], calibration?: CalibrationFile): CalibrationEvaluation {

@@ -4,7 +4,9 @@
 // the tokenizer files; and, unless asked not to, the safetensors weights. nerkit builds its own
 // graph from safetensors and does not read ONNX files, so the weights are what keeps
 // `nerkit predict --model OUT` (and Python's transformers) working on the exported folder; leave them
-// out for a folder that only transformers.js or ONNX Runtime will read. Each file is written
+// out for a folder that only transformers.js or ONNX Runtime will read. A calibration.json (nerkit
+// calibrate) is checked and copied along, so that the exported model scores as the original does
+// (nerkit reads it from the exported folder; transformers.js ignores it). Each file is written
 // atomically (a temporary file, then rename); the folder as a whole is not: a failed export can
 // leave the files written before the failure.
 
@@ -15,6 +17,7 @@ import { NerkitError } from "../../errors.js";
 import { ioReason, writeFileAtomic } from "../../io/files.js";
 import { Architecture, architectureOf } from "../architecture.js";
 import { loadCheckpoint } from "../checkpoint/load-checkpoint.js";
+import { calibrationPath, readModelCalibration } from "../checkpoint/calibration.js";
 import { Tensor, buildTokenClassifier } from "../graph/encoder.js";
 import { WeightBytes, int8Linear } from "./int8-linear.js";
 import { ExportDtype, REQUIRED_TOKENIZER_FILE, TOKENIZER_FILES, exportedConfig, onnxFileName } from "./transformers-js.js";
@@ -98,6 +101,8 @@ export function exportModel(modelDir: string, outDir: string, options: ExportOpt
       file: checkpoint.dir,
     });
   }
+  // A broken calibration.json fails the export here, naming its field, rather than every later load of the export.
+  const calibrated = readModelCalibration(checkpoint.dir) !== undefined;
   const dtype: ExportDtype = options.quantize ? "q8" : "fp32";
   const { model, linearWeights } = buildExportGraph(arch, (name) => checkpoint.weights.tensor(name), options.quantize, options.standardOps);
 
@@ -120,5 +125,6 @@ export function exportModel(modelDir: string, outDir: string, options: ExportOpt
   write("config.json", JSON.stringify(exportedConfig({ ...checkpoint.config.raw }, dtype), null, 2) + "\n");
   for (const name of TOKENIZER_FILES) if (existsSync(join(checkpoint.dir, name))) copy(join(checkpoint.dir, name));
   if (options.safetensors ?? true) for (const file of checkpoint.weightFiles) copy(file);
+  if (calibrated) copy(calibrationPath(checkpoint.dir));
   return { dir, files, modelBytes: model.length, linearWeights };
 }

@@ -1,7 +1,8 @@
 // resolveModel: a model given as a folder is used as it is; given as a Hugging Face id
 // ("owner/name", "owner/name@revision") it is fetched into the shared cache and its snapshot folder
 // returned. What is fetched is what nerkit reads: config.json, the safetensors weights (one file, or
-// the index and its shards) and the tokenizer files that exist. A revision already complete in the
+// the index and its shards), the tokenizer files that exist and the model's calibration.json if it
+// has one (nerkit calibrate: a calibrated model scores alike from the Hub). A revision already complete in the
 // cache is used without asking the Hub (pass `refresh` to ask); HF_HUB_OFFLINE=1 never asks. When
 // the Hub cannot be reached, a usable cached snapshot is used, as huggingface_hub does. Left out:
 // listing a repository's files (optional files are probed, a 404 recorded in .no_exist), and
@@ -10,6 +11,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { resolve } from "node:path";
 import { NerkitError } from "../../errors.js";
+import { CALIBRATION_FILE } from "../../metrics/calibration-file.js";
 import { parseShardIndex, SHARD_INDEX_FILE } from "../checkpoint/sharded.js";
 import { RepoCache } from "./cache.js";
 import { DownloadContext, DownloadProgress, FileMetadata, downloadBlob, fileMetadata } from "./download.js";
@@ -33,8 +35,8 @@ export interface ResolveModelOptions extends HubOverrides {
 
 const CONFIG = "config.json";
 const WEIGHTS = "model.safetensors";
-/** Tokenizer files: whichever of these the repository has (a 404 is not an error). */
-export const OPTIONAL_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt"];
+/** Tokenizer files and calibration.json: whichever of these the repository has (a 404 is not an error). */
+export const OPTIONAL_FILES = ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "vocab.json", "merges.txt", CALIBRATION_FILE];
 
 /** Shard names of a cached index, or undefined when it is absent or unreadable. */
 function cachedShards(cache: RepoCache, commit: string): string[] | undefined {

@@ -16,7 +16,10 @@ export interface ApiEntity {
   text: string;
   start: number;
   end: number;
+  /** Calibrated when the model has a calibration.json; routing decides on this one. */
   score: number;
+  /** With a calibration: the score an uncalibrated model gives (overlaps are resolved on it). */
+  raw_score?: number;
   label?: string;
   index?: number;
 }
@@ -28,14 +31,15 @@ export function wellFormed(text: string): string {
 
 /** The library's entity (or token) as the API shows it: no `word`; the text sliced from the caller's text. */
 export function apiEntity(item: Entity | TokenItem, text: string): ApiEntity {
-  const base = { text: text.slice(item.start, item.end), start: item.start, end: item.end, score: item.score };
+  const base: Omit<ApiEntity, "type"> = { text: text.slice(item.start, item.end), start: item.start, end: item.end, score: item.score };
+  if (item.raw_score !== undefined) base.raw_score = item.raw_score;
   if ("label" in item) return { type: item.label.replace(/^[BIESLU]-/, ""), ...base, label: item.label, index: item.index };
   return { type: item.type, ...base };
 }
 
 /**
  * The model's items for one text as every route shows, routes, stores and redacts them: API entities
- * with those that cover no word dropped and overlaps resolved by score (postprocess/disjoint.ts).
+ * with those that cover no word dropped and overlaps resolved by (raw) score (postprocess/disjoint.ts).
  * With aggregation none the items are tokens, cleaned alike (two tokens of one character overlap).
  */
 export function modelEntities(items: readonly (Entity | TokenItem)[], text: string): ApiEntity[] {

@@ -19,8 +19,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  * overlapping spans), so that what export writes nerkit's readers take.
  */
 export function modelSpans(result: JobResult): Span[] {
-  const entities = (result.entities as { type: string; start: number; end: number; score?: number; decision?: string }[]).filter((e) => e.decision !== "reject");
-  return disjointSpans(result.text, entities.map((e) => ({ start: e.start, end: e.end, label: e.type, score: typeof e.score === "number" ? e.score : 0 }))).map(
+  const entities = (result.entities as { type: string; start: number; end: number; score?: number; raw_score?: number; decision?: string }[]).filter((e) => e.decision !== "reject");
+  const score = (e: { score?: number; raw_score?: number }) => (typeof e.raw_score === "number" ? e.raw_score : typeof e.score === "number" ? e.score : 0);
+  return disjointSpans(result.text, entities.map((e) => ({ start: e.start, end: e.end, label: e.type, score: score(e) }))).map(
     ({ start, end, label }) => ({ start, end, label }),
   );
 }
