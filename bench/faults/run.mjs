@@ -73,6 +73,8 @@ const seconds = (from, to = performance.now()) => (to - from) / 1000;
 const log = (line) => process.stderr.write(`[${seconds(started).toFixed(0).padStart(4)} s] ${line}\n`);
 
 // ---- the global limit and clean-up: every process the run started, by its pid ----
+/** The row in progress, named in the table if the limit stops it. */
+let current;
 let cleaning = false;
 async function cleanUp() {
   if (cleaning) return;
@@ -88,7 +90,7 @@ async function cleanUp() {
 }
 const hardLimit = setTimeout(async () => {
   log(`the run passed its limit of ${timeoutS} s: stopping every process`);
-  rows.push({ label: "(run stopped: time limit)", skipped: `limit ${timeoutS} s reached` });
+  rows.push({ ...current, label: current?.label ?? "(between rows)", skipped: `stopped in the middle: the run's limit of ${timeoutS} s was reached` });
   await cleanUp();
   printTable();
   process.exit(3);
@@ -248,7 +250,9 @@ try {
           rows.push({ label: fault.label, backend, workers, skipped: "the run's time limit is near" });
           continue;
         }
+        current = { label: fault.label, backend, workers };
         rows.push(await runRow(fault, backend, workers));
+        current = undefined;
       }
     }
   }
