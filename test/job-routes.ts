@@ -4,7 +4,7 @@
 
 import assert from "node:assert/strict";
 import Database from "better-sqlite3";
-import { FastifyInstance } from "fastify";
+import { FastifyInstance, LightMyRequestResponse } from "fastify";
 
 export interface JobStatus {
   id: string;
@@ -16,7 +16,7 @@ export interface JobStatus {
 }
 
 /** POST /v1/jobs with one {"text"} line per text; the answer as it comes (a test may expect a 503). */
-export function postJob(app: FastifyInstance, texts: readonly string[]) {
+export function postJob(app: FastifyInstance, texts: readonly string[]): Promise<LightMyRequestResponse> {
   return app.inject({ method: "POST", url: "/v1/jobs", payload: texts.map((text) => JSON.stringify({ text })).join("\n"), headers: { "content-type": "application/x-ndjson" } });
 }
 

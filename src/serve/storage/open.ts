@@ -13,11 +13,12 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-/** Opens (creating and migrating if need be) the repository at location. */
+/** Opens (creating and migrating if need be) the repository at location; a SQLite file another
+ * process holds locked is waited for, within busyTimeoutMs. */
 export async function openRepository(location: string, options: OpenRepositoryOptions = {}): Promise<JobRepository> {
   if (isPostgresUrl(location)) {
     const { PostgresJobRepository } = await import("./postgres.js");
     return PostgresJobRepository.open(location, options);
   }
-  return SqliteJobRepository.open(location, options);
+  return SqliteJobRepository.openWhenFree(location, options);
 }

@@ -148,8 +148,28 @@ export class SqliteJobRepository implements JobRepository {
     return guarded(this.busyTimeoutMs, fn);
   }
 
-  /** Opens (creating if need be) the database at path (":memory:" allowed) and migrates it. */
+  /** Opens (creating if need be) the database at path (":memory:" allowed) and migrates it; fails
+   * after BUSY_STEP_MS if another connection holds the lock (openWhenFree waits for it). */
   static open(path: string, options: SqliteOptions = {}): SqliteJobRepository {
+    try {
+      return SqliteJobRepository.openOnce(path, options);
+    } catch (error) {
+      throw translate(error);
+    }
+  }
+
+  /**
+   * open, tried again while another connection holds the lock, for at most busyTimeoutMs, as every
+   * statement is: switching to WAL, migrating, or the first connection's WAL recovery need it, so
+   * that a process opening the file while another (a second worker starting at the same moment)
+   * did failed at once.
+   */
+  static openWhenFree(path: string, options: SqliteOptions = {}): Promise<SqliteJobRepository> {
+    return guarded(options.busyTimeoutMs ?? 5000, () => SqliteJobRepository.openOnce(path, options));
+  }
+
+  /** One try at opening; SQLite's own errors untranslated, the connection closed on failure. */
+  private static openOnce(path: string, options: SqliteOptions): SqliteJobRepository {
     let db: Database.Database | undefined;
     try {
       db = new Database(path, { timeout: BUSY_STEP_MS });
@@ -159,7 +179,7 @@ export class SqliteJobRepository implements JobRepository {
       return new SqliteJobRepository(db, options.busyTimeoutMs ?? 5000);
     } catch (error) {
       db?.close();
-      throw translate(error);
+      throw error;
     }
   }
 
