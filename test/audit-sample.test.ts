@@ -183,7 +183,9 @@ test("GET /v1/monitor before any job: the sample's settings and empty estimates;
   try {
     const monitor = await app.inject("/v1/monitor");
     assert.equal(monitor.statusCode, 200, monitor.body);
-    assert.deepEqual(monitor.json(), { audit: { rate: 0.1, seed: 3, perType: [], reviewBased: [] } });
+    const body = monitor.json() as { audit: unknown; drift: { enabled: boolean } };
+    assert.deepEqual(body.audit, { rate: 0.1, seed: 3, perType: [], reviewBased: [] });
+    assert.deepEqual(Object.keys(body).sort(), ["audit", "drift"]);
     assert.doesNotMatch((await app.inject("/metrics")).body, /^nerkit_audit_precision\{/m);
   } finally {
     await app.close();

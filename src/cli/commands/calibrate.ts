@@ -1,8 +1,15 @@
 // nerkit calibrate: fits, on labelled data the model did not train on, a map from an entity's raw
 // score to the probability that the entity is exactly right (../../train/calibration-fit.ts), and
 // writes it as calibration.json into the model folder (or, with --out, into a new folder holding a
-// copy of the model's files). Prints the quality before and after and the counts per type.
-// Left out: precision-targeted thresholds (chosen from the same held-out entities elsewhere).
+// copy of the model's files). Prints the quality before and after and the counts per type. With
+// --target-precision it also records, per type, the accept threshold whose precision the held-out
+// entities show at the asked confidence (../../metrics/precision-thresholds.ts), for
+// `serve --target-precision`; and it writes the drift reference profile (reference-profile.json)
+// on the same texts, so that serve compares production with the data the scores were fitted on.
+// The thresholds are chosen on the calibrated scores of the data the calibration was fitted on:
+// both maps are monotone within a type (isotonic by construction; a temperature keeps the order of
+// one-word entities), so the sets a threshold can select are the raw scores' own and the
+// fixed-sequence guarantee of the choice is not spent on the fit.
 
 import { Command } from "commander";
 import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
@@ -20,7 +27,11 @@ import { checkTypesMatch, fileDigest, fitCalibration, heldOutSamples } from "../
 import { readLabelledData } from "../../train/evaluate-file.js";
 import { ProgressBar } from "../progress-bar.js";
 import { CommandIO } from "../io.js";
-import { integer, oneOf } from "../options.js";
+import { integer, oneOf, probability } from "../options.js";
+import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, chooseThresholds, noTargets } from "../../metrics/precision-thresholds.js";
+import { calibratedOutcomesByType } from "../../metrics/calibration/apply.js";
+import { readProfileTexts } from "../../data/profile-texts.js";
+import { writeReferenceProfile } from "../../serve/drift/profile-writer.js";
 
 interface CalibrateCommandOptions {
   model: string;
@@ -31,6 +42,9 @@ interface CalibrateCommandOptions {
   maxLength?: number;
   threads?: number;
   format: "text" | "json";
+  targetPrecision: PrecisionTargets;
+  confidence: number;
+  profile: boolean;
 }
 
 function isDirectory(path: string): boolean {
@@ -80,6 +94,9 @@ export function calibrateCommand(io: CommandIO): Command {
     .option("--batch-size <n>", "windows per model run (sorted by length, padded per batch)", integer("--batch-size"), 32)
     .option("--max-length <n>", "tokens per window, special tokens included (default: what the model reads)", integer("--max-length"))
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
+    .option("--target-precision <x>", "also choose, per type, the lowest accept threshold whose precision on the held-out data is at least x at --confidence (Clopper-Pearson lower bound, fixed-sequence scan): 0.95 for every type, PER=0.97 for one; repeatable. serve --target-precision routes with them", addPrecisionTarget, noTargets())
+    .option("--confidence <x>", "one-sided confidence of the precision bound for --target-precision", probability("--confidence"), DEFAULT_CONFIDENCE)
+    .option("--no-profile", "do not write the drift reference profile (reference-profile.json) on the held-out texts")
     .option("--format <format>", "text (a before/after table) or json (calibration.json's content with the reliability tables)", oneOf("--format", ["text", "json"] as const), "text")
     .action(async (options: CalibrateCommandOptions) => {
       if (options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size must be at least 1");
@@ -90,6 +107,8 @@ export function calibrateCommand(io: CommandIO): Command {
       const bar = new ProgressBar(process.stderr, 20, "batch");
       const started = performance.now();
       let held;
+      let calibration: CalibrationFile;
+      let written: string;
       try {
         checkTypesMatch(pipeline.arch.labels, data, options.model);
         held = await heldOutSamples(pipeline, data, {
@@ -97,17 +116,29 @@ export function calibrateCommand(io: CommandIO): Command {
           maxLength: options.maxLength,
           onProgress: (p) => bar.update(p.batches, p.totalBatches, (performance.now() - started) / 1000, {}),
         });
+        bar.break();
+        calibration = fitCalibration({ held, method: options.method, data: { path: options.data, sha256: fileDigest(options.data), sentences: data.sentences.length } });
+        const T = calibration.temperature;
+        if (options.method === "temperature" && (T <= TEMPERATURE_RANGE[0] * 1.0001 || T >= TEMPERATURE_RANGE[1] * 0.9999)) {
+          io.stderr(`nerkit: warning: the fitted temperature ${T.toPrecision(4)} is at the end of the searched range [${TEMPERATURE_RANGE[0]}, ${TEMPERATURE_RANGE[1]}]: the model's scores say little about which entities are right (an untrained or mismatched model?)\n`);
+        }
+        if (options.targetPrecision.all.length > 0 || options.targetPrecision.perType.size > 0) {
+          const chosen = chooseThresholds(calibratedOutcomesByType(held.samples, calibration), options.targetPrecision, options.confidence);
+          calibration.thresholds = chosen.thresholds;
+          for (const warning of chosen.warnings) io.stderr(`nerkit: warning: ${warning}\n`);
+        }
+        if (options.out === undefined && existsSync(join(options.model, CALIBRATION_FILE))) io.stderr(`nerkit: replacing ${join(options.model, CALIBRATION_FILE)}\n`);
+        written = writeCalibration(calibration, options.model, options.out);
+        if (options.profile) {
+          // Raw scores are profiled (the calibration does not change them), read as serve reads texts.
+          const texts = readProfileTexts(options.data);
+          const { file, counts } = await writeReferenceProfile(dirname(written), pipeline, texts.texts, { madeBy: "nerkit calibrate", path: options.data, sha256: texts.sha256, unit: texts.unit });
+          io.stderr(`nerkit: reference profile for drift monitoring: ${file} (${counts.documents} ${texts.unit})\n`);
+        }
       } finally {
         bar.break();
         await pipeline.close();
       }
-      const calibration = fitCalibration({ held, method: options.method, data: { path: options.data, sha256: fileDigest(options.data), sentences: data.sentences.length } });
-      const T = calibration.temperature;
-      if (options.method === "temperature" && (T <= TEMPERATURE_RANGE[0] * 1.0001 || T >= TEMPERATURE_RANGE[1] * 0.9999)) {
-        io.stderr(`nerkit: warning: the fitted temperature ${T.toPrecision(4)} is at the end of the searched range [${TEMPERATURE_RANGE[0]}, ${TEMPERATURE_RANGE[1]}]: the model's scores say little about which entities are right (an untrained or mismatched model?)\n`);
-      }
-      if (options.out === undefined && existsSync(join(options.model, CALIBRATION_FILE))) io.stderr(`nerkit: replacing ${join(options.model, CALIBRATION_FILE)}\n`);
-      const written = writeCalibration(calibration, options.model, options.out);
       if (options.format === "json") {
         const raw = held.samples.map((s) => ({ score: s.rawScore, correct: s.correct }));
         const reliability = { before: calibrationReport(raw).bins, after: calibrationReport(calibratedSamples(held.samples, calibration)).bins };

@@ -1,6 +1,7 @@
 // The readable summary `nerkit calibrate` prints: what was fitted (T, or each type's isotonic map
 // and its number of breakpoints), quality before and after on the held-out data it was fitted on
-// (ECE over 15 equal-width bins, NLL, Brier), and the held-out counts per type.
+// (ECE over 15 equal-width bins, NLL, Brier), the held-out counts per type, and the accept
+// thresholds chosen for precision targets when there are any.
 
 import { CalibrationFile } from "../calibration-file.js";
 import { formatFixed, padStart } from "../numeric.js";
@@ -46,6 +47,27 @@ export function calibrationSummary(calibration: CalibrationFile, written: string
   }
   if (calibration.isotonic) rows.push(["*", "", "", "", "", `${calibration.isotonic.get("*")!.x.length} points`]);
   lines.push(columns(rows).trimEnd());
+  if (calibration.thresholds) {
+    lines.push("");
+    lines.push("accept thresholds for precision targets (calibrated scores; serve --target-precision routes with them)");
+    const table = [["type", "target", "confidence", "threshold", "lower bound", "accepted", "correct", "held out", "auto-accept"]];
+    for (const [type, records] of calibration.thresholds) {
+      for (const t of records) {
+        table.push([
+          type,
+          String(t.target),
+          String(t.confidence),
+          t.threshold === null ? "none" : fixed4(t.threshold),
+          t.lowerBound === null ? "-" : fixed4(t.lowerBound),
+          String(t.accepted),
+          String(t.correct),
+          String(t.heldOut),
+          fixed4(t.autoAcceptRate),
+        ]);
+      }
+    }
+    lines.push(columns(table).trimEnd());
+  }
   lines.push("");
   lines.push(`wrote ${written}`);
   return lines.join("\n") + "\n";
