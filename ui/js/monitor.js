@@ -86,6 +86,18 @@ function statisticsTable(drift) {
   );
 }
 
+/** Whether the server's audit answer has any estimate to show. */
+function hasAuditRows(audit) {
+  return Boolean(audit) && ((audit.perType ?? []).length > 0 || (audit.reviewBased ?? []).length > 0);
+}
+
+/** Why there is nothing to show: no audit key, the sample turned off, or no reviewed document yet. */
+function noAuditText(audit) {
+  if (!audit) return "no audit data";
+  if (audit.rate === 0) return "no audit data: the audit sample is off (--audit-rate 0)";
+  return `no audit data yet: no reviewed document (audit rate ${audit.rate}, seed ${audit.seed})`;
+}
+
 function auditTable(audit) {
   const rows = [
     ...(audit.perType ?? []).map((r) =>
@@ -127,7 +139,7 @@ export function monitorPage(section) {
       $("rate-chart").replaceChildren(drift.entityRateSeries.length === 0 ? el("p", { class: "muted" }, "No documents yet.") : rateChart(drift.entityRateSeries));
       $("drift-details").hidden = false;
     }
-    $("audit").replaceChildren(answer.audit ? auditTable(answer.audit) : el("p", { class: "muted", id: "monitor-no-audit" }, "no audit data"));
+    $("audit").replaceChildren(hasAuditRows(answer.audit) ? auditTable(answer.audit) : el("p", { class: "muted", id: "monitor-no-audit" }, noAuditText(answer.audit)));
   }
 
   async function load() {
