@@ -1,6 +1,6 @@
 // runWorker: the process behind `nerkit worker`, as one function. It opens the server's job
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
-// loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
+// checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
 // them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
@@ -13,6 +13,7 @@ import { RoutingOptions, resolveRouting } from "../postprocess/routing.js";
 import { annotator } from "./jobs/annotate.js";
 import { ChunkWorker } from "./jobs/chunk-worker.js";
 import { Chunk, RedisConnection, assertRedisClient, redisConnection } from "./jobs/chunks.js";
+import { checkRedis } from "./jobs/redis-check.js";
 import { isPostgresUrl, openRepository } from "./storage/open.js";
 import { sqliteFolderProblem } from "./storage/check.js";
 import { redactedUrl } from "./storage/postgres-errors.js";
@@ -30,6 +31,8 @@ export interface WorkerOptions {
   concurrency: number;
   /** Thresholds for chunks queued without the server's. */
   routing: RoutingOptions;
+  /** How long start-up waits for Redis to answer before failing (jobs/redis-check.ts). */
+  redisTimeoutMs?: number;
   /** How long a chunk stays locked without a renewal. */
   lockDurationMs?: number;
   /** How often to look for chunks whose lock expired. */
@@ -79,6 +82,8 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
   const repository = await openJobDatabase(options.db, options.onDatabaseCreated);
   try {
+    // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
+    await checkRedis(connection, options.redisTimeoutMs);
     const pipeline = await options.loadPipeline();
     try {
       const run = (texts: string[]) => readTexts(pipeline, texts);

@@ -1,6 +1,6 @@
 // nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. Before it listens it checks
 // what would otherwise fail later, behind a port that looks healthy: settings that contradict each
-// other (config.ts), the --db (storage/check.ts) and the model, which it loads; each failure is one
+// other (config.ts), the --db (storage/check.ts), the --queue's Redis (jobs/redis-check.ts) and the model, which it loads; each failure is one
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts).
@@ -15,6 +15,7 @@ import { redactedUrl } from "../../serve/storage/postgres-errors.js";
 import { StorageUnavailableError } from "../../serve/storage/repository.js";
 import { NerPipeline } from "../../infer/pipeline.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
+import { checkRedis } from "../../serve/jobs/redis-check.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
@@ -102,6 +103,7 @@ export function serveCommand(io: CommandIO): Command {
         maxConnections: options.maxConnections,
       });
       await checkDatabase(config);
+      if (config.queue) await checkRedis(redisConnection(config.queue));
       const pipeline = await loadModel(options);
       const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config });
       let address: string;
