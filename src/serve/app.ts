@@ -161,6 +161,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     busyTimeoutMs: config.dbBusyTimeoutMs,
     sweepIntervalMs: config.sweepIntervalMs,
     retainDays: config.retainDays,
+    limits: { maxTextChars: config.maxTextChars, maxJobDocuments: config.maxJobDocuments },
     onSweepError: (error) => app.log.warn({ err: error }, "a sweep of batch jobs failed (unfinished jobs, or expired ones); the next one tries again"),
     dispatcher: config.queue
       ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })

@@ -24,8 +24,10 @@ export interface ServeConfig {
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length); more is 413. */
   maxTexts: number;
-  /** Characters per text in /v1/entities and /v1/redact; more is 413. */
+  /** Characters per text in /v1/entities, /v1/redact and each document of a batch job; more is 413. */
   maxTextChars: number;
+  /** Documents per batch job (POST /v1/jobs); more is 413. */
+  maxJobDocuments: number;
   /** Characters of all requests being read at once; beyond, 503 with Retry-After (request-budget.ts). */
   maxCharsInFlight: number;
   /** A request must arrive whole (headers and body) within this, or its connection is closed (408). */
@@ -61,6 +63,7 @@ export const DEFAULT_CONFIG: ServeConfig = {
   apiKeys: [],
   maxTexts: 256,
   maxTextChars: 200_000,
+  maxJobDocuments: 100_000,
   maxCharsInFlight: 1_000_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
@@ -83,7 +86,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
   resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxJobDocuments", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (config.maxCharsInFlight < config.maxTextChars) {

@@ -26,7 +26,7 @@ interface ServeCommandOptions
   extends Pick<
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
-    | "maxTexts" | "maxTextChars" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
+    | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
   > {
   model: string;
   port: number;
@@ -61,7 +61,8 @@ export function serveCommand(io: CommandIO): Command {
     .option("--max-queue <n>", "texts allowed to wait; beyond, 503 with Retry-After", integer("--max-queue"), 256)
     .option("--body-limit <size>", "largest request body (1mb, 512kb, bytes)", bytes, 1024 * 1024)
     .option("--max-texts <n>", `texts per request; more is 413 (default ${DEFAULT_CONFIG.maxTexts}, or --max-queue when smaller)`, integer("--max-texts"))
-    .option("--max-text-chars <n>", "characters per text (/v1/entities, /v1/redact); more is 413", integer("--max-text-chars"), DEFAULT_CONFIG.maxTextChars)
+    .option("--max-text-chars <n>", "characters per text (/v1/entities, /v1/redact, each document of a batch job); more is 413", integer("--max-text-chars"), DEFAULT_CONFIG.maxTextChars)
+    .option("--max-job-documents <n>", "documents per batch job (POST /v1/jobs); more is 413", integer("--max-job-documents"), DEFAULT_CONFIG.maxJobDocuments)
     .option("--max-chars-in-flight <n>", "characters of all requests being read at once; beyond, 503 with Retry-After", integer("--max-chars-in-flight"), DEFAULT_CONFIG.maxCharsInFlight)
     .option("--request-timeout-ms <n>", "a request (headers and body) must arrive within this, or its connection is closed", integer("--request-timeout-ms"), DEFAULT_CONFIG.requestTimeoutMs)
     .option("--headers-timeout-ms <n>", "a request's headers must arrive within this", integer("--headers-timeout-ms"), DEFAULT_CONFIG.headersTimeoutMs)
@@ -96,6 +97,7 @@ export function serveCommand(io: CommandIO): Command {
         retainDays: options.retainDays,
         maxTexts: options.maxTexts,
         maxTextChars: options.maxTextChars,
+        maxJobDocuments: options.maxJobDocuments,
         maxCharsInFlight: options.maxCharsInFlight,
         requestTimeoutMs: options.requestTimeoutMs,
         headersTimeoutMs: options.headersTimeoutMs,
