@@ -159,6 +159,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const jobs = new JobService({
     db: config.db,
     busyTimeoutMs: config.dbBusyTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
     sweepIntervalMs: config.sweepIntervalMs,
     retainDays: config.retainDays,
     limits: { maxTextChars: config.maxTextChars, maxJobDocuments: config.maxJobDocuments },

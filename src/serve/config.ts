@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
 import { Thresholds, resolveRouting } from "../postprocess/routing.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./storage/open.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */
@@ -44,6 +45,10 @@ export interface ServeConfig {
   db: string;
   /** How long a job write waits for another connection's lock before answering 503. */
   dbBusyTimeoutMs: number;
+  /** PostgreSQL: how long a statement may run, or its answer be awaited, before the database counts as unavailable. */
+  dbQueryTimeoutMs: number;
+  /** PostgreSQL: how long opening a connection may take before the database counts as unavailable. */
+  dbConnectTimeoutMs: number;
   /** How often unfinished jobs that nothing works on are looked for (picked up again, or marked failed). */
   sweepIntervalMs: number;
   /** redis://host:port[/db]: batch jobs go to this BullMQ queue for `nerkit worker`s instead of being annotated here. */
@@ -71,6 +76,8 @@ export const DEFAULT_CONFIG: ServeConfig = {
   maxConnections: 256,
   db: ":memory:",
   dbBusyTimeoutMs: 5000,
+  dbQueryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+  dbConnectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
   sweepIntervalMs: 10_000,
 };
 
@@ -86,7 +93,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
   resolveRouting({ accept: config.accept, review: config.review, perType: config.perType });
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxJobDocuments", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxJobDocuments", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs", "dbQueryTimeoutMs", "dbConnectTimeoutMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (config.maxCharsInFlight < config.maxTextChars) {

@@ -25,7 +25,7 @@ import { openPipeline } from "./predict.js";
 interface ServeCommandOptions
   extends Pick<
     ServeConfig,
-    | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
+    | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
     | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
   > {
   model: string;
@@ -75,6 +75,8 @@ export function serveCommand(io: CommandIO): Command {
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
+    .option("--db-query-timeout-ms <n>", "PostgreSQL: a statement running, or unanswered, this long fails as 'database unavailable' (a job waits and retries)", integer("--db-query-timeout-ms"), DEFAULT_CONFIG.dbQueryTimeoutMs)
+    .option("--db-connect-timeout-ms <n>", "PostgreSQL: opening a connection that takes this long fails as 'database unavailable'", integer("--db-connect-timeout-ms"), DEFAULT_CONFIG.dbConnectTimeoutMs)
     .option("--retain-days <n>", "delete finished batch jobs (with their results and reviews) created more than n days ago; checked at start and hourly (default: keep them)", days)
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
@@ -92,6 +94,8 @@ export function serveCommand(io: CommandIO): Command {
         apiKeys,
         redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
         db: options.db,
+        dbQueryTimeoutMs: options.dbQueryTimeoutMs,
+        dbConnectTimeoutMs: options.dbConnectTimeoutMs,
         queue: options.queue,
         sweepIntervalMs: options.sweepIntervalMs,
         retainDays: options.retainDays,
@@ -133,7 +137,7 @@ export function serveCommand(io: CommandIO): Command {
 /** The --db, usable now or a usage error naming it (without a PostgreSQL password). */
 async function checkDatabase(config: ServeConfig): Promise<void> {
   try {
-    await checkJobDatabase(config.db, { busyTimeoutMs: config.dbBusyTimeoutMs });
+    await checkJobDatabase(config.db, { busyTimeoutMs: config.dbBusyTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
   } catch (error) {
     if (!(error instanceof StorageUnavailableError)) throw error;
     throw new NerkitError("E_IO", `--db ${isPostgresUrl(config.db) ? redactedUrl(config.db) : config.db}: ${error.message}`);

@@ -32,6 +32,9 @@ export interface JobServiceOptions {
   /** SQLite file, ":memory:", or a postgres:// URL. */
   db: string;
   busyTimeoutMs?: number;
+  /** PostgreSQL: how long a statement may take or its answer be awaited, and how long a connection may take to open. */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
   /** Who gets stored jobs annotated (dispatcher.ts). */
   dispatcher: DispatcherFactory;
   /** How often the dispatcher looks for jobs that nothing is working on (default 10 s). */
@@ -144,7 +147,7 @@ export class JobService {
   /** The repository, opened on first use; StorageUnavailableError if it cannot be (a later call tries again). */
   private open(): Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> {
     if (this.closed) return Promise.reject(new StorageUnavailableError("the server is closing"));
-    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs })
+    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs, queryTimeoutMs: this.options.queryTimeoutMs, connectTimeoutMs: this.options.connectTimeoutMs })
       .then(async (repository) => {
         try {
           const dispatcher = await this.options.dispatcher(repository);
