@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
 import { Thresholds, resolveRouting } from "../postprocess/routing.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./storage/open.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./storage/postgres-timeouts.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */

@@ -9,7 +9,7 @@
 import { Command, Option } from "commander";
 import { NerkitError } from "../../errors.js";
 import { runWorker } from "../../serve/worker.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "../../serve/storage/open.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "../../serve/storage/postgres-timeouts.js";
 import { CommandIO, processIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";

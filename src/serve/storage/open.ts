@@ -4,13 +4,6 @@
 import { JobRepository } from "./repository.js";
 import { SqliteJobRepository } from "./sqlite.js";
 
-/** PostgreSQL: how long one statement may run (statement_timeout) or go unanswered before it fails
- * as unavailable. Generous: a job's statements are bounded (5,000 documents, one chunk's results, a
- * page), so a minute means a database that does not answer, not one that is slow. */
-export const DEFAULT_QUERY_TIMEOUT_MS = 60_000;
-/** PostgreSQL: how long opening a connection may take before the database counts as unavailable. */
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-
 export interface OpenRepositoryOptions {
   /** How long a write waits for a lock before failing with StorageUnavailableError. */
   busyTimeoutMs?: number;

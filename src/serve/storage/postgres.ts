@@ -18,7 +18,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Migration, pendingMigrations } from "./migrations.js";
 import { isUnansweredQuery, translatePostgresError } from "./postgres-errors.js";
-import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./open.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./postgres-timeouts.js";
 import {
   DocumentResult,
   Job,
