@@ -151,11 +151,15 @@ test("PostgreSQL behind a black hole mid-job: stuck calls time out, the job wait
 
     // New connections get through again; those open during the cut stay dead.
     proxy.heal();
+    let last = "";
     const finished = await waitUntil(async () => {
       const r = await app.inject(`/v1/jobs/${id}`);
+      last = `${r.statusCode} ${r.body}; /healthz ${(await app.inject("/healthz")).body}`;
       const body = r.json() as { status?: string; done?: number };
       return r.statusCode === 200 && (body.status === "done" || body.status === "failed") ? body : undefined;
-    }, "the job to finish after the network healed", 30_000, 50);
+    }, "the job to finish after the network healed", 60_000, 50).catch((error: Error) => {
+      throw new Error(`${error.message}; last answer: ${last}`);
+    });
     assert.deepEqual({ status: finished.status, done: finished.done }, { status: "done", done: texts.length });
     const stored = await direct<{ seq: number; n: number; text: string }>(
       database.url,

@@ -141,7 +141,7 @@ export interface PostgresOptions {
  * behind it, for ever: the server's statement_timeout ends a statement that runs too long, and
  * query_timeout, a little later so that the server's clearer error (57014) comes first when it can,
  * ends the wait for an answer that never comes; the connection is then discarded (transaction,
- * below; pool.query releases it with the error). */
+ * below; pool.query releases it with the error), and the server ends a transaction it left open. */
 export function poolConfig(url: string, options: PostgresOptions = {}): pg.PoolConfig {
   // At least 1 ms: a timeout of 0 would wait forever in PostgreSQL, where SQLite's 0 fails at once.
   const queryTimeout = Math.max(1, options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
@@ -149,6 +149,11 @@ export function poolConfig(url: string, options: PostgresOptions = {}): pg.PoolC
     connectionString: url,
     lock_timeout: Math.max(1, options.busyTimeoutMs ?? 5000),
     statement_timeout: queryTimeout,
+    // A client that vanished mid-transaction (its connection silent, not closed) leaves the server's
+    // backend holding the transaction's locks (the job's row lock of saveResults) until TCP gives up,
+    // hours later: every later save of that job would wait on the lock. Our transactions send their
+    // statements back to back, so a session idle inside one this long has lost its client.
+    idle_in_transaction_session_timeout: queryTimeout,
     query_timeout: queryTimeout + Math.min(2000, Math.ceil(queryTimeout / 4)),
     connectionTimeoutMillis: Math.max(1, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
     keepAlive: true,
