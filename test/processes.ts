@@ -18,8 +18,9 @@ export interface NerkitProcess {
   waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
 }
 
-export function spawnNerkit(args: readonly string[]): NerkitProcess {
-  const child = spawn(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { stdio: ["ignore", "ignore", "pipe"] });
+/** as: the user and group to run it as (root only), and its working folder. */
+export function spawnNerkit(args: readonly string[], as: { uid?: number; gid?: number; cwd?: string } = {}): NerkitProcess {
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "nerkit.js"), ...args], { stdio: ["ignore", "ignore", "pipe"], ...as });
   let stderr = "";
   child.stderr.on("data", (chunk) => (stderr += chunk));
   const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));

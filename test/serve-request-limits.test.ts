@@ -1,6 +1,7 @@
 // The bounds on what one request and all requests together may ask the model to read
 // (src/serve/request-budget.ts): 413 for a text or a request over a per-request bound, 503 with
-// Retry-After while the characters in flight are spent, the budget given back however a request ends.
+// Retry-After while the characters in flight are spent, the budget given back however a request ends;
+// batch jobs: the same 413 for a text over --max-text-chars, and 413 past --max-job-documents.
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -10,6 +11,7 @@ import { PipelineLike, buildApp } from "../src/serve/app.js";
 import { ServeConfig, serveConfig } from "../src/serve/config.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { nerkitError } from "./helpers.js";
+import { postJob } from "./job-routes.js";
 
 /** A pipeline whose runs wait until the test lets them finish, or fail when asked to. */
 class HeldPipeline implements PipelineLike {
@@ -99,7 +101,24 @@ test("the in-flight budget: 503 with Retry-After while it is spent, given back w
 test("start-up refuses limits that cannot work together", () => {
   assert.match(nerkitError(() => serveConfig({ maxTextChars: 1000, maxCharsInFlight: 999 }), "E_USAGE").message, /maxCharsInFlight \(999\) must be at least maxTextChars \(1000\)/);
   assert.match(nerkitError(() => serveConfig({ headersTimeoutMs: 2000, requestTimeoutMs: 1000 }), "E_USAGE").message, /headersTimeoutMs/);
-  for (const key of ["maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections"] as const) {
+  for (const key of ["maxTextChars", "maxJobDocuments", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections"] as const) {
     assert.match(nerkitError(() => serveConfig({ [key]: 0 }), "E_USAGE").message, new RegExp(`${key} must be a positive integer`));
   }
+});
+
+test("a batch job with a text over --max-text-chars, or more documents than --max-job-documents, is 413 and stores nothing", async () => {
+  const fake = new FakePipeline();
+  await withApp(fake, { maxTextChars: 50, maxCharsInFlight: 200, maxJobDocuments: 3 }, async (app) => {
+    const long = "Alice ".repeat(9) + "Bob"; // 57 characters
+    assertError(await postJob(app, ["Alice", long]), 413, "E_TEXT_TOO_LONG", /^line 2: the text has 57 characters; the server reads at most 50 per text \(--max-text-chars\)/);
+    assertError(await postJob(app, ["a", "b", "c", "d", "e"]), 413, "E_TOO_MANY_DOCUMENTS", /the job holds 5 documents; the server takes at most 3 per job \(--max-job-documents\)/);
+    const listed = await app.inject("/v1/jobs");
+    assert.deepEqual(listed.json(), { jobs: [] }, "no refused job was stored");
+    // At both bounds the job is taken.
+    const atBound = "Alice ".repeat(7) + "Bob Carl";
+    assert.equal(atBound.length, 50);
+    const taken = await postJob(app, ["Alice", atBound, "Bob"]);
+    assert.equal(taken.statusCode, 202, taken.body);
+  });
+  assert.equal(serveConfig({}).maxJobDocuments, 100_000);
 });

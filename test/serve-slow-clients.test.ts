@@ -1,8 +1,8 @@
 // Slow and idle clients on a real socket (node:net on loopback): a client sending its headers or
-// its body byte by byte is disconnected once --headers-timeout-ms or --request-timeout-ms has
-// passed, an idle kept-alive connection once --keep-alive-timeout-ms has, connections past
-// --max-connections are closed at once, and a legitimate request gets through while slow clients
-// hold connections. (Node's defaults let such clients stay 60 s to 5 min; 600 of them kept every
+// its body byte by byte is answered 408 in the service's error shape ({"error": {"code",
+// "message"}}) and disconnected once --headers-timeout-ms or --request-timeout-ms has passed, an
+// idle kept-alive connection once --keep-alive-timeout-ms has, connections past --max-connections
+// are closed at once, and a legitimate request gets through while slow clients hold connections. (Node's defaults let such clients stay 60 s to 5 min; 600 of them kept every
 // other client out.)
 
 import assert from "node:assert/strict";
@@ -67,13 +67,22 @@ async function healthz(withinMs: number): Promise<{ status: number; ms: number }
   return { status: response.status, ms: performance.now() - started };
 }
 
+/** The raw answer is a 408 whose body has the service's error shape (early-errors.ts), then the connection closes. */
+function assertTimeoutAnswer(received: string): void {
+  const [head, body] = received.split("\r\n\r\n");
+  assert.match(head, /^HTTP\/1.1 408 Request Timeout\r\n/, `answered 408 Request Timeout: ${JSON.stringify(received)}`);
+  assert.match(head, /\r\nContent-Type: application\/json/i);
+  assert.match(head, /\r\nConnection: close/i);
+  assert.deepEqual(JSON.parse(body), { error: { code: "E_REQUEST_TIMEOUT", message: "the request was not received in time" } });
+}
+
 test("a client sending its headers byte by byte is disconnected after --headers-timeout-ms", async () => {
   const client = await slowClient("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: " + "a".repeat(1000));
   const ms = await Promise.race([client.closed, new Promise<number>((r) => setTimeout(() => r(Infinity), 5000))]);
   client.stop();
   assert.ok(ms >= HEADERS_TIMEOUT_MS * 0.9, `closed after ${ms.toFixed(0)} ms, before the timeout`);
   assert.ok(ms < HEADERS_TIMEOUT_MS + 2000, `still open ${ms} ms after connecting`);
-  assert.match(client.received(), /^HTTP\/1.1 408/, "answered 408 Request Timeout");
+  assertTimeoutAnswer(client.received());
 });
 
 test("a client sending its body byte by byte is disconnected after --request-timeout-ms", async () => {
@@ -84,6 +93,7 @@ test("a client sending its body byte by byte is disconnected after --request-tim
   client.stop();
   assert.ok(ms >= REQUEST_TIMEOUT_MS * 0.9, `closed after ${ms.toFixed(0)} ms, before the timeout`);
   assert.ok(ms < REQUEST_TIMEOUT_MS + 2000, `still open ${ms} ms after connecting`);
+  assertTimeoutAnswer(client.received());
 });
 
 test("an idle kept-alive connection is closed after --keep-alive-timeout-ms", async () => {

@@ -1,6 +1,7 @@
 // Start-up fails loudly: `nerkit serve` checks its settings, its --db and its model before it
 // listens; each failure is exit 2, one line `nerkit: error: ...` naming the flag, and the port is
-// never bound (a probe connects to it until the process exits). In process: settings that
+// never bound (a probe connects to it until the process exits). An unreachable --queue Redis fails
+// `serve` and `worker` the same way. In process: settings that
 // contradict each other are refused by serveConfig, and /v1/review answers 503, not an empty list,
 // when the SQLite folder is gone.
 
@@ -16,6 +17,7 @@ import { NerkitError } from "../src/errors.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { fixturesDir, nerkitBin, tempDir } from "./helpers.js";
 import { freePort } from "./redis-server.js";
+import { spawnNerkit } from "./processes.js";
 
 const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 
@@ -86,6 +88,31 @@ test("serve --model /nope and a folder without a checkpoint: exit 2, one line na
     await assertFailsBeforeListening(["--model", empty, "--db", ":memory:"], /^nerkit: error: --model: .*: no config\.json in the checkpoint folder/);
   } finally {
     rmSync(empty, { recursive: true, force: true });
+  }
+});
+
+test("serve --queue redis://unreachable: exit 2, one line naming --queue, nothing listening", async () => {
+  await assertFailsBeforeListening(["--model", tinyDir, "--db", ":memory:", "--queue", "redis://unreachable"], /^nerkit: error: --queue redis:\/\/unreachable:6379\/0: cannot reach Redis: /);
+});
+
+test("worker --queue on a closed loopback port: exit 2, one line naming --queue without the password, within seconds", async () => {
+  const dir = tempDir("nerkit-startup-worker-");
+  try {
+    const started = Date.now();
+    const worker = spawnNerkit(["worker", "--model", tinyDir, "--db", join(dir, "jobs.db"), "--queue", `redis://nerkit:never-shown-secret@127.0.0.1:${await freePort()}/2`, "--threads", "1"]);
+    const killer = setTimeout(() => worker.child.kill("SIGKILL"), 20_000);
+    const code = await worker.exited;
+    clearTimeout(killer);
+    assert.equal(code, 2, worker.stderr());
+    // Without the check, BullMQ waits for Redis for ever: the worker would load the model and hang here.
+    assert.ok(Date.now() - started < 20_000, "the worker gave up on Redis by itself");
+    const errors = worker.stderr().split("\n").filter((l) => l.startsWith("nerkit: error:"));
+    assert.equal(errors.length, 1, worker.stderr());
+    assert.match(errors[0], /^nerkit: error: --queue redis:\/\/127\.0\.0\.1:\d+\/2: cannot reach Redis: .*ECONNREFUSED/);
+    assert.ok(!worker.stderr().includes("never-shown-secret"), worker.stderr());
+    assert.doesNotMatch(worker.stderr(), /ready/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -181,11 +181,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     db: config.db,
     audit,
     busyTimeoutMs: config.dbBusyTimeoutMs,
+    queryTimeoutMs: config.dbQueryTimeoutMs,
+    connectTimeoutMs: config.dbConnectTimeoutMs,
     sweepIntervalMs: config.sweepIntervalMs,
     retainDays: config.retainDays,
+    limits: { maxTextChars: config.maxTextChars, maxJobDocuments: config.maxJobDocuments },
     onSweepError: (error) => app.log.warn({ err: error }, "a sweep of batch jobs failed (unfinished jobs, or expired ones); the next one tries again"),
     dispatcher: config.queue
-      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing })
+      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing, onError: (line) => app.log.warn(line) })
       : localDispatcher(annotate, {
           chunkSize: config.maxBatch,
           concurrency: 2,

@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
 import { TargetThreshold, Thresholds, resolveRouting } from "../postprocess/routing.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./storage/postgres-timeouts.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */
@@ -31,8 +32,10 @@ export interface ServeConfig {
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length); more is 413. */
   maxTexts: number;
-  /** Characters per text in /v1/entities and /v1/redact; more is 413. */
+  /** Characters per text in /v1/entities, /v1/redact and each document of a batch job; more is 413. */
   maxTextChars: number;
+  /** Documents per batch job (POST /v1/jobs); more is 413. */
+  maxJobDocuments: number;
   /** Characters of all requests being read at once; beyond, 503 with Retry-After (request-budget.ts). */
   maxCharsInFlight: number;
   /** A request must arrive whole (headers and body) within this, or its connection is closed (408). */
@@ -49,6 +52,10 @@ export interface ServeConfig {
   db: string;
   /** How long a job write waits for another connection's lock before answering 503. */
   dbBusyTimeoutMs: number;
+  /** PostgreSQL: how long a statement may run, or its answer be awaited, before the database counts as unavailable. */
+  dbQueryTimeoutMs: number;
+  /** PostgreSQL: how long opening a connection may take before the database counts as unavailable. */
+  dbConnectTimeoutMs: number;
   /** How often unfinished jobs that nothing works on are looked for (picked up again, or marked failed). */
   sweepIntervalMs: number;
   /** redis://host:port[/db]: batch jobs go to this BullMQ queue for `nerkit worker`s instead of being annotated here. */
@@ -77,6 +84,7 @@ export const DEFAULT_CONFIG: ServeConfig = {
   apiKeys: [],
   maxTexts: 256,
   maxTextChars: 200_000,
+  maxJobDocuments: 100_000,
   maxCharsInFlight: 1_000_000,
   requestTimeoutMs: 30_000,
   headersTimeoutMs: 10_000,
@@ -84,6 +92,8 @@ export const DEFAULT_CONFIG: ServeConfig = {
   maxConnections: 256,
   db: ":memory:",
   dbBusyTimeoutMs: 5000,
+  dbQueryTimeoutMs: DEFAULT_QUERY_TIMEOUT_MS,
+  dbConnectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
   sweepIntervalMs: 10_000,
   driftWindow: 1000,
   driftPsi: 0.2,
@@ -107,7 +117,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (config.auditSeed !== undefined && !(Number.isSafeInteger(config.auditSeed) && config.auditSeed >= 0)) {
     throw new NerkitError("E_USAGE", `--audit-seed must be a whole number >= 0, got ${config.auditSeed}`);
   }
-  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs", "driftWindow"] as const) {
+  for (const key of ["maxBatch", "maxQueue", "bodyLimit", "maxTexts", "maxTextChars", "maxCharsInFlight", "requestTimeoutMs", "headersTimeoutMs", "keepAliveTimeoutMs", "maxConnections", "sweepIntervalMs", "driftWindow", "maxJobDocuments", "dbQueryTimeoutMs", "dbConnectTimeoutMs"] as const) {
     if (!(Number.isInteger(config[key]) && config[key] > 0)) throw new NerkitError("E_USAGE", `${key} must be a positive integer, got ${config[key]}`);
   }
   if (config.maxCharsInFlight < config.maxTextChars) {

@@ -2,7 +2,9 @@
 // per request, characters per text) answered 413, and a budget of characters in flight (admitted
 // and not yet answered) answered 503 with Retry-After once spent, so that memory and the model's
 // queue stay bounded however many clients send long texts at once. Applied to /v1/entities and
-// /v1/redact; batch jobs are paced by the micro-batcher instead (they wait, they are not refused).
+// /v1/redact; batch jobs take the same 413 for a text over --max-text-chars (textTooLong) and have a
+// bound of their own on documents per job (jobs/routes.ts), but are paced by the micro-batcher, not
+// by the in-flight budget (they wait, they are not refused).
 // Timeouts and the connection limit are the HTTP server's (see serverOptions in app.ts).
 
 import { HttpError } from "./http-error.js";
@@ -14,6 +16,11 @@ export interface RequestLimits {
   maxTexts: number;
   /** Characters of every admitted request not yet answered. */
   maxCharsInFlight: number;
+}
+
+/** The 413 for a text over --max-text-chars; which: "the text", "texts[3]", "line 7"; advice: what the client may do instead. */
+export function textTooLong(which: string, length: number, maxTextChars: number, advice: string): HttpError {
+  return new HttpError(413, "E_TEXT_TOO_LONG", `${which} has ${length} characters; the server reads at most ${maxTextChars} per text (--max-text-chars): ${advice}`);
 }
 
 export class RequestBudget {
@@ -47,7 +54,7 @@ export class RequestBudget {
     texts.forEach((text, i) => {
       if (text.length > this.limits.maxTextChars) {
         const which = texts.length > 1 ? `texts[${i}]` : "the text";
-        throw new HttpError(413, "E_TEXT_TOO_LONG", `${which} has ${text.length} characters; the server reads at most ${this.limits.maxTextChars} per text (--max-text-chars): split it, or send it as a batch job`);
+        throw textTooLong(which, text.length, this.limits.maxTextChars, "split it");
       }
       chars += text.length;
     });

@@ -1,6 +1,6 @@
 // runWorker: the process behind `nerkit worker`, as one function. It opens the server's job
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
-// loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
+// checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
 // them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
@@ -13,7 +13,8 @@ import { RoutingOptions, resolveRouting } from "../postprocess/routing.js";
 import { annotator } from "./jobs/annotate.js";
 import { ChunkWorker } from "./jobs/chunk-worker.js";
 import { Chunk, RedisConnection, assertRedisClient, redisConnection } from "./jobs/chunks.js";
-import { isPostgresUrl, openRepository } from "./storage/open.js";
+import { checkRedis } from "./jobs/redis-check.js";
+import { OpenRepositoryOptions, isPostgresUrl, openRepository } from "./storage/open.js";
 import { sqliteFolderProblem } from "./storage/check.js";
 import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
@@ -24,12 +25,17 @@ export interface WorkerOptions {
   queue: string;
   /** The server's --db: its SQLite file or postgres:// URL. */
   db: string;
+  /** PostgreSQL: the bounds on a statement and on connecting (storage/postgres.ts's defaults when left out). */
+  dbQueryTimeoutMs?: number;
+  dbConnectTimeoutMs?: number;
   /** Loads the model, once the database is open. */
   loadPipeline: () => Promise<PipelineLike>;
   /** Chunks annotated at a time. */
   concurrency: number;
   /** Thresholds for chunks queued without the server's. */
   routing: RoutingOptions;
+  /** How long start-up waits for Redis to answer before failing (jobs/redis-check.ts). */
+  redisTimeoutMs?: number;
   /** How long a chunk stays locked without a renewal. */
   lockDurationMs?: number;
   /** How often to look for chunks whose lock expired. */
@@ -52,7 +58,7 @@ export interface WorkerOptions {
 /** The server's database. A SQLite file the server has not created yet (it does so on its first
  * job) is created and migrated here, so a worker may start first; a folder it cannot be created in
  * is an error, as is ":memory:", which no server shares. */
-async function openJobDatabase(db: string, onCreated?: (path: string) => void): Promise<JobRepository> {
+async function openJobDatabase(db: string, timeouts: OpenRepositoryOptions, onCreated?: (path: string) => void): Promise<JobRepository> {
   if (db === ":memory:") {
     throw new NerkitError("E_USAGE", "--db :memory: holds no job of the server's; give the --db of the `nerkit serve --queue` server (its SQLite file or postgres:// URL)");
   }
@@ -61,7 +67,7 @@ async function openJobDatabase(db: string, onCreated?: (path: string) => void): 
   if (problem) throw new NerkitError("E_IO", `--db ${db}: cannot create the job database: ${problem}`);
   let repository: JobRepository;
   try {
-    repository = await openRepository(db);
+    repository = await openRepository(db, timeouts);
   } catch (error) {
     // The URL without its password: the message ends up in logs.
     if (error instanceof StorageUnavailableError) throw new NerkitError("E_IO", `cannot open the job database: ${error.message}`, { file: isPostgresUrl(db) ? redactedUrl(db) : db });
@@ -77,8 +83,10 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   const connection = redisConnection(options.queue);
   resolveRouting(options.routing);
   if (!(Number.isInteger(options.concurrency) && options.concurrency >= 1)) throw new NerkitError("E_USAGE", `--concurrency must be at least 1, got ${options.concurrency}`);
-  const repository = await openJobDatabase(options.db, options.onDatabaseCreated);
+  const repository = await openJobDatabase(options.db, { queryTimeoutMs: options.dbQueryTimeoutMs, connectTimeoutMs: options.dbConnectTimeoutMs }, options.onDatabaseCreated);
   try {
+    // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
+    await checkRedis(connection, options.redisTimeoutMs);
     const pipeline = await options.loadPipeline();
     try {
       const run = (texts: string[]) => readTexts(pipeline, texts);

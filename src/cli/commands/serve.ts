@@ -1,6 +1,6 @@
 // nerkit serve: the HTTP service (src/serve/app.ts) on a host and port. Before it listens it checks
 // what would otherwise fail later, behind a port that looks healthy: settings that contradict each
-// other (config.ts), the --db (storage/check.ts) and the model, which it loads; each failure is one
+// other (config.ts), the --db (storage/check.ts), the --queue's Redis (jobs/redis-check.ts) and the model, which it loads; each failure is one
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts). With --target-precision, the accept thresholds come from
@@ -17,6 +17,7 @@ import { redactedUrl } from "../../serve/storage/postgres-errors.js";
 import { StorageUnavailableError } from "../../serve/storage/repository.js";
 import { NerPipeline } from "../../infer/pipeline.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
+import { checkRedis } from "../../serve/jobs/redis-check.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
@@ -39,8 +40,8 @@ function positiveNumber(name: string): (value: string) => number {
 interface ServeCommandOptions
   extends Pick<
     ServeConfig,
-    | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays"
-    | "maxTexts" | "maxTextChars" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
+    | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
+    | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
     | "auditRate" | "auditSeed"
   > {
   targetPrecision: PrecisionTargets;
@@ -79,7 +80,8 @@ export function serveCommand(io: CommandIO): Command {
     .option("--max-queue <n>", "texts allowed to wait; beyond, 503 with Retry-After", integer("--max-queue"), 256)
     .option("--body-limit <size>", "largest request body (1mb, 512kb, bytes)", bytes, 1024 * 1024)
     .option("--max-texts <n>", `texts per request; more is 413 (default ${DEFAULT_CONFIG.maxTexts}, or --max-queue when smaller)`, integer("--max-texts"))
-    .option("--max-text-chars <n>", "characters per text (/v1/entities, /v1/redact); more is 413", integer("--max-text-chars"), DEFAULT_CONFIG.maxTextChars)
+    .option("--max-text-chars <n>", "characters per text (/v1/entities, /v1/redact, each document of a batch job); more is 413", integer("--max-text-chars"), DEFAULT_CONFIG.maxTextChars)
+    .option("--max-job-documents <n>", "documents per batch job (POST /v1/jobs); more is 413", integer("--max-job-documents"), DEFAULT_CONFIG.maxJobDocuments)
     .option("--max-chars-in-flight <n>", "characters of all requests being read at once; beyond, 503 with Retry-After", integer("--max-chars-in-flight"), DEFAULT_CONFIG.maxCharsInFlight)
     .option("--request-timeout-ms <n>", "a request (headers and body) must arrive within this, or its connection is closed", integer("--request-timeout-ms"), DEFAULT_CONFIG.requestTimeoutMs)
     .option("--headers-timeout-ms <n>", "a request's headers must arrive within this", integer("--headers-timeout-ms"), DEFAULT_CONFIG.headersTimeoutMs)
@@ -96,6 +98,8 @@ export function serveCommand(io: CommandIO): Command {
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
+    .option("--db-query-timeout-ms <n>", "PostgreSQL: a statement running, or unanswered, this long fails as 'database unavailable' (a job waits and retries)", integer("--db-query-timeout-ms"), DEFAULT_CONFIG.dbQueryTimeoutMs)
+    .option("--db-connect-timeout-ms <n>", "PostgreSQL: opening a connection that takes this long fails as 'database unavailable'", integer("--db-connect-timeout-ms"), DEFAULT_CONFIG.dbConnectTimeoutMs)
     .option("--retain-days <n>", "delete finished batch jobs (with their results and reviews) created more than n days ago; checked at start and hourly (default: keep them)", days)
     .option("--queue <url>", "redis://host:port[/db]: batch jobs go to this queue, for `nerkit worker` processes, instead of being annotated here", (url: string) => (assertRedisClient(), redisConnection(url), url))
     .option("--sweep-interval-ms <n>", "how often batch jobs that nothing works on (a lost chunk, a dead worker, a database that was locked) are picked up again", integer("--sweep-interval-ms"), 10_000)
@@ -122,11 +126,14 @@ export function serveCommand(io: CommandIO): Command {
         apiKeys,
         redactSalt: process.env.NERKIT_REDACT_SALT || undefined,
         db: options.db,
+        dbQueryTimeoutMs: options.dbQueryTimeoutMs,
+        dbConnectTimeoutMs: options.dbConnectTimeoutMs,
         queue: options.queue,
         sweepIntervalMs: options.sweepIntervalMs,
         retainDays: options.retainDays,
         maxTexts: options.maxTexts,
         maxTextChars: options.maxTextChars,
+        maxJobDocuments: options.maxJobDocuments,
         maxCharsInFlight: options.maxCharsInFlight,
         requestTimeoutMs: options.requestTimeoutMs,
         headersTimeoutMs: options.headersTimeoutMs,
@@ -137,6 +144,7 @@ export function serveCommand(io: CommandIO): Command {
         driftMinDocuments: options.driftMinDocuments,
       });
       await checkDatabase(config);
+      if (config.queue) await checkRedis(redisConnection(config.queue));
       const pipeline = await loadModel(options);
       const drift = loadReferenceProfile(await resolveModel(options.model, { revision: options.revision }));
       if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
@@ -187,7 +195,7 @@ async function precisionTargets(options: ServeCommandOptions) {
 /** The --db, usable now or a usage error naming it (without a PostgreSQL password). */
 async function checkDatabase(config: ServeConfig): Promise<void> {
   try {
-    await checkJobDatabase(config.db, { busyTimeoutMs: config.dbBusyTimeoutMs });
+    await checkJobDatabase(config.db, { busyTimeoutMs: config.dbBusyTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs });
   } catch (error) {
     if (!(error instanceof StorageUnavailableError)) throw error;
     throw new NerkitError("E_IO", `--db ${isPostgresUrl(config.db) ? redactedUrl(config.db) : config.db}: ${error.message}`);

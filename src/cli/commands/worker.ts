@@ -9,6 +9,7 @@
 import { Command, Option } from "commander";
 import { NerkitError } from "../../errors.js";
 import { runWorker } from "../../serve/worker.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "../../serve/storage/postgres-timeouts.js";
 import { CommandIO, processIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
@@ -31,6 +32,8 @@ interface WorkerCommandOptions {
   lockDurationMs: number;
   stalledIntervalMs: number;
   calibration: boolean;
+  dbQueryTimeoutMs: number;
+  dbConnectTimeoutMs: number;
 }
 
 function untilSignal(io: CommandIO): Promise<void> {
@@ -52,6 +55,8 @@ export function workerCommand(io: CommandIO): Command {
     .requiredOption("--model <dir|hub-id>", "checkpoint folder or Hugging Face id (the server's model)")
     .requiredOption("--queue <url>", "redis://host:port[/db]: the server's --queue")
     .option("--db <path>", "the server's --db: its SQLite file or postgres:// URL", "./nerkit.db")
+    .option("--db-query-timeout-ms <n>", "PostgreSQL: a statement running, or unanswered, this long fails as 'database unavailable' (the chunk waits and retries)", integer("--db-query-timeout-ms"), DEFAULT_QUERY_TIMEOUT_MS)
+    .option("--db-connect-timeout-ms <n>", "PostgreSQL: opening a connection that takes this long fails as 'database unavailable'", integer("--db-connect-timeout-ms"), DEFAULT_CONNECT_TIMEOUT_MS)
     .option("--concurrency <n>", "chunks annotated at a time by this process", integer("--concurrency"), 1)
     .option("--threshold <type=accept[:review]>", "thresholds for one entity type (repeat for more), e.g. PER=0.9:0.7", typeThreshold, {})
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
@@ -67,6 +72,8 @@ export function workerCommand(io: CommandIO): Command {
       await runWorker({
         queue: options.queue,
         db: options.db,
+        dbQueryTimeoutMs: options.dbQueryTimeoutMs,
+        dbConnectTimeoutMs: options.dbConnectTimeoutMs,
         loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration }),
         concurrency: options.concurrency,
         // Chunks carry the server's routing; these flags are for chunks queued without it.

@@ -14,9 +14,9 @@ export function localDispatcher(annotate: Annotate, options: JobRunnerOptions): 
 }
 
 /** Jobs cut into chunks on the BullMQ queue at url, for `nerkit worker`s. The URL and the Redis client are checked now. */
-export function queueDispatcher(url: string, options: { chunkSize: number; routing?: RoutingOptions }): DispatcherFactory {
+export function queueDispatcher(url: string, options: { chunkSize: number; routing?: RoutingOptions; onError?: (line: string) => void }): DispatcherFactory {
   assertRedisClient();
   const connection = redisConnection(url);
   // BullMQ (and ioredis) are loaded only by a server that uses a queue.
-  return async (repository) => new (await import("./queue-dispatcher.js")).QueueDispatcher(repository, connection, options.chunkSize, options.routing);
+  return async (repository) => new (await import("./queue-dispatcher.js")).QueueDispatcher(repository, connection, options.chunkSize, options.routing, options.onError);
 }

@@ -11,6 +11,8 @@
 // marked it died, or could not write); a job whose chunks nobody takes (no worker connected, or
 // none has taken the job yet) is said so in waiting(). A chunk held by a worker killed since is
 // taken again by the next worker that connects (BullMQ's stalled-chunk check runs in workers).
+// BullMQ's and Redis's own errors (a Redis that went away, each reconnect that fails) are written
+// through onError, at most one line per 10 s with a count of those left out (rate-limited-log.ts).
 // What it leaves out: progress and status, which the workers write to the database.
 
 import { Queue } from "bullmq";
@@ -18,11 +20,14 @@ import { JobRepository, StorageUnavailableError } from "../storage/repository.js
 import { RoutingOptions } from "../../postprocess/routing.js";
 import { CHUNK_ATTEMPTS, CHUNK_BACKOFF, Chunk, QUEUE_NAME, RedisConnection, chunkId, chunksOf } from "./chunks.js";
 import { JobDispatcher, Waiting } from "./job-dispatcher.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 /** Chunks per addBulk call, so a large job is not one huge Redis transaction. */
 const ADD_BATCH = 500;
 /** How long POST /v1/jobs waits for an unreachable Redis before answering 503; also a sweep's wait. */
 const DISPATCH_TIMEOUT_MS = 5000;
+/** At most one line about BullMQ's and Redis's errors per this long (rate-limited-log.ts). */
+const ERROR_LOG_INTERVAL_MS = 10_000;
 /** BullMQ states in which a chunk is still going to be (or being) processed. */
 const LIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
@@ -44,6 +49,7 @@ export class QueueDispatcher implements JobDispatcher {
   private readonly queue: Queue<Chunk>;
   /** Jobs the last sweep found standing still, and why. */
   private readonly stalled = new Map<string, Waiting>();
+  private readonly errors: RateLimitedLog;
 
   constructor(
     private readonly repository: JobRepository,
@@ -51,10 +57,15 @@ export class QueueDispatcher implements JobDispatcher {
     private readonly chunkSize: number,
     /** Sent with every chunk, so that workers route as this server does. */
     private readonly routing?: RoutingOptions,
+    /** A line about a BullMQ or Redis error, at most one per errorLogIntervalMs (with the count of those left out). */
+    onError: (line: string) => void = () => undefined,
+    errorLogIntervalMs = ERROR_LOG_INTERVAL_MS,
   ) {
     this.queue = new Queue<Chunk>(QUEUE_NAME, { connection });
-    // ioredis reconnects by itself; without a listener an unreachable Redis would crash the process.
-    this.queue.on("error", () => undefined);
+    this.errors = new RateLimitedLog(onError, errorLogIntervalMs);
+    // ioredis reconnects by itself, failing each attempt while Redis is down: logged, rate-limited.
+    // The listener also keeps an unreachable Redis from crashing the process.
+    this.queue.on("error", (error) => this.errors.report(`the job queue (Redis) failed: ${error.message}`));
   }
 
   /** BullMQ waits for Redis as long as it takes; a request does not: after a while it is answered 503,
@@ -146,6 +157,7 @@ export class QueueDispatcher implements JobDispatcher {
 
   async stop(): Promise<void> {
     await this.queue.close();
+    this.errors.flush();
   }
 
   private async add(chunks: readonly Chunk[]): Promise<void> {

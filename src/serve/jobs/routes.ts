@@ -1,6 +1,7 @@
 // Batch jobs over HTTP: POST /v1/jobs (a JSONL body, one {"id"?, "text"} per line) stores the job,
 // hands it to the dispatcher (dispatcher.ts: the in-process runner, or the queue that `nerkit worker`s
-// read) and answers 202 at once with the job's URL in Location; GET /v1/jobs lists jobs newest first,
+// read) and answers 202 at once with the job's URL in Location (413 for a text over --max-text-chars
+// or more documents than --max-job-documents); GET /v1/jobs lists jobs newest first,
 // GET /v1/jobs/:id gives progress, GET /v1/jobs/:id/results pages the stored results as NDJSON in
 // document order, and DELETE /v1/jobs/:id removes a finished job with its documents, results and
 // reviews. A queued or running job is refused (409), not cancelled: the runner or a `nerkit worker`
@@ -19,6 +20,7 @@ import { Readable } from "node:stream";
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { HttpError, validationMessage } from "../http-error.js";
+import { textTooLong } from "../request-budget.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
 import { AuditSettings, Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
 import { isPostgresUrl, openRepository } from "../storage/open.js";
@@ -30,6 +32,9 @@ export interface JobServiceOptions {
   /** SQLite file, ":memory:", or a postgres:// URL. */
   db: string;
   busyTimeoutMs?: number;
+  /** PostgreSQL: how long a statement may take or its answer be awaited, and how long a connection may take to open. */
+  queryTimeoutMs?: number;
+  connectTimeoutMs?: number;
   /** Who gets stored jobs annotated (dispatcher.ts). */
   dispatcher: DispatcherFactory;
   /** How often the dispatcher looks for jobs that nothing is working on (default 10 s). */
@@ -44,6 +49,8 @@ export interface JobServiceOptions {
   onSweepError?: (error: unknown) => void;
   /** Recorded with each new job: how its auto-accepted documents are drawn for the audit sample (jobs/audit-sample.ts). */
   audit?: AuditSettings;
+  /** Bounds on one job (413 beyond); undefined: none. */
+  limits?: JobLimits;
 }
 
 const MAX_JOBS_PAGE = 1000;
@@ -68,13 +75,29 @@ const jobLine = z.strictObject(
 const resultsQuery = pageQuery(MAX_PAGE);
 const routeSchemas = jobRouteSchemas(resultsQuery, jobsQuery);
 
-/** JSONL → documents; blank lines are skipped; the first bad line is a 400 naming its number (from 1). */
-export function parseJobBody(body: string): NewDocument[] {
+/** What one job may hold; more is 413 (the same bound per text as /v1/entities). */
+export interface JobLimits {
+  /** Characters (UTF-16 units) per document's text (--max-text-chars). */
+  maxTextChars: number;
+  /** Documents per job (--max-job-documents). */
+  maxJobDocuments: number;
+}
+
+const UNBOUNDED: JobLimits = { maxTextChars: Infinity, maxJobDocuments: Infinity };
+
+/** JSONL → documents; blank lines are skipped; the first bad line is a 400 naming its number (from 1);
+ * a text over limits.maxTextChars, or a document past limits.maxJobDocuments, is a 413 (counted as
+ * the lines are read, so an oversized job is refused before the rest of it is parsed). */
+export function parseJobBody(body: string, limits: JobLimits = UNBOUNDED): NewDocument[] {
   const documents: NewDocument[] = [];
   const lines = body.split("\n");
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i].replace(/\r$/, "");
     if (line.trim() === "") continue;
+    if (documents.length === limits.maxJobDocuments) {
+      const total = documents.length + lines.slice(i).filter((l) => l.trim() !== "").length;
+      throw new HttpError(413, "E_TOO_MANY_DOCUMENTS", `the job holds ${total} documents; the server takes at most ${limits.maxJobDocuments} per job (--max-job-documents): split it into several jobs`);
+    }
     let value: unknown;
     try {
       value = JSON.parse(line);
@@ -86,6 +109,7 @@ export function parseJobBody(body: string): NewDocument[] {
       const issue = parsed.error.issues[0];
       throw new HttpError(400, "E_VALIDATION", `line ${i + 1}: ${issue.path.length ? `${issue.path.map(String).join(".")}: ` : ""}${issue.message}`);
     }
+    if (parsed.data.text.length > limits.maxTextChars) throw textTooLong(`line ${i + 1}: the text`, parsed.data.text.length, limits.maxTextChars, "split it into several documents");
     documents.push({ docId: parsed.data.id, text: parsed.data.text });
   }
   if (documents.length === 0) throw new HttpError(400, "E_VALIDATION", 'the body holds no document: send one {"text": ...} per line');
@@ -125,7 +149,7 @@ export class JobService {
   /** The repository, opened on first use; StorageUnavailableError if it cannot be (a later call tries again). */
   private open(): Promise<{ repository: JobRepository; dispatcher: JobDispatcher }> {
     if (this.closed) return Promise.reject(new StorageUnavailableError("the server is closing"));
-    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs })
+    this.opened ??= openRepository(this.options.db, { busyTimeoutMs: this.options.busyTimeoutMs, queryTimeoutMs: this.options.queryTimeoutMs, connectTimeoutMs: this.options.connectTimeoutMs })
       .then(async (repository) => {
         try {
           const dispatcher = await this.options.dispatcher(repository);
@@ -206,7 +230,7 @@ export class JobService {
 
     scope.post("/v1/jobs", { schema: routeSchemas.create }, async (req, reply) => {
       if (typeof req.body !== "string") throw new HttpError(415, "E_MEDIA_TYPE", 'send the body as application/x-ndjson: one {"id"?, "text"} per line');
-      const documents = parseJobBody(req.body);
+      const documents = parseJobBody(req.body, this.options.limits);
       try {
         const { repository, dispatcher } = await this.open();
         const job = await repository.createJob(documents, this.options.audit);

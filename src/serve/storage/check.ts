@@ -6,7 +6,7 @@
 
 import { accessSync, constants, existsSync, statSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { isPostgresUrl, openRepository } from "./open.js";
+import { OpenRepositoryOptions, isPostgresUrl, openRepository } from "./open.js";
 import { StorageUnavailableError } from "./repository.js";
 
 /** Why a SQLite file that does not exist yet could not be created at path, or undefined if it could. */
@@ -28,7 +28,7 @@ export function sqliteFolderProblem(path: string): string | undefined {
 }
 
 /** Resolves if the job database at location can be used now; else StorageUnavailableError saying why. */
-export async function checkJobDatabase(location: string, options: { busyTimeoutMs?: number } = {}): Promise<void> {
+export async function checkJobDatabase(location: string, options: OpenRepositoryOptions = {}): Promise<void> {
   if (location === ":memory:") return;
   if (!isPostgresUrl(location) && !existsSync(location)) {
     const problem = sqliteFolderProblem(location);

@@ -7,6 +7,10 @@ import { SqliteJobRepository } from "./sqlite.js";
 export interface OpenRepositoryOptions {
   /** How long a write waits for a lock before failing with StorageUnavailableError. */
   busyTimeoutMs?: number;
+  /** PostgreSQL only: how long a statement may take, or its answer be awaited (postgres.ts). */
+  queryTimeoutMs?: number;
+  /** PostgreSQL only: how long opening a connection may take. */
+  connectTimeoutMs?: number;
 }
 
 export function isPostgresUrl(location: string): boolean {

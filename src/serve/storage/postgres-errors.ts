@@ -1,7 +1,7 @@
 // Which PostgreSQL failures mean "the job database cannot be used now" (the service answers 503
 // and the caller may retry) rather than a bug: the server cannot be reached, is shutting down, has
-// no connection slot left, or a lock or statement waited too long. Their message names the server
-// (user, host, port, database) and never the password. Every other error passes through unchanged.
+// no connection slot left, a lock or statement waited too long, or a statement was never answered.
+// Their message names the server (user, host, port, database) and never the password. Every other error passes through unchanged.
 
 import { StorageUnavailableError } from "./repository.js";
 
@@ -16,8 +16,16 @@ const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_A
  */
 const UNAVAILABLE_SQLSTATE = /^(08...|57P0[123]|53300|57014|55P03|3D000|28...)$/;
 
+/** node-postgres's query_timeout: a statement sent and never answered (a server that stopped answering). */
+const UNANSWERED = "Query read timeout";
+
 /** node-postgres's own failures, which carry no code. */
-const CLIENT_MESSAGES = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed/i;
+const CLIENT_MESSAGES = new RegExp(`Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Cannot use a pool after calling end|Client was closed|${UNANSWERED}`, "i");
+
+/** Whether error is node-postgres's query_timeout (the connection's state is unknown after it). */
+export function isUnansweredQuery(error: unknown): boolean {
+  return error instanceof Error && error.message === UNANSWERED;
+}
 
 function isUnavailable(error: unknown): boolean {
   if (error instanceof AggregateError) return error.errors.some(isUnavailable);

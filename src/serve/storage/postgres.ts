@@ -8,13 +8,17 @@
 // `jsonb`, so they come back as written (key order too) and both databases answer byte-identical
 // results; nothing queries inside them. Queries cast JSON and timestamps
 // to the text rows.ts maps, so both databases answer the same objects.
+// Every wait is bounded (poolConfig): connecting, a statement, the answer to it, a lock; and TCP
+// keep-alive finds dead idle connections, so a database that stops answering makes calls fail as
+// unavailable (retried by the jobs: storage-retry.ts) instead of hanging.
 // What it leaves out: telling other processes of a new job (LISTEN/NOTIFY); choosing a schema, which
 // the URL does (?options=-c search_path=...).
 
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Migration, pendingMigrations } from "./migrations.js";
-import { translatePostgresError } from "./postgres-errors.js";
+import { isUnansweredQuery, translatePostgresError } from "./postgres-errors.js";
+import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./postgres-timeouts.js";
 import {
   AuditSettings,
   DocumentResult,
@@ -101,8 +105,9 @@ const MIGRATION_LOCK = "7405812634001";
 /** Documents per INSERT: one round trip for most jobs, a bounded message for huge ones. */
 const INSERT_BATCH = 5000;
 
-/** How long opening a connection may take before the database counts as unavailable. */
-const CONNECT_TIMEOUT_MS = 10_000;
+/** TCP keep-alive probes start after a connection has been idle this long, so that a peer gone
+ * without a word (a network cut, a host powered off) is found even by a connection nobody uses. */
+const KEEP_ALIVE_DELAY_MS = 10_000;
 
 /** A timestamptz as Date.toISOString() writes it, which is what SQLite stores. */
 function iso(column: string): string {
@@ -134,6 +139,35 @@ async function run<R extends pg.QueryResultRow>(on: Queryable, sql: string, para
 export interface PostgresOptions {
   /** How long a statement waits for a lock (PostgreSQL's lock_timeout) before failing with StorageUnavailableError. */
   busyTimeoutMs?: number;
+  /** How long a statement may take, or its answer may be awaited, before failing with StorageUnavailableError. */
+  queryTimeoutMs?: number;
+  /** How long opening a connection may take before failing with StorageUnavailableError. */
+  connectTimeoutMs?: number;
+}
+
+/** node-postgres's pool settings for url under options: every way a call could wait for ever is bounded.
+ * A server that stops answering (packets dropped, no reset) would otherwise hold a query, and the job
+ * behind it, for ever: the server's statement_timeout ends a statement that runs too long, and
+ * query_timeout, a little later so that the server's clearer error (57014) comes first when it can,
+ * ends the wait for an answer that never comes; the connection is then discarded (transaction,
+ * below; pool.query releases it with the error), and the server ends a transaction it left open. */
+export function poolConfig(url: string, options: PostgresOptions = {}): pg.PoolConfig {
+  // At least 1 ms: a timeout of 0 would wait forever in PostgreSQL, where SQLite's 0 fails at once.
+  const queryTimeout = Math.max(1, options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS);
+  return {
+    connectionString: url,
+    lock_timeout: Math.max(1, options.busyTimeoutMs ?? 5000),
+    statement_timeout: queryTimeout,
+    // A client that vanished mid-transaction (its connection silent, not closed) leaves the server's
+    // backend holding the transaction's locks (the job's row lock of saveResults) until TCP gives up,
+    // hours later: every later save of that job would wait on the lock. Our transactions send their
+    // statements back to back, so a session idle inside one this long has lost its client.
+    idle_in_transaction_session_timeout: queryTimeout,
+    query_timeout: queryTimeout + Math.min(2000, Math.ceil(queryTimeout / 4)),
+    connectionTimeoutMillis: Math.max(1, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS),
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEP_ALIVE_DELAY_MS,
+  };
 }
 
 export class PostgresJobRepository implements JobRepository {
@@ -146,10 +180,7 @@ export class PostgresJobRepository implements JobRepository {
 
   /** Connects to the database at url (postgres:// or postgresql://) and migrates it. */
   static async open(url: string, options: PostgresOptions = {}): Promise<PostgresJobRepository> {
-    // No statement_timeout: a long job's INSERT is slow, not stuck; waiting on a lock is what busyTimeoutMs bounds.
-    // At least 1 ms: a lock_timeout of 0 would wait forever, where SQLite's 0 fails at once.
-    const lockTimeout = Math.max(1, options.busyTimeoutMs ?? 5000);
-    const pool = new pg.Pool({ connectionString: url, lock_timeout: lockTimeout, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const pool = new pg.Pool(poolConfig(url, options));
     // A connection the server drops (pg_terminate_backend, a restart, a network cut) emits 'error';
     // unheard, the event would end the process. An idle one is reported on the pool, which has
     // already discarded it. One checked out (a query, a transaction) emits on itself: the query in
@@ -356,7 +387,11 @@ export class PostgresJobRepository implements JobRepository {
       await client.query("COMMIT");
       return value;
     } catch (error) {
-      await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
+      // A statement left unanswered (query_timeout) leaves the connection in an unknown state, and a
+      // ROLLBACK behind it would wait as long again: the connection is discarded instead, and the
+      // server rolls the transaction back when it notices the connection gone.
+      if (isUnansweredQuery(error)) broken = error as Error;
+      else await client.query("ROLLBACK").catch((rollbackError: Error) => (broken = rollbackError));
       throw translatePostgresError(error, this.url);
     } finally {
       client.release(broken);

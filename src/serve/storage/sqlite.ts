@@ -137,15 +137,59 @@ export interface SqliteOptions {
   busyTimeoutMs?: number;
 }
 
+/** A connection to the file at path, WAL and foreign keys on. A file the process may not write is
+ * opened read-only by SQLite, silently, and stays so for the connection's life. */
+function connect(path: string): Database.Database {
+  const db = new Database(path, { timeout: BUSY_STEP_MS });
+  try {
+    db.pragma("journal_mode = WAL");
+    db.pragma("foreign_keys = ON");
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function isReadOnly(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && code.startsWith("SQLITE_READONLY");
+}
+
 export class SqliteJobRepository implements JobRepository {
+  /** Set when a write found the database read-only: the next call opens a fresh connection first. */
+  private reconnectFirst = false;
+
   private constructor(
-    private readonly db: Database.Database,
+    private db: Database.Database,
+    private readonly path: string,
     private readonly busyTimeoutMs: number,
   ) {}
 
-  /** fn, tried again while the database is locked, for at most busyTimeoutMs. */
+  /** fn, tried again while the database is locked, for at most busyTimeoutMs. A write refused as
+   * read-only makes the next call reconnect: a connection opened while the file was read-only (a
+   * restart on a file made read-only) stays read-only after the file is writable again, and would
+   * keep a job waiting until the server restarted. A connection opened read-write keeps writing
+   * through its open file, whatever the file's mode becomes. */
   private guarded<T>(fn: () => T): Promise<T> {
-    return guarded(this.busyTimeoutMs, fn);
+    return guarded(this.busyTimeoutMs, () => {
+      if (this.reconnectFirst) this.reconnect();
+      try {
+        return fn();
+      } catch (error) {
+        if (isReadOnly(error) && this.path !== ":memory:") this.reconnectFirst = true;
+        throw error;
+      }
+    });
+  }
+
+  /** The old connection is closed first: a read-only one may hold the WAL index in a way that keeps
+   * a new connection from writing. Until a new one opens, reconnectFirst stays set, so the closed
+   * one is never used. */
+  private reconnect(): void {
+    if (this.db.open) this.db.close();
+    this.db = connect(this.path);
+    this.reconnectFirst = false;
   }
 
   /** Opens (creating if need be) the database at path (":memory:" allowed) and migrates it; fails
@@ -172,11 +216,9 @@ export class SqliteJobRepository implements JobRepository {
   private static openOnce(path: string, options: SqliteOptions): SqliteJobRepository {
     let db: Database.Database | undefined;
     try {
-      db = new Database(path, { timeout: BUSY_STEP_MS });
-      db.pragma("journal_mode = WAL");
-      db.pragma("foreign_keys = ON");
+      db = connect(path);
       migrate(db);
-      return new SqliteJobRepository(db, options.busyTimeoutMs ?? 5000);
+      return new SqliteJobRepository(db, path, options.busyTimeoutMs ?? 5000);
     } catch (error) {
       db?.close();
       throw error;
