@@ -13,6 +13,8 @@ import { join } from "node:path";
 import { buildApp } from "../../dist/src/serve/app.js";
 import { targetThresholds } from "../../dist/src/serve/precision-routing.js";
 import { addPrecisionTarget, noTargets } from "../../dist/src/metrics/precision-thresholds.js";
+import { auditDraw } from "../../dist/src/serve/jobs/audit-sample.js";
+import { wilsonInterval } from "../../dist/src/metrics/precision-bounds.js";
 import { goldSpans, spanKey } from "./measures.mjs";
 
 async function ok(response, what) {
@@ -100,8 +102,45 @@ export async function auditStream({ pipeline, calibration, modelDir, sentences, 
     const inReview = queue.filter((i) => !i.audit);
     if (reviewAll) for (const item of inReview) await answer(item);
     const monitor = (await ok(await app.inject("/v1/monitor"), "GET /v1/monitor")).json().audit;
-    return { jobSeconds, documents: texts.length, acceptedDocuments, reviewDocuments: inReview.length, auditedDocuments: audited.length, reviewAll, targets, monitor, truth, audit, auditedDocsByType };
+    return { results, goldKeys, jobSeconds, documents: texts.length, acceptedDocuments, reviewDocuments: inReview.length, auditedDocuments: audited.length, reviewAll, targets, monitor, truth, audit, auditedDocsByType };
   } finally {
     await app.close();
   }
+}
+
+/**
+ * One stream gives one interval per type. To see how often the interval covers the truth, the
+ * audit draw is repeated offline on the same stored results: the service's draw, auditDraw(seed,
+ * job id, seq), with `replicates` other job ids, each counted as the monitor counts it (accepted
+ * entities of audit documents, kept when gold has them) and given the same Wilson interval.
+ */
+export function replicateCoverage({ results, goldKeys, truth, auditRate, auditSeed, replicates }) {
+  const coverage = new Map();
+  for (let r = 0; r < replicates; r++) {
+    const counts = new Map();
+    for (const result of results) {
+      if (result.decision !== "accept" || !(auditDraw(auditSeed, `replicate-${r}`, result.seq) < auditRate)) continue;
+      for (const e of result.entities) {
+        if (e.decision !== "accept") continue;
+        const c = counts.get(e.type) ?? { n: 0, k: 0 };
+        c.n++;
+        if (goldKeys[result.seq].has(spanKey(e.start, e.end, e.type))) c.k++;
+        counts.set(e.type, c);
+      }
+    }
+    for (const [type, t] of truth) {
+      const row = coverage.get(type) ?? { type, replicates: 0, withEntities: 0, covered: 0, entities: 0 };
+      row.replicates++;
+      const c = counts.get(type);
+      if (c) {
+        row.withEntities++;
+        row.entities += c.n;
+        const { low, high } = wilsonInterval(c.k, c.n, 0.95);
+        const p = t.correct / t.entities;
+        if (low <= p && p <= high) row.covered++;
+      }
+      coverage.set(type, row);
+    }
+  }
+  return [...coverage.values()].sort((a, b) => (a.type < b.type ? -1 : 1));
 }

@@ -12,6 +12,7 @@
 //    (audit-stream.mjs).
 // Usage: npm run build && node bench/calibration/run.mjs [--model DIR] [--data DIR] [--threads 2]
 //   [--audit-rate 0.2] [--audit-seed 2026] [--audit-method temperature] [--check-sentences 300]
+//   [--replicates 1000]
 // The model folder is only read (calibrate writes copies into a temp folder, removed at the end).
 // Left out: drift (bench/drift/drift.mjs).
 
@@ -28,7 +29,7 @@ import { calibrationQuality } from "../../dist/src/metrics/calibration/quality.j
 import { readModelCalibration } from "../../dist/src/model/checkpoint/calibration.js";
 import { wilsonInterval } from "../../dist/src/metrics/precision-bounds.js";
 import { acceptanceByType, alternateHalves, fixedBandsByType, joinedText, spanKey, wordSpan } from "./measures.mjs";
-import { auditStream } from "./audit-stream.mjs";
+import { auditStream, replicateCoverage } from "./audit-stream.mjs";
 
 const root = join(import.meta.dirname, "..", "..");
 const flag = (name, fallback) => {
@@ -43,6 +44,7 @@ const auditRate = Number(flag("--audit-rate", "0.2"));
 const auditSeed = Number(flag("--audit-seed", "2026"));
 const auditMethod = flag("--audit-method", "temperature");
 const checkSentences = Number(flag("--check-sentences", "300"));
+const replicates = Number(flag("--replicates", "1000"));
 const METHODS = ["temperature", "isotonic"];
 const TARGETS = [0.9, 0.95];
 const devFile = join(dataDir, "dev.conll");
@@ -248,6 +250,9 @@ try {
     ]);
   }
   say(table(["type", "audited docs / entities", "audit estimate", "95% Wilson", "truth (all auto-accepted)", "covered", "review-based (biased)"], auditRows));
+  say(`\nThe audit draw repeated offline ${replicates} times on the same stored results (auditDraw with other job ids, counted as the monitor counts): how often the 95% Wilson interval covers the truth`);
+  const coverage = replicateCoverage({ ...stream, auditRate, auditSeed, replicates });
+  say(table(["type", "draws with audited entities", "mean audited entities", "covered"], coverage.map((c) => [c.type, `${c.withEntities}/${c.replicates}`, c.withEntities ? (c.entities / c.withEntities).toFixed(1) : "-", c.withEntities ? `${c.covered}/${c.withEntities} = ${pct(c.covered / c.withEntities)}` : "-"])));
   say(`\ntotal ${seconds()} s`);
 } finally {
   rmSync(tmp, { recursive: true, force: true });
