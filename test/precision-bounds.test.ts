@@ -73,6 +73,14 @@ test("exact identities: k = n gives (1 − c)^(1/n); k = 0 gives 0; I_x(1, 1) = 
   }
   // n = 0: nothing is known.
   assert.deepEqual(wilsonInterval(0, 0), { low: 0, high: 1 });
+  // Wilson at k = n reaches 1 and at k = 0 reaches 0 exactly (before the fix, n = 1, 6, 9 at 0.95
+  // gave a high end of 0.9999999999999999: an audit of n of n right did not cover a precision of 1).
+  for (let n = 1; n <= 200; n++) {
+    for (const c of [0.9, 0.95, 0.99]) {
+      assert.equal(wilsonInterval(n, n, c).high, 1, `k = n = ${n}, confidence ${c}`);
+      assert.equal(wilsonInterval(0, n, c).low, 0, `k = 0, n = ${n}, confidence ${c}`);
+    }
+  }
 });
 
 test("bad counts and confidences are usage errors", () => {

@@ -141,6 +141,8 @@ export function wilsonInterval(k: number, n: number, confidence = 0.95): Interva
   const z2n = (z * z) / n;
   const center = (p + z2n / 2) / (1 + z2n);
   const half = (z / (1 + z2n)) * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n));
-  // Rounding can push an end a hair past [0, 1] at k = 0 or k = n.
-  return { low: Math.max(0, center - half), high: Math.min(1, center + half) };
+  // At k = 0 the low end is exactly 0 and at k = n the high end exactly 1 (center and half then
+  // differ or add by exactly the same amount); rounding would leave a hair on either side, and an
+  // interval for n of n right that stopped at 0.9999999999999999 would not cover a precision of 1.
+  return { low: k === 0 ? 0 : Math.max(0, center - half), high: k === n ? 1 : Math.min(1, center + half) };
 }
