@@ -54,7 +54,9 @@ export class SessionThread {
 
   /** Starts the thread and creates the session there; rejects with ONNX Runtime's message when it cannot. */
   static async start(data: SessionWorkerData): Promise<SessionThread> {
-    const worker = new Worker(new URL("./session-worker.js", import.meta.url), { workerData: data, transferList: [data.model.buffer as ArrayBuffer] });
+    // execArgv: none of the process's flags, which a thread may refuse (`node --input-type=module -e`
+    // made the thread fail to start); the thread runs ONNX Runtime only.
+    const worker = new Worker(new URL("./session-worker.js", import.meta.url), { workerData: data, transferList: [data.model.buffer as ArrayBuffer], execArgv: [] });
     // Listeners removed one by one: Worker keeps its own (removeAllListeners would cut its message port off).
     const loaded = await new Promise<SessionWorkerReply | Error>((resolve) => {
       const settle = (outcome: SessionWorkerReply | Error) => {
