@@ -1,7 +1,8 @@
 // The calling thread's side of an off-main-thread session: starts a worker thread
 // (session-worker.ts) with the model's bytes, sends it one batch at a time, in the order run() was
-// called, and resolves each with the logits it sends back. Batches are copied to the thread (their
-// ids are a few hundred KiB at most, and the caller keeps its arrays); logits come back transferred.
+// called, and resolves each with the logits it sends back. Batches are copied to the thread (16
+// bytes a token: 64 KiB for 8 windows of 512; the caller keeps its arrays); logits come back
+// transferred. The hop costs 0.05-0.2 ms a batch (bert-tiny, 1 to 16 windows, on a busy machine).
 // A thread that dies (an uncaught error, terminated, out of memory) rejects the batch in flight and
 // every later one with an error saying so: the process goes on, the session is spent.
 // Left out: restarting a dead thread (the model's bytes are not kept), several threads per session.
