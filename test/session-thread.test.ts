@@ -107,14 +107,16 @@ test("release() ends the thread, and an idle thread does not keep the process al
   assert.equal(kept.stdout.trim(), "kept 36");
 });
 
-/** The longest gap between ticks of a 10 ms interval while `work` runs, and how long it ran. */
-async function longestTickGap(work: () => Promise<unknown>): Promise<{ gapMs: number; runMs: number }> {
+/** The ticks of a 10 ms interval while `work` runs, the longest gap between them, and how long it ran. */
+async function ticksDuring(work: () => Promise<unknown>): Promise<{ ticks: number; gapMs: number; runMs: number }> {
   let last = performance.now();
   let gapMs = 0;
+  let ticks = 0;
   const ticker = setInterval(() => {
     const now = performance.now();
     gapMs = Math.max(gapMs, now - last);
     last = now;
+    ticks++;
   }, 10);
   const started = performance.now();
   try {
@@ -123,7 +125,7 @@ async function longestTickGap(work: () => Promise<unknown>): Promise<{ gapMs: nu
     clearInterval(ticker);
   }
   const runMs = performance.now() - started;
-  return { gapMs: Math.max(gapMs, performance.now() - last), runMs };
+  return { ticks, gapMs: Math.max(gapMs, performance.now() - last), runMs };
 }
 
 test("the event loop keeps ticking while a long batch runs off the main thread (on it, it stops for the whole run)", async (t) => {
@@ -134,15 +136,17 @@ test("the event loop keeps ticking while a long batch runs off the main thread (
   try {
     await off.run(batchOf(2, 8)); // the thread's first run pays for its warm-up, not the measure
     await on.run(batchOf(2, 8));
-    const offThread = await longestTickGap(() => off.run(batch));
-    const onThread = await longestTickGap(() => on.run(batch));
-    const summary = `longest gap between 10 ms ticks: off-thread ${offThread.gapMs.toFixed(0)} ms during a ${offThread.runMs.toFixed(0)} ms run, on-thread ${onThread.gapMs.toFixed(0)} ms during a ${onThread.runMs.toFixed(0)} ms run`;
+    const offThread = await ticksDuring(() => off.run(batch));
+    const onThread = await ticksDuring(() => on.run(batch));
+    const summary = `10 ms ticks: off-thread ${offThread.ticks}, longest gap ${offThread.gapMs.toFixed(0)} ms during a ${offThread.runMs.toFixed(0)} ms run; on-thread ${onThread.ticks}, longest gap ${onThread.gapMs.toFixed(0)} ms during a ${onThread.runMs.toFixed(0)} ms run`;
     t.diagnostic(summary);
     assert.ok(offThread.runMs > 300 && onThread.runMs > 300, `the runs were too short to tell: ${summary}`);
     // On the main thread the run is one synchronous call: no tick for most of it.
     assert.ok(onThread.gapMs > 0.8 * onThread.runMs, summary);
-    // Off it, ticks keep coming; 50 ms leaves room for a busy machine's scheduling (2 cores shared).
-    assert.ok(offThread.gapMs < 50, summary);
+    // Off it, ticks keep coming: at least half of those due, none more than 50 ms late. Measured on
+    // 2 shared cores: longest gaps 14-31 ms during 0.8-1.8 s runs (on-thread: the whole run).
+    assert.ok(offThread.ticks >= offThread.runMs / 10 / 2, summary);
+    assert.ok(offThread.gapMs < 60, summary);
   } finally {
     await on.release();
     await off.release();
