@@ -2,6 +2,8 @@
 // then turns padded batches of ids into logits. CPU by default; the CUDA execution provider when
 // asked for and present in the installed onnxruntime-node (its GPU binaries are an opt-in download:
 // `node node_modules/onnxruntime-node/script/install --onnxruntime-node-install=cuda12`).
+// On the calling thread by default, or in a worker thread (offMainThread, for servers: ONNX
+// Runtime's run blocks the thread that calls it; see session-worker.ts).
 
 import { ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
@@ -9,6 +11,10 @@ import { Architecture } from "./architecture.js";
 import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
 import { int8Linear } from "./export/int8-linear.js";
 import type { Quantization } from "./export/export-model.js";
+import { Batch, batchFeeds } from "./session-feeds.js";
+import { SessionThread, SessionThreadError } from "./session-thread.js";
+
+export type { Batch } from "./session-feeds.js";
 
 export interface SessionOptions {
   /** Threads for one operator; ONNX Runtime's default (all cores) when absent. */
@@ -18,20 +24,23 @@ export interface SessionOptions {
   fused?: boolean;
   /** int8: the encoder's Linear layers dynamically quantized at load (faster on CPU, logits within ~0.1%). */
   quantize?: Quantization;
+  /**
+   * Run the model in a worker thread (session-thread.ts) so that the calling thread's event loop
+   * stays free during a batch; same logits, bit for bit. For servers; a command-line run gains nothing.
+   */
+  offMainThread?: boolean;
 }
 
-/** A padded batch: (B, T) ids and attention mask, row-major. */
-export interface Batch {
-  rows: number;
-  length: number;
-  inputIds: BigInt64Array;
-  attentionMask: BigInt64Array;
+/** Where batches run: an ONNX Runtime session on this thread or in a worker thread. */
+interface LogitsRunner {
+  run(batch: Batch): Promise<Float32Array>;
+  release(): Promise<void>;
 }
 
 export class TokenClassifierSession {
   private constructor(
     readonly arch: Architecture,
-    private readonly session: ort.InferenceSession,
+    private readonly runner: LogitsRunner,
   ) {}
 
   static async create(arch: Architecture, weights: (name: string) => Tensor, options: SessionOptions = {}): Promise<TokenClassifierSession> {
@@ -48,29 +57,35 @@ export class TokenClassifierSession {
       sessionOptions.intraOpNumThreads = options.threads;
       sessionOptions.interOpNumThreads = 1;
     }
+    const withTokenTypes = graphInputs(arch).includes("token_type_ids");
     try {
-      return new TokenClassifierSession(arch, await ort.InferenceSession.create(model, sessionOptions));
+      const runner = options.offMainThread
+        ? await SessionThread.start({ model, sessionOptions, withTokenTypes })
+        : sameThreadRunner(await ort.InferenceSession.create(model, sessionOptions), withTokenTypes);
+      return new TokenClassifierSession(arch, runner);
     } catch (error) {
+      if (error instanceof SessionThreadError && error.stage !== "load") throw error;
       const hint = options.device === "cuda" ? " (are onnxruntime-node's CUDA binaries installed? see the README, Prediction)" : "";
       throw new NerkitError("E_FORMAT", `ONNX Runtime could not load the model${hint}: ${(error as Error).message}`);
     }
   }
 
   /** Logits (B, T, L) for a padded batch. */
-  async run(batch: Batch): Promise<Float32Array> {
-    const dims = [batch.rows, batch.length];
-    const feeds: Record<string, ort.Tensor> = {
-      input_ids: new ort.Tensor("int64", batch.inputIds, dims),
-      attention_mask: new ort.Tensor("int64", batch.attentionMask, dims),
-    };
-    if (graphInputs(this.arch).includes("token_type_ids")) {
-      feeds.token_type_ids = new ort.Tensor("int64", new BigInt64Array(batch.rows * batch.length), dims);
-    }
-    const output = await this.session.run(feeds);
-    return output.logits.data as Float32Array;
+  run(batch: Batch): Promise<Float32Array> {
+    return this.runner.run(batch);
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    await this.runner.release();
   }
+}
+
+function sameThreadRunner(session: ort.InferenceSession, withTokenTypes: boolean): LogitsRunner {
+  return {
+    async run(batch) {
+      const output = await session.run(batchFeeds(batch, withTokenTypes));
+      return output.logits.data as Float32Array;
+    },
+    release: () => session.release(),
+  };
 }

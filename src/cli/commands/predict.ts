@@ -56,6 +56,8 @@ export interface OpenPipelineOptions {
   device?: "cpu" | "cuda";
   quantize?: Quantization;
   calibration?: boolean;
+  /** Run the model in a worker thread (serve and worker: their event loop stays free during a batch). */
+  offMainThread?: boolean;
 }
 
 /**
@@ -67,7 +69,7 @@ export async function openPipeline(model: string, options: OpenPipelineOptions):
   const progress = createProgressRenderer(process.stderr);
   const dir = await resolveModel(model, { revision: options.revision, onProgress: (p) => progress.update(p) });
   progress.end();
-  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize, calibration: options.calibration });
+  const pipeline = await loadPipeline(dir, { threads: options.threads, device: options.device, quantize: options.quantize, calibration: options.calibration, offMainThread: options.offMainThread });
   if (pipeline.quantize && !options.quantize) {
     process.stderr.write(`nerkit: ${model} is an int8 export (nerkit export --quantize int8): running the int8 model, its Linear layers quantized from the safetensors weights as in onnx/model_quantized.onnx\n`);
   }

@@ -205,7 +205,8 @@ async function checkDatabase(config: ServeConfig): Promise<void> {
 /** The model, loaded before the service listens: a wrong path or a broken checkpoint is one line naming --model. */
 async function loadModel(options: ServeCommandOptions): Promise<NerPipeline> {
   try {
-    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration });
+    // In a worker thread: a batch no longer holds the event loop, so /healthz and others answer meanwhile.
+    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true });
   } catch (error) {
     if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
     // A file the system would not let us read (EACCES, EISDIR, ...) is the user's to fix too.

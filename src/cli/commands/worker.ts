@@ -74,7 +74,7 @@ export function workerCommand(io: CommandIO): Command {
         db: options.db,
         dbQueryTimeoutMs: options.dbQueryTimeoutMs,
         dbConnectTimeoutMs: options.dbConnectTimeoutMs,
-        loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration }),
+        loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true }),
         concurrency: options.concurrency,
         // Chunks carry the server's routing; these flags are for chunks queued without it.
         routing: { accept: options.accept, review: options.review, perType: options.threshold },
