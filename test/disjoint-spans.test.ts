@@ -7,6 +7,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { disjointSpans, coversWord, ScoredSpan } from "../src/postprocess/disjoint.js";
+import { hasWordCharacter, tokenizeWords } from "../src/text/word-tokenizer.js";
 import { overlaps } from "../src/postprocess/entity.js";
 
 /** The oracle: the same ranking, each candidate checked against every span kept so far. */
@@ -46,4 +47,32 @@ test("20,000 entities of a long text are made disjoint in well under a second", 
   for (let i = 1; i < kept.length; i++) assert.ok(kept[i - 1].end <= kept[i].start, "kept spans are disjoint and sorted");
   // Measured ~100 ms (coversWord on each span included); the plain scan compares up to 30,000 × 20,000 pairs.
   assert.ok(ms < 1000, `${ms.toFixed(0)} ms`);
+});
+
+test("hasWordCharacter is tokenizeWords(slice).length > 0 on random text with every kind of white space", () => {
+  const chars = fc.constantFrom("a", "Z", "é", "7", ".", "'", " ", "\t", "\n", "\u00a0", "\u2003", "\u3000", "\u200b", "\ufeff", "😀", "\u0085");
+  fc.assert(
+    fc.property(fc.array(chars, { maxLength: 12 }), fc.nat(12), fc.nat(12), (parts, a, b) => {
+      const text = parts.join("");
+      const [start, end] = [Math.min(a, b, text.length), Math.min(Math.max(a, b), text.length)];
+      assert.equal(hasWordCharacter(text, start, end), tokenizeWords(text.slice(start, end)).length > 0, JSON.stringify([text, start, end]));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test("one span over 20,000 others (one cluster of 20,001) is settled as fast as 20,000 apart", () => {
+  const text = "word ".repeat(20_000);
+  const words = Array.from({ length: 20_000 }, (_, i) => ({ start: 5 * i, end: 5 * i + 4, score: 0.5 + (i % 5) / 10 }));
+  const timed = (entities: ScoredSpan[]) => {
+    const started = performance.now();
+    const kept = disjointSpans(text, entities);
+    return { kept, ms: performance.now() - started };
+  };
+  const apart = timed(words);
+  assert.equal(apart.kept.length, 20_000);
+  // The long span ranks last (lowest score): every word is kept and the long span is not.
+  const cluster = timed([...words, { start: 0, end: text.length - 1, score: 0.1 }]);
+  assert.equal(cluster.kept.length, 20_000);
+  assert.ok(cluster.ms < 1000, `${cluster.ms.toFixed(0)} ms`);
 });

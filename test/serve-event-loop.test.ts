@@ -29,7 +29,7 @@ function longText(chars: number, seed: number): string {
   return text.slice(0, chars);
 }
 
-test("/healthz keeps answering while 6 texts of 100,000 characters are read (median under 50 ms, not stalled half the time); memory stays bounded", async (t) => {
+test("/healthz keeps answering while 6 texts of 100,000 characters are read (median under 50 ms, 90th percentile under 100 ms, stalled under a fifth of the time); memory stays bounded", async (t) => {
   const server = spawnNerkit(["serve", "--model", tinyDir, "--port", "0", "--no-log", "--threads", "1", "--db", ":memory:", "--max-chars-in-flight", "600000"]);
   const { child } = server;
   try {
@@ -82,10 +82,15 @@ test("/healthz keeps answering while 6 texts of 100,000 characters are read (med
     // With the model in a worker thread: max 0.16-0.33 s, 10-15% stalled (median 5-6 ms), as with it
     // on the main thread (max 0.29-0.41 s): bert-tiny's batches take 2-4 ms, and a CPU profile puts
     // what stalls in the service's handling of the thousands of entities a random model finds in
-    // 100,000 characters (disjointSpans, routing, serializing), not in the model. Hence no 100 ms
-    // bound here; the next test holds the model's share to one.
+    // 100,000 characters (disjointSpans, routing, serializing), not in the model. disjointSpans then
+    // inserted each kept span into one sorted list (quadratic memory moves); settled per cluster of
+    // overlapping spans, on an idle machine: max 54-97 ms, 0% of the reading in polls over 100 ms,
+    // 90th percentile 15-20 ms (before: max 164-232 ms, 8-11% stalled). The 90th percentile is held
+    // under 100 ms; the max is left to the machine's scheduler (a 2-core CI machine shared with the
+    // test process itself), the stalled share bounds what the unfixed servers missed.
     assert.ok(at(0.5) < 50, summary);
-    assert.ok(stalledMs < 0.5 * readingMs, summary);
+    assert.ok(at(0.9) < 100, summary);
+    assert.ok(stalledMs < 0.2 * readingMs, summary);
     const peak = Number(/VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, "utf8"))![1]) * 1024;
     t.diagnostic(`peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);
     assert.ok(peak < PEAK_RSS_BOUND, `peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB`);

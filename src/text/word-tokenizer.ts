@@ -16,6 +16,17 @@ export interface Word {
 const WHITESPACE = /\s/u;
 const PUNCTUATION = /[\p{P}!-/:-@[-`{-~]/u;
 
+/** Whether [start, end) of `text` holds a character of a word (anything but whitespace): tokenizeWords(slice).length > 0 without building the words. */
+export function hasWordCharacter(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; ) {
+    const codePoint = text.codePointAt(i)!;
+    const width = codePoint > 0xffff ? 2 : 1;
+    if (!(isColumnSpace(codePoint) || WHITESPACE.test(text.slice(i, i + width)))) return true;
+    i += width;
+  }
+  return false;
+}
+
 /** Words of `text`; a word never crosses any offset in `boundaries`. */
 export function tokenizeWords(text: string, boundaries: Iterable<number> = []): Word[] {
   const cuts = new Set(boundaries);
