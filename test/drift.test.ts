@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { readProfileTexts } from "../src/data/profile-texts.js";
+import { MIN_PROFILE_DOCUMENTS, readProfileTexts } from "../src/data/profile-texts.js";
 import { test } from "node:test";
 import { DriftCounts, ProfiledDocument, documentBins, driftCounts, profileScore, binOf, SCORE_EDGES, RARE_WORD_PIECES } from "../src/metrics/drift.js";
 import { compareDrift } from "../src/metrics/drift-compare.js";
@@ -214,7 +214,7 @@ test("the entity-rate series: one bucket per minute, the last 60 kept", () => {
   assert.equal(monitor.report().entityRateSeries.length, 60);
 });
 
-test("profile texts: .txt lines, JSON lines, CoNLL -DOCSTART- documents or sentences; an empty file is an error naming it", () => {
+test("profile texts: .txt lines, JSON lines, CoNLL -DOCSTART- documents (when there are enough) or sentences; an empty file is an error naming it", () => {
   const dir = tempDir("nerkit-profile-texts-");
   try {
     const write = (name: string, content: string) => {
@@ -224,8 +224,12 @@ test("profile texts: .txt lines, JSON lines, CoNLL -DOCSTART- documents or sente
     assert.deepEqual(readProfileTexts(write("a.txt", "one line\n\n  \nsecond line\r\n")), { texts: ["one line", "second line"], unit: "lines", sha256: createHash("sha256").update("one line\n\n  \nsecond line\r\n").digest("hex") });
     const jsonl = readProfileTexts(write("b.jsonl", '{"text": "Alice met Bob."}\n{"id": 2, "text": "Paris."}\n'));
     assert.deepEqual([jsonl.texts, jsonl.unit], [["Alice met Bob.", "Paris."], "records"]);
-    const documents = readProfileTexts(write("c.conll", "-DOCSTART- O\n\nEU B-ORG\nrejects O\n\nPeter B-PER\n\n-DOCSTART- O\n\nBonn B-LOC\n.\tO\n"));
-    assert.deepEqual([documents.texts, documents.unit], [["EU rejects Peter", "Bonn ."], "-DOCSTART- documents"]);
+    // Two documents are too few for per-document histograms: their sentences are profiled.
+    const fewDocuments = readProfileTexts(write("c.conll", "-DOCSTART- O\n\nEU B-ORG\nrejects O\n\nPeter B-PER\n\n-DOCSTART- O\n\nBonn B-LOC\n.\tO\n"));
+    assert.deepEqual([fewDocuments.texts, fewDocuments.unit], [["EU rejects", "Peter", "Bonn ."], "sentences"]);
+    const many = Array.from({ length: MIN_PROFILE_DOCUMENTS }, (_, i) => `-DOCSTART- O\n\nEU B-ORG\nrejects O\n\nDoc${i} B-PER\n`).join("\n");
+    const documents = readProfileTexts(write("c2.conll", many));
+    assert.deepEqual([documents.texts.length, documents.texts[7], documents.unit], [MIN_PROFILE_DOCUMENTS, "EU rejects Doc7", "-DOCSTART- documents"]);
     const plainSentences = readProfileTexts(write("d.conll", "EU B-ORG\nrejects O\n\nPeter B-PER\n"));
     assert.deepEqual([plainSentences.texts, plainSentences.unit], [["EU rejects", "Peter"], "sentences"]);
     assert.match(nerkitError(() => readProfileTexts(write("e.txt", "\n\n")), "E_FORMAT").file ?? "", /e\.txt$/);

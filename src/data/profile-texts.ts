@@ -2,8 +2,10 @@
 // documents as plain strings, with what one document is and the file's SHA-256.
 // - .txt: one document per line (blank lines skipped), as `nerkit predict` reads plain text;
 // - labelled data (CoNLL, JSONL spans, doccano, Label Studio; corpus.ts reads it): the file's
-//   -DOCSTART- documents when it marks any, else its sentences (records); the words of a document
-//   joined by single spaces (a CoNLL file keeps no other spacing), its sentences too.
+//   -DOCSTART- documents when it marks at least MIN_PROFILE_DOCUMENTS of them, else its sentences
+//   (records): the per-document statistics are histograms, and a handful of documents (the demo's
+//   dev set is one) make none worth comparing; the words of a document joined by single spaces (a
+//   CoNLL file keeps no other spacing), its sentences too.
 // What it leaves out: the labels (a profile describes what the model sees, not the gold).
 
 import { createHash } from "node:crypto";
@@ -27,10 +29,14 @@ function readBytes(path: string): Buffer {
   }
 }
 
-/** Sentences (or records) with their -DOCSTART- marks → documents, when any is marked; else each on its own. */
+/** Fewer -DOCSTART- documents than this and a profile is made of the sentences instead. */
+export const MIN_PROFILE_DOCUMENTS = 100;
+
+/** Sentences (or records) with their -DOCSTART- marks → documents, when enough are marked; else each on its own. */
 function documents(pieces: readonly { text: string; documentStart: boolean }[], each: string): { texts: string[]; unit: string } {
   const kept = pieces.filter((p) => p.text !== "");
-  if (!kept.some((p) => p.documentStart)) return { texts: kept.map((p) => p.text), unit: each };
+  const marked = kept.filter((p) => p.documentStart).length + (kept.length > 0 && !kept[0].documentStart ? 1 : 0);
+  if (marked < MIN_PROFILE_DOCUMENTS) return { texts: kept.map((p) => p.text), unit: each };
   const texts: string[] = [];
   for (const p of kept) {
     if (p.documentStart || texts.length === 0) texts.push(p.text);
