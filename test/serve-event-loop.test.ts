@@ -22,6 +22,29 @@ const tinyDir = join(fixturesDir, "hf", "bert-tiny");
 /** Peak resident memory the server may reach: ~130 MiB idle, ~+60 MiB per 100,000 characters read at once. */
 const PEAK_RSS_BOUND = 700 * 2 ** 20;
 
+/** Polls /healthz every 20 ms (each answer must be 200) until stop(); the latencies in ms. */
+function pollHealthz(address: string): { latencies: number[]; stop: () => Promise<void> } {
+  const latencies: number[] = [];
+  let polling = true;
+  const poll = (async () => {
+    while (polling) {
+      const started = performance.now();
+      const response = await fetch(`${address}/healthz`);
+      await response.text();
+      assert.equal(response.status, 200);
+      latencies.push(performance.now() - started);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
+  return {
+    latencies,
+    stop: async () => {
+      polling = false;
+      await poll;
+    },
+  };
+}
+
 function longText(chars: number, seed: number): string {
   const words = ["Angela", "Merkel", "visited", "Paris", "on", "Monday.", "The", "weather", "was", "fine,", "said", "Müller."];
   let text = `${seed} `;
@@ -43,25 +66,14 @@ test("/healthz keeps answering while 6 texts of 100,000 characters are read (med
     assert.equal(tooLong.status, 413);
     assert.equal(((await tooLong.json()) as { error: { code: string } }).error.code, "E_TEXT_TOO_LONG");
 
-    const latencies: number[] = [];
-    let reading = true;
-    const poll = (async () => {
-      while (reading) {
-        const started = performance.now();
-        const response = await fetch(`${address}/healthz`);
-        await response.text();
-        assert.equal(response.status, 200);
-        latencies.push(performance.now() - started);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const healthz = pollHealthz(address);
+    const latencies = healthz.latencies;
     const read = Promise.all(Array.from({ length: 6 }, (_, i) => post(longText(100_000, i + 1)).then(async (r) => ({ status: r.status, body: (await r.json()) as { entities?: unknown[] } }))));
     // Sent while the six hold the whole budget (600,000 characters in flight): refused, not queued.
     await new Promise((r) => setTimeout(r, 300));
     const overBudget = await post(longText(1000, 9));
     const answers = await read;
-    reading = false;
-    await poll;
+    await healthz.stop();
 
     assert.deepEqual(answers.map((a) => a.status), [200, 200, 200, 200, 200, 200]);
     assert.ok(answers.every((a) => Array.isArray(a.body.entities)));
@@ -132,24 +144,13 @@ test("/healthz answers within 100 ms (95th percentile) while the model runs batc
     const [, address] = await server.waitFor(/listening on (\S+)/);
     await server.waitFor(/model loaded, ready/);
     const post = (text: string) => fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text, labels: ["NONE"] }) });
-    const latencies: number[] = [];
-    let reading = true;
-    const poll = (async () => {
-      while (reading) {
-        const started = performance.now();
-        const response = await fetch(`${address}/healthz`);
-        await response.text();
-        assert.equal(response.status, 200);
-        latencies.push(performance.now() - started);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    })();
+    const healthz = pollHealthz(address);
+    const latencies = healthz.latencies;
     // 4 texts of 8,000 characters: 8 windows of 512 tokens each, one model run per text.
     const started = performance.now();
     const statuses = await Promise.all(Array.from({ length: 4 }, (_, i) => post(longText(8_000, i + 1)).then(async (r) => (await r.text(), r.status))));
     const readingMs = performance.now() - started;
-    reading = false;
-    await poll;
+    await healthz.stop();
 
     assert.deepEqual(statuses, [200, 200, 200, 200]);
     latencies.sort((a, b) => a - b);

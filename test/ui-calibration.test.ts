@@ -4,22 +4,18 @@
 // (temperature 0.5) written beside it. Skipped without /usr/bin/chromium, except in CI.
 
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
-import { Browser, chromium } from "playwright-core";
+import { Browser } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { loadPipeline } from "../src/infer/pipeline.js";
 import { buildApp } from "../src/serve/app.js";
 import { calibratedModel, temperatureCalibration } from "./calibration-cases.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const missing = !existsSync(CHROMIUM);
 
-describe("Try with a calibrated model, in Chromium", { skip: missing && !process.env.CI ? `${CHROMIUM} is missing: browser test skipped` : false }, () => {
+describe("Try with a calibrated model, in Chromium", { skip: skipWithoutChromium }, () => {
   let browser: Browser;
   before(async () => {
-    assert.ok(!missing, `${CHROMIUM} is missing: CI must install it (.ci/services/chromium.sh)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => browser?.close());
 

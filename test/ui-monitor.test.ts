@@ -7,10 +7,11 @@
 // the page asks for one. NERKIT_UI_SCREENSHOTS=docs saves ui-monitor.png into docs/. Without /usr/bin/chromium the tests are skipped, except in CI.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Browser, Page, chromium } from "playwright-core";
+import { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { Entity } from "../src/infer/pipeline.js";
 import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
 import { profileTexts } from "../src/serve/drift/profile-writer.js";
@@ -20,8 +21,6 @@ import { repoRoot, tempDir } from "./helpers.js";
 
 declare const document: any;
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 
 /** Every capitalised word is a PER entity scoring `score`. */
 class ScoredPipeline implements PipelineLike {
@@ -59,13 +58,11 @@ async function send(base: string, batch: string[], headers: Record<string, strin
 }
 
 const screenshots = process.env.NERKIT_UI_SCREENSHOTS ? join(repoRoot, process.env.NERKIT_UI_SCREENSHOTS) : undefined;
-const missing = !existsSync(CHROMIUM);
 
-describe("the Monitor page in Chromium", { skip: missing && !process.env.CI ? `${CHROMIUM} is missing: browser tests skipped` : false }, () => {
+describe("the Monitor page in Chromium", { skip: skipWithoutChromium }, () => {
   let browser: Browser;
   before(async () => {
-    assert.ok(!missing, `${CHROMIUM} is missing: CI must install it (.ci/services/chromium.sh)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

@@ -7,10 +7,11 @@
 // Without /usr/bin/chromium the browser tests are skipped, except in CI (CI set), where they fail.
 
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { Browser, Page, chromium } from "playwright-core";
+import { Browser, Page } from "playwright-core";
+import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { parseSpanFile } from "../src/data/span-formats.js";
 import { Entity, loadPipeline } from "../src/infer/pipeline.js";
 import { confusion, confusionJson } from "../src/metrics/confusion.js";
@@ -23,8 +24,6 @@ import { fixturesDir, repoRoot, tempDir } from "./helpers.js";
 declare const document: any;
 declare const sessionStorage: { getItem(key: string): string | null };
 
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
 const screenshots = process.env.NERKIT_UI_SCREENSHOTS ? join(repoRoot, process.env.NERKIT_UI_SCREENSHOTS) : undefined;
 const gold = join(repoRoot, "examples", "demo", "gold.conll");
 const pred = join(repoRoot, "examples", "demo", "pred.conll");
@@ -110,13 +109,11 @@ async function dragSelect(page: Page, selector: string, start: number, end: numb
   await page.mouse.up();
 }
 
-const missing = !existsSync(CHROMIUM);
 
-describe("web UI in Chromium", { skip: missing && !process.env.CI ? `${CHROMIUM} is missing (.ci/services/chromium.sh installs it): browser tests skipped` : false }, () => {
+describe("web UI in Chromium", { skip: skipWithoutChromium }, () => {
   let browser: Browser;
   before(async () => {
-    assert.ok(!missing, `${CHROMIUM} is missing: CI must install it (.ci/services/chromium.sh)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     await browser?.close();

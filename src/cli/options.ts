@@ -22,6 +22,14 @@ export function probability(name: string): (value: string) => number {
   };
 }
 
+export function positiveNumber(name: string): (value: string) => number {
+  return (value) => {
+    const x = Number(value);
+    if (!(value.trim() !== "" && Number.isFinite(x) && x > 0)) throw new NerkitError("E_USAGE", `${name} expects a number > 0, got '${value}'`);
+    return x;
+  };
+}
+
 /**
  * Accumulates repeated `--threshold TYPE=ACCEPT[:REVIEW]` options into per-type thresholds
  * (e.g. `--threshold PER=0.9:0.7 --threshold MONEY=0.99`).

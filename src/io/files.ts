@@ -3,7 +3,7 @@
 // crash or a bad record never leaves a half-written output behind.
 
 import { randomBytes } from "node:crypto";
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { NerkitError } from "../errors.js";
 
@@ -106,4 +106,13 @@ export function splitLines(text: string): string[] {
     if (line.endsWith("\r")) lines[i] = line.slice(0, -1);
   }
   return lines;
+}
+
+/** Whether `path` is a folder (false when it is missing or cannot be read). */
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -12,11 +12,11 @@
 // fixed-sequence guarantee of the choice is not spent on the fit.
 
 import { Command } from "commander";
-import { cpSync, existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { randomBytes } from "node:crypto";
 import { NerkitError } from "../../errors.js";
-import { writeFileAtomic, ioReason } from "../../io/files.js";
+import { isDirectory, writeFileAtomic, ioReason } from "../../io/files.js";
 import { CALIBRATION_FILE, CALIBRATION_METHODS, CalibrationFile, CalibrationMethod, calibrationJson } from "../../metrics/calibration-file.js";
 import { calibratedSamples } from "../../metrics/calibration/apply.js";
 import { calibrationReport } from "../../metrics/calibration/quality.js";
@@ -47,13 +47,6 @@ interface CalibrateCommandOptions {
   profile: boolean;
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
 
 /** Refuses a --out that would overwrite something: it must not exist, or be an empty folder. */
 function checkOut(out: string): void {

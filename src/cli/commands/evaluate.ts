@@ -16,11 +16,10 @@ import { confusion } from "../../metrics/confusion.js";
 import { htmlReport } from "../../metrics/html-report.js";
 import { CalibrationEvaluation, calibrationEvaluation, calibrationEvaluationJson, calibrationLine } from "../../metrics/calibration/evaluation.js";
 import { readModelCalibration } from "../../model/checkpoint/calibration.js";
-import { statSync } from "node:fs";
 import { reportJson } from "../../metrics/seqeval.js";
 import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
 import { Quantization } from "../../model/export/export-model.js";
-import { writeFileAtomic } from "../../io/files.js";
+import { isDirectory, writeFileAtomic } from "../../io/files.js";
 import { ProgressBar } from "../progress-bar.js";
 import { CommandIO, emit } from "../io.js";
 import { integer, oneOf, quantizeOption, reportSkipped, scheme } from "../options.js";
@@ -152,10 +151,3 @@ async function evaluateModel(io: CommandIO, options: EvaluateCommandOptions): Pr
   if (options.format === "text") io.stderr(calibrationLine(calibration));
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}

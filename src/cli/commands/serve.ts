@@ -20,21 +20,13 @@ import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { checkRedis } from "../../serve/jobs/redis-check.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
-import { TypeThresholds, integer, probability, quantizeOption, typeThreshold } from "../options.js";
+import { TypeThresholds, integer, positiveNumber, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
 import { describeTargets, targetThresholds } from "../../serve/precision-routing.js";
 import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
-
-function positiveNumber(name: string): (value: string) => number {
-  return (value) => {
-    const x = Number(value);
-    if (!(value.trim() !== "" && Number.isFinite(x) && x > 0)) throw new NerkitError("E_USAGE", `${name} expects a number > 0, got '${value}'`);
-    return x;
-  };
-}
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
