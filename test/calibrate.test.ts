@@ -15,6 +15,8 @@ import { conllWords } from "../src/data/conll-columns.js";
 import { checkTypesMatch, heldOutSamples, labelTypes } from "../src/train/calibration-fit.js";
 import { readLabelledData } from "../src/train/evaluate-file.js";
 import { CALIBRATION_FILE, parseCalibration } from "../src/metrics/calibration-file.js";
+import { NerkitError } from "../src/errors.js";
+import { weightsDigest } from "../src/model/checkpoint/weights-digest.js";
 import { nerkit, nerkitError, readJson, repoRoot, tempDir } from "./helpers.js";
 import { tinyModelDir } from "./model-cases.js";
 
@@ -135,6 +137,41 @@ test("calibrate --method isotonic writes into the model folder; maps per type or
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stderr, /replacing .*calibration\.json/);
   assert.equal(parseCalibration(readJson(file), file).method, "temperature");
+});
+
+test("calibration.json records the weights' digest; beside other weights it is refused (predict, the library), --no-calibration and a new calibrate go on", async (t) => {
+  const dir = tempDir();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const model = join(dir, "model");
+  cpSync(fixture, model, { recursive: true });
+  const weightsFile = join(model, "model.safetensors");
+  const digest = () => `sha256:${createHash("sha256").update(readFileSync(weightsFile)).digest("hex")}`;
+  assert.equal(nerkit(["calibrate", "--model", model, "--data", dev, "--threads", "1"]).code, 0);
+  const file = join(model, CALIBRATION_FILE);
+  assert.equal(parseCalibration(readJson(file), file).weights, digest());
+  assert.equal(weightsDigest(model), digest());
+  const text = "Peter Blackburn visited Brussels.\n";
+  assert.equal(nerkit(["predict", "--model", model, "--threads", "1"], text).code, 0);
+  // Other weights in the folder (as train --resume leaves them): one byte of one tensor changed.
+  const bytes = readFileSync(weightsFile);
+  bytes[bytes.length - 1] ^= 0x01;
+  writeFileSync(weightsFile, bytes);
+  const stale = nerkit(["predict", "--model", model, "--threads", "1"], text);
+  assert.equal(stale.code, 2);
+  assert.match(stale.stderr, /calibration\.json: weights: fitted on other weights .* run `nerkit calibrate` again/);
+  await assert.rejects(loadPipeline(model, { threads: 1 }), (e: NerkitError) => e.code === "E_MISMATCH" && e.field === "weights");
+  assert.equal(nerkit(["predict", "--model", model, "--threads", "1", "--no-calibration"], text).code, 0);
+  const again = nerkit(["calibrate", "--model", model, "--data", dev, "--threads", "1"]);
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(parseCalibration(readJson(file), file).weights, digest());
+  assert.equal(nerkit(["predict", "--model", model, "--threads", "1"], text).code, 0);
+  // A file written before digests were recorded is not checked.
+  const json = readJson(file) as Record<string, unknown>;
+  delete json.weights;
+  writeFileSync(file, JSON.stringify(json));
+  bytes[bytes.length - 1] ^= 0x01;
+  writeFileSync(weightsFile, bytes);
+  assert.equal(nerkit(["predict", "--model", model, "--threads", "1"], text).code, 0);
 });
 
 test("calibrate: bad input is named", (t) => {

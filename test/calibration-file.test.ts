@@ -34,7 +34,7 @@ const roundTrip = (c: CalibrationFile) => parseCalibration(JSON.parse(JSON.strin
 test("a calibration reads back as written: temperature, and isotonic with thresholds and a type named __proto__", () => {
   const temperature = temperatureCalibration(1.7);
   assert.deepEqual(roundTrip(temperature), { ...temperature, isotonic: undefined, thresholds: undefined });
-  const written = isotonic();
+  const written = { ...isotonic(), weights: `sha256:${"0a".repeat(32)}` };
   const read = roundTrip(written);
   assert.deepEqual(read, written);
   assert.deepEqual([...read.isotonic!.keys()], ["PER", "__proto__", "*"]);
@@ -103,6 +103,8 @@ const BAD: [string, (json: Record<string, any>) => void, string][] = [
   ["thresholds not a list", (j) => (j.thresholds.PER = {}), "thresholds.PER"],
   ["a target above 1", (j) => (j.thresholds.PER[0].target = 95), "thresholds.PER[0].target"],
   ["a threshold a string", (j) => (j.thresholds.PER[1].threshold = "none"), "thresholds.PER[1].threshold"],
+  ["weights not a digest", (j) => (j.weights = "abc"), "weights"],
+  ["weights a digest in capitals", (j) => (j.weights = `sha256:${"AB".repeat(32)}`), "weights"],
 ];
 
 for (const [what, spoil, field] of BAD) {

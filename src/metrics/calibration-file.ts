@@ -67,6 +67,8 @@ export interface CalibrationFile {
   after: CalibrationQuality;
   /** Per entity type, one record per precision target asked for. */
   thresholds?: Map<string, PrecisionThreshold[]>;
+  /** The digest ("sha256:…") of the weights it was fitted on; loading refuses the file beside other weights. Absent in files written before it was recorded. */
+  weights?: string;
   created: string;
 }
 
@@ -126,6 +128,11 @@ function threshold(value: unknown, file: string, field: string): PrecisionThresh
 }
 
 /** Reads calibration.json's parsed JSON; `file` names it in errors. */
+function weightsField(value: unknown, file: string): string {
+  if (typeof value !== "string" || !/^sha256:[0-9a-f]{64}$/.test(value)) fail(file, "weights", `expected "sha256:" and 64 hex digits, got ${JSON.stringify(value)}`);
+  return value;
+}
+
 export function parseCalibration(json: unknown, file: string): CalibrationFile {
   const o = object(json, file, "(top level)");
   if (o.version !== CALIBRATION_VERSION) fail(file, "version", `expected ${CALIBRATION_VERSION}, got ${JSON.stringify(o.version)} (written by another nerkit?)`);
@@ -168,6 +175,7 @@ export function parseCalibration(json: unknown, file: string): CalibrationFile {
     before: quality(o.before, file, "before"),
     after: quality(o.after, file, "after"),
     thresholds,
+    ...(o.weights === undefined ? {} : { weights: weightsField(o.weights, file) }),
     created: String(o.created ?? ""),
   };
 }
@@ -185,6 +193,7 @@ export function calibrationJson(calibration: CalibrationFile): Record<string, un
     before: calibration.before,
     after: calibration.after,
     thresholds: fromMap(calibration.thresholds),
+    weights: calibration.weights,
     created: calibration.created,
   };
 }

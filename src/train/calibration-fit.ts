@@ -80,10 +80,12 @@ export interface FitCalibrationInput {
   data: { path: string; sha256: string; sentences: number };
   /** When it was made (ISO 8601); now by default. */
   created?: string;
+  /** The digest of the weights the samples come from (../model/checkpoint/weights-digest.ts). */
+  weights?: string;
 }
 
 /** Fits a calibration on held-out entities; before and after are measured on the same entities. */
-export function fitCalibration({ held, method, data, created }: FitCalibrationInput): CalibrationFile {
+export function fitCalibration({ held, method, data, created, weights }: FitCalibrationInput): CalibrationFile {
   const { samples } = held;
   checkEnough(samples, data.path);
   const raw = samples.map((s) => ({ score: s.rawScore, correct: s.correct }));
@@ -98,6 +100,7 @@ export function fitCalibration({ held, method, data, created }: FitCalibrationIn
     counts: byCodePoints(held.counts),
     before,
     after: before, // replaced below, once the calibration can be applied
+    weights,
     created: created ?? new Date().toISOString(),
   };
   return { ...fitted, after: calibrationQuality(calibratedSamples(samples, fitted)) };

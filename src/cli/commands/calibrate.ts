@@ -23,6 +23,7 @@ import { calibrationReport } from "../../metrics/calibration/quality.js";
 import { calibrationSummary } from "../../metrics/calibration/summary.js";
 import { TEMPERATURE_RANGE } from "../../metrics/calibration/temperature.js";
 import { loadPipeline } from "../../infer/pipeline.js";
+import { weightsDigest } from "../../model/checkpoint/weights-digest.js";
 import { checkTypesMatch, fileDigest, fitCalibration, heldOutSamples } from "../../train/calibration-fit.js";
 import { readLabelledData } from "../../train/evaluate-file.js";
 import { ProgressBar } from "../progress-bar.js";
@@ -96,7 +97,8 @@ export function calibrateCommand(io: CommandIO): Command {
       if (!isDirectory(options.model)) throw new NerkitError("E_USAGE", "--model must be a model folder: calibration.json is written beside its weights", { file: options.model });
       if (options.out !== undefined) checkOut(options.out);
       const data = readLabelledData(options.data);
-      const pipeline = await loadPipeline(options.model, { threads: options.threads });
+      // The folder's own calibration.json plays no part (held-out samples use raw logits), and may be stale.
+      const pipeline = await loadPipeline(options.model, { threads: options.threads, calibration: false });
       const bar = new ProgressBar(process.stderr, 20, "batch");
       const started = performance.now();
       let held;
@@ -110,7 +112,7 @@ export function calibrateCommand(io: CommandIO): Command {
           onProgress: (p) => bar.update(p.batches, p.totalBatches, (performance.now() - started) / 1000, {}),
         });
         bar.break();
-        calibration = fitCalibration({ held, method: options.method, data: { path: options.data, sha256: fileDigest(options.data), sentences: data.sentences.length } });
+        calibration = fitCalibration({ held, method: options.method, data: { path: options.data, sha256: fileDigest(options.data), sentences: data.sentences.length }, weights: weightsDigest(options.model) });
         const T = calibration.temperature;
         if (options.method === "temperature" && (T <= TEMPERATURE_RANGE[0] * 1.0001 || T >= TEMPERATURE_RANGE[1] * 0.9999)) {
           io.stderr(`nerkit: warning: the fitted temperature ${T.toPrecision(4)} is at the end of the searched range [${TEMPERATURE_RANGE[0]}, ${TEMPERATURE_RANGE[1]}]: the model's scores say little about which entities are right (an untrained or mismatched model?)\n`);
