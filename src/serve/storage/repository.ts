@@ -9,9 +9,12 @@
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
+export const REVIEW_ORDERS = ["uncertainty", "random", "fifo"] as const;
+export type ReviewOrderMode = (typeof REVIEW_ORDERS)[number];
+
 /** The review queue's order (storage/review-order-sql.ts); seed: the random mode's shuffle. */
 export interface ReviewOrder {
-  mode: "uncertainty" | "random" | "fifo";
+  mode: ReviewOrderMode;
   seed?: number;
 }
 
