@@ -32,5 +32,5 @@ export function reviewOrderBy(order: ReviewOrder, dialect: OrderDialect): string
   if (order.mode === "fifo") return `ORDER BY ${dialect.jobOrder}`;
   if (order.mode === "uncertainty") return `ORDER BY r.audit DESC, CASE WHEN r.audit THEN NULL ELSE r.informativeness END DESC NULLS LAST, ${dialect.jobOrder}`;
   if (!Number.isSafeInteger(order.seed)) throw new Error(`a review order seed must be an integer, got ${order.seed}`);
-  return `ORDER BY r.audit DESC, ${dialect.md5}('${order.seed}:' || r.job_id || ':' || CAST(r.seq AS text)), ${dialect.jobOrder}`;
+  return `ORDER BY r.audit DESC, CASE WHEN r.audit THEN '' ELSE ${dialect.md5}('${order.seed}:' || r.job_id || ':' || CAST(r.seq AS text)) END, ${dialect.jobOrder}`;
 }
