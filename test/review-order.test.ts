@@ -11,19 +11,17 @@ import { createHash } from "node:crypto";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { Entity } from "../src/infer/pipeline.js";
 import { minhash } from "../src/text/minhash.js";
 import { buildApp } from "../src/serve/app.js";
 import { annotator } from "../src/serve/jobs/annotate.js";
 import { processChunk } from "../src/serve/jobs/chunk-worker.js";
-import { WordDistributionListener } from "../src/infer/word-distributions.js";
 import { normalisedEntropy } from "../src/metrics/informativeness.js";
 import { diverseOrder, DEFAULT_DIVERSITY } from "../src/serve/review/diverse-order.js";
 import { ReviewQueueOrder } from "../src/serve/review/queue-order.js";
 import { openRepository } from "../src/serve/storage/open.js";
 import { DocumentResult, JobRepository, JobResult, ReviewOrder } from "../src/serve/storage/repository.js";
 import { readScoredTexts } from "../src/serve/reading.js";
-import { FakePipeline } from "./fake-pipeline.js";
+import { FakePipeline, ScoringPipeline } from "./fake-pipeline.js";
 import { jobStatus, submitJob } from "./job-routes.js";
 import { postgresSkipReason, testPostgres } from "./postgres-server.js";
 import { tempDir } from "./helpers.js";
@@ -137,18 +135,6 @@ for (const [name, fresh, skip] of targets) {
       assert.equal(DEFAULT_DIVERSITY.window, 10);
     });
   });
-}
-
-/** The fake pipeline, also reporting one word per text whose probabilities are [1 - q, q], q = (number of "?") / 10. */
-class ScoringPipeline extends FakePipeline {
-  override async run(texts: readonly string[], options: { onWordDistributions?: WordDistributionListener } = {}): Promise<Entity[][]> {
-    const results = await super.run(texts);
-    texts.forEach((text, i) => {
-      const q = Math.min(0.5, (text.match(/\?/g) ?? []).length / 10);
-      options.onWordDistributions?.(i, [Float64Array.from([1 - q, q])]);
-    });
-    return results;
-  }
 }
 
 async function untilDone(app: Awaited<ReturnType<typeof buildApp>>, id: string): Promise<void> {
