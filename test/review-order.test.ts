@@ -19,12 +19,13 @@ import { normalisedEntropy } from "../src/metrics/informativeness.js";
 import { diverseOrder, DEFAULT_DIVERSITY } from "../src/serve/review/diverse-order.js";
 import { ReviewQueueOrder } from "../src/serve/review/queue-order.js";
 import { openRepository } from "../src/serve/storage/open.js";
-import { DocumentResult, JobRepository, JobResult, ReviewOrder } from "../src/serve/storage/repository.js";
+import { DocumentResult, JobRepository, JobResult, ReviewOrder, ReviewOrderMode } from "../src/serve/storage/repository.js";
 import { readScoredTexts } from "../src/serve/reading.js";
 import { FakePipeline, ScoringPipeline } from "./fake-pipeline.js";
 import { jobStatus, submitJob } from "./job-routes.js";
 import { postgresSkipReason, testPostgres } from "./postgres-server.js";
-import { tempDir } from "./helpers.js";
+import { nerkit, tempDir } from "./helpers.js";
+import { serveConfig } from "../src/serve/config.js";
 
 const postgresSkip = await postgresSkipReason();
 const dir = tempDir("nerkit-review-order-");
@@ -207,4 +208,15 @@ describe("GET /v1/review in each order", () => {
     const stored: JobResult[] = await Promise.all(texts.map(async (_, seq) => (await repo.result(job.id, seq))!));
     assert.deepEqual(stored.map((r) => r.informativeness), [0.1, 0, 0.3, 0, 0.2, 0.1].map(entropy));
   });
+});
+
+test("--review-order other than uncertainty, random or fifo and a bad --review-seed are usage errors; serveConfig checks them too", () => {
+  for (const [flag, value, pattern] of [["--review-order", "bogus", /--review-order must be one of uncertainty, random, fifo, got 'bogus'/], ["--review-seed", "x", /--review-seed expects an integer/]] as const) {
+    const run = nerkit(["serve", "--model", "/nonexistent", flag, value]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, pattern);
+  }
+  assert.throws(() => serveConfig({ reviewOrder: "newest" as ReviewOrderMode }), /--review-order must be one of uncertainty, random, fifo/);
+  assert.throws(() => serveConfig({ reviewSeed: -1 }), /--review-seed must be a whole number/);
+  assert.equal(serveConfig({}).reviewOrder, "uncertainty");
 });
