@@ -124,7 +124,8 @@ const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS e
  * stored in (pos), which follows whichever chunk finished first. Same order as sqlite.ts's.
  */
 const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
-const JOB_ORDER = "ORDER BY j.created_at, j.pos, r.seq";
+const JOB_ORDER_COLUMNS = "j.created_at, j.pos, r.seq";
+const JOB_ORDER = `ORDER BY ${JOB_ORDER_COLUMNS}`;
 const REVIEWED = "EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)";
 
 /** Strings (also inside arrays) as the database can store and compare them: a NUL in an id looked up would be an error, not a miss. */
@@ -253,8 +254,7 @@ export class PostgresJobRepository implements JobRepository {
       const seqs = results.map((r) => r.seq);
       const inserted = await run(
         client,
-        `INSERT INTO results (job_id, seq, entities, decision, audit, informativeness)
-         SELECT $1, r.seq, r.entities::json, r.decision, r.audit, r.informativeness
+        `INSERT INTO results (job_id, seq, entities, decision, audit, informativeness) SELECT $1, r.seq, r.entities::json, r.decision, r.audit, r.informativeness
          FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[], $6::double precision[]) WITH ORDINALITY AS r (seq, entities, decision, audit, informativeness, n)
          ORDER BY r.n
          ON CONFLICT (job_id, seq) DO NOTHING`,
@@ -281,7 +281,7 @@ export class PostgresJobRepository implements JobRepository {
   }
 
   async reviewQueue(offset: number, limit: number, order: ReviewOrder = { mode: "fifo" }): Promise<JobResult[]> {
-    const orderBy = reviewOrderBy(order, { jobOrder: "j.created_at, j.pos, r.seq", md5: "md5" });
+    const orderBy = reviewOrderBy(order, { jobOrder: JOB_ORDER_COLUMNS, md5: "md5" });
     const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit) AND NOT ${REVIEWED} ${orderBy} LIMIT $1 OFFSET $2`, [limit, offset]);
     return rows.map(toResult);
   }

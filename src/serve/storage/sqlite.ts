@@ -132,7 +132,8 @@ const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decisio
  * stored in, which follows whichever chunk finished first. Same order as postgres.ts's.
  */
 const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
-const JOB_ORDER = "ORDER BY j.created_at, j.rowid, r.seq";
+const JOB_ORDER_COLUMNS = "j.created_at, j.rowid, r.seq";
+const JOB_ORDER = `ORDER BY ${JOB_ORDER_COLUMNS}`;
 
 export interface SqliteOptions {
   /** How long a statement keeps trying while another connection holds the lock before failing
@@ -311,7 +312,7 @@ export class SqliteJobRepository implements JobRepository {
         .prepare(
           `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit = 1)
              AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)
-           ${reviewOrderBy(order, { jobOrder: "j.created_at, j.rowid, r.seq", md5: "nerkit_md5" })} LIMIT ? OFFSET ?`,
+           ${reviewOrderBy(order, { jobOrder: JOB_ORDER_COLUMNS, md5: "nerkit_md5" })} LIMIT ? OFFSET ?`,
         )
         .all(limit, offset) as ResultRow[];
       return rows.map(toResult);
