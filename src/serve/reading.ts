@@ -1,8 +1,9 @@
 // How the service reads a text, wherever it does (/v1/entities, /v1/redact, batch jobs in the server
 // or in `nerkit worker`): the whole text, in overlapping windows, never cut at the model's limit (a
 // name past the first window must be found and redacted like any other); words labelled by their
-// first sub-token (DEFAULT_READING) unless a request asks for another aggregation. Also what the
-// service needs of a NerPipeline (tests pass a fake).
+// first sub-token (DEFAULT_READING) unless a request asks for another aggregation; batch jobs' texts
+// also get their informativeness from the same run (readScoredTexts, for the review order). Also
+// what the service needs of a NerPipeline (tests pass a fake).
 
 import { AggregationStrategy } from "../infer/aggregation.js";
 import { DEFAULT_READING, Entity, TokenItem, WindowMode } from "../infer/pipeline.js";

@@ -15,7 +15,8 @@ import { minhash } from "../../text/minhash.js";
 import { JobRepository, JobResult, ReviewOrder } from "../storage/repository.js";
 import { DEFAULT_DIVERSITY, DiverseOrder, DiversityOptions } from "./diverse-order.js";
 
-/** Queue rows read from the database at once while a page is placed. */
+/** The fewest queue rows read from the database at once while a page is placed (each read sorts the
+ * queue, so a deep page is read in one go, not in many small reads). */
 const BATCH = 200;
 /** Signatures kept between requests (a stored text never changes, so one is never stale). */
 const CACHED_SIGNATURES = 20_000;
@@ -35,13 +36,14 @@ export class ReviewQueueOrder {
     const placed: JobResult[] = [];
     const diverse = new DiverseOrder<JobResult>((r) => this.signature(r), (r) => r.audit === true, this.diversity);
     for (let read = 0; placed.length < wanted; ) {
-      const rows = await repository.reviewQueue(read, BATCH, this.order);
+      const size = Math.max(BATCH, wanted - placed.length);
+      const rows = await repository.reviewQueue(read, size, this.order);
       read += rows.length;
       for (const row of rows) {
         if (placed.length >= wanted) break;
         placed.push(...diverse.push(row));
       }
-      if (rows.length < BATCH) {
+      if (rows.length < size) {
         placed.push(...diverse.flush());
         break;
       }
