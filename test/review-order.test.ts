@@ -3,8 +3,9 @@
 // random: audit first, then MD5 of "seed:job:seq" computed here with node:crypto, so SQLite's
 // registered function and PostgreSQL's md5 must agree; fifo: job order), pages that slice one
 // order, the diversity step over more documents than one database read; then through the routes:
-// the option visibly changes GET /v1/review, which gives the order and each score; and a worker's
-// chunk stores the score as the server does.
+// the option visibly changes GET /v1/review, which gives the order and each score; a worker's
+// chunk stores the score as the server does; bad flags are usage errors; and a database made
+// before migration 5 opens with its results unmeasured.
 
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -19,6 +20,8 @@ import { normalisedEntropy } from "../src/metrics/informativeness.js";
 import { diverseOrder, DEFAULT_DIVERSITY } from "../src/serve/review/diverse-order.js";
 import { ReviewQueueOrder } from "../src/serve/review/queue-order.js";
 import { openRepository } from "../src/serve/storage/open.js";
+import { MIGRATIONS as SQLITE_MIGRATIONS } from "../src/serve/storage/sqlite.js";
+import Database from "better-sqlite3";
 import { DocumentResult, JobRepository, JobResult, ReviewOrder, ReviewOrderMode } from "../src/serve/storage/repository.js";
 import { readScoredTexts } from "../src/serve/reading.js";
 import { FakePipeline, ScoringPipeline } from "./fake-pipeline.js";
@@ -219,4 +222,26 @@ test("--review-order other than uncertainty, random or fifo and a bad --review-s
   assert.throws(() => serveConfig({ reviewOrder: "newest" as ReviewOrderMode }), /--review-order must be one of uncertainty, random, fifo/);
   assert.throws(() => serveConfig({ reviewSeed: -1 }), /--review-seed must be a whole number/);
   assert.equal(serveConfig({}).reviewOrder, "uncertainty");
+});
+
+test("a database made before migration 5 is migrated at open; its results read as unmeasured and come last in the uncertainty order", async () => {
+  const file = join(dir, "before-5.db");
+  const old = new Database(file);
+  old.exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
+  for (const m of SQLITE_MIGRATIONS.filter((m) => m.version <= 3)) {
+    old.exec(m.sql);
+    old.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(m.version, new Date().toISOString());
+  }
+  old.prepare("INSERT INTO jobs (id, created_at, status, total, done_count) VALUES ('old', '2026-01-01T00:00:00.000Z', 'done', 1, 1)").run();
+  old.prepare("INSERT INTO documents (job_id, seq, text, status) VALUES ('old', 0, 'IBM then', 'done')").run();
+  old.prepare("INSERT INTO results (job_id, seq, entities, decision) VALUES ('old', 0, '[]', 'review')").run();
+  old.close();
+  const repo = await openRepository(file);
+  try {
+    const id = await storedJob(repo, ["IBM now"], [{ decision: "review", informativeness: 0.1 }]);
+    assert.deepEqual((await repo.reviewQueue(0, 10, { mode: "uncertainty" })).map((r) => [key(r), r.informativeness]), [[`${id}:0`, 0.1], ["old:0", undefined]]);
+    assert.deepEqual((await repo.reviewQueue(0, 10, { mode: "fifo" })).map(key), ["old:0", `${id}:0`]);
+  } finally {
+    await repo.close();
+  }
 });
