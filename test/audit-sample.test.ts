@@ -99,7 +99,8 @@ test("audit documents enter the review queue; their reviews give the audit estim
     const expectedAudit = texts.flatMap((t, seq) => (!t.includes("IBM") && auditDraw(2026, jobId, seq) < 0.3 ? [`${jobId}:${seq}`] : []));
     const expectedReview = texts.flatMap((t, seq) => (t.includes("IBM") ? [`${jobId}:${seq}`] : []));
     assert.deepEqual(queue.items.filter((i) => i.audit).map((i) => i.id), expectedAudit);
-    assert.deepEqual(queue.items.filter((i) => !i.audit).map((i) => i.id), expectedReview);
+    // In any order: the default review order spreads these near-identical texts (review/diverse-order.ts).
+    assert.deepEqual(queue.items.filter((i) => !i.audit).map((i) => i.id).sort(), [...expectedReview].sort());
     assert.ok(expectedAudit.length >= 12, `${expectedAudit.length} audit documents drawn`);
 
     // Ten audit documents reviewed (two PER each): nine accepted, one corrected keeping only "Ann"

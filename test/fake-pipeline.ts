@@ -1,10 +1,12 @@
 // A stand-in for the NER pipeline in the service tests, so they need no model: it finds each
 // capitalised word, a PER scoring 0.99 (accepted under the default thresholds), and each word of two
 // or more capitals, an ORG scoring 0.85 (routed to review). It records the texts it saw and can be
-// slowed down, for tests that stop the service half way through a job.
+// slowed down, for tests that stop the service half way through a job. ScoringPipeline also reports
+// word distributions, so that documents get an informativeness (the review order's tests).
 
 import { Entity } from "../src/infer/pipeline.js";
 import { PipelineLike } from "../src/serve/app.js";
+import { WordDistributionListener } from "../src/infer/word-distributions.js";
 
 export class FakePipeline implements PipelineLike {
   readonly texts: string[] = [];
@@ -23,4 +25,16 @@ export class FakePipeline implements PipelineLike {
   }
 
   async close(): Promise<void> {}
+}
+
+/** FakePipeline, also reporting one word per text whose probabilities are [1 - q, q], q = (number of "?") / 10 (at most 0.5). */
+export class ScoringPipeline extends FakePipeline {
+  override async run(texts: readonly string[], options: { onWordDistributions?: WordDistributionListener } = {}): Promise<Entity[][]> {
+    const results = await super.run(texts);
+    texts.forEach((text, i) => {
+      const q = Math.min(0.5, (text.match(/\?/g) ?? []).length / 10);
+      options.onWordDistributions?.(i, [Float64Array.from([1 - q, q])]);
+    });
+    return results;
+  }
 }

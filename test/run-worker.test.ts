@@ -12,6 +12,8 @@ import { DEFAULT_READING, Entity, NerPipeline, loadPipeline } from "../src/infer
 import { NerkitError } from "../src/errors.js";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
 import { runWorker } from "../src/serve/worker.js";
+import { readScoredTexts } from "../src/serve/reading.js";
+import { openRepository } from "../src/serve/storage/open.js";
 import { tempDir } from "./helpers.js";
 import { fixturesDir } from "./helpers.js";
 import { waitUntil } from "./processes.js";
@@ -84,6 +86,14 @@ describe("runWorker on a real Redis", { skip: redisSkipReason() }, () => {
         row.entities.map(({ decision: _d, ...e }) => e),
         whole.map(({ word: _w, ...e }) => e),
       );
+      // The worker stores the document's informativeness from the same run, as the server does.
+      const [scored] = await readScoredTexts(pipeline, [text]);
+      const repository = await openRepository(file);
+      try {
+        assert.equal((await repository.result(id, 0))?.informativeness, scored.informativeness);
+      } finally {
+        await repository.close();
+      }
     } finally {
       await server.close();
       await pipeline.close();

@@ -153,7 +153,7 @@ test("/v1/review answers 503 when the SQLite folder is gone, never an empty list
     // No job yet, the folder is there: an empty queue is the truth.
     const empty = await app.inject("/v1/review");
     assert.equal(empty.statusCode, 200, empty.body);
-    assert.deepEqual(empty.json(), { items: [] });
+    assert.deepEqual(empty.json(), { order: "uncertainty", items: [] });
     rmSync(folder, { recursive: true });
     for (const url of ["/v1/review", "/v1/review/agreement", "/v1/export?format=jsonl"]) {
       const gone = await app.inject(url);

@@ -239,7 +239,7 @@ describe("web UI in Chromium", { skip: skipWithoutChromium }, () => {
 
   test("Review: an audit document (auto-accepted, drawn for the audit sample) shows the audit mark; a review document does not", async () => {
     // Rate 1: every auto-accepted document is drawn.
-    await withServer({ config: { auditRate: 1, auditSeed: 1 } }, async (base) => {
+    await withServer({ config: { auditRate: 1, auditSeed: 1, reviewOrder: "fifo" } }, async (base) => {
       const texts = ["Alice met Bob.", "Paris and Siemens."];
       const job = (await (await post(base, "/v1/jobs", texts.map((text) => JSON.stringify({ text })).join("\n"), "application/x-ndjson")).json()) as { id: string };
       for (let i = 0; ((await (await fetch(`${base}/v1/jobs/${job.id}`)).json()) as { status: string }).status !== "done"; i++) {

@@ -34,6 +34,7 @@ import type { Quantization } from "../model/export/export-model.js";
 import { CalibrationFile } from "../metrics/calibration-file.js";
 import { readModelCalibration } from "../model/checkpoint/calibration.js";
 import { RunCalibration, temperatureRows, temperatureUnitScores } from "./calibrated-scores.js";
+import { WordDistributionListener, WordDistributions } from "./word-distributions.js";
 
 export type WindowMode = "hf" | "overlap" | "sentences";
 export const WINDOW_MODES: readonly WindowMode[] = ["hf", "overlap", "sentences"];
@@ -67,6 +68,8 @@ export interface PredictOptions {
   threshold?: number;
   /** "argmax" (the pipeline's) labels each token or word alone; "viterbi" takes the best sequence the tagging scheme allows. */
   decode?: DecodeMode;
+  /** Also gives each text's per-word label distributions, from this same run (./word-distributions.ts). */
+  onWordDistributions?: WordDistributionListener;
 }
 
 export type DecodeMode = "argmax" | "viterbi";
@@ -274,6 +277,7 @@ export class NerPipeline {
     const temperature = calibration.temperature;
     const perText: (Entity | TokenItem)[][] = texts.map(() => []);
     const windowCounts = texts.map(() => 0);
+    const words = options.onWordDistributions && new WordDistributions();
     for (let w = 0; w < windows.length; w++) {
       // A long text has thousands of windows: reading them all at once held the event loop for seconds.
       await pause();
@@ -281,6 +285,7 @@ export class NerPipeline {
       const e = encoded[window.text];
       const tokens = this.predictions(window, logits[w], e);
       windowCounts[window.text]++;
+      words?.add(window.text, tokens);
       const units = labelledItems(tokens, aggregation);
       const chosen = options.decode === "viterbi" ? viterbi(units.map((u) => u.scores), this.arch.labels) : undefined;
       const wordLevel = aggregation !== "none" && aggregation !== "simple";
@@ -307,6 +312,7 @@ export class NerPipeline {
         if (calibration.score(entity, g.type, temperedGroups?.[i].score) >= threshold) perText[window.text].push(entity);
       });
     }
+    if (words) words.report(texts.length, options.onWordDistributions!);
     const merged = perText.map((list, i) => (windowCounts[i] > 1 && aggregation !== "none" ? mergeOverlapping(list as Entity[]) : list));
     return merged.map((list) => calibration.finish(list)) as (Entity[] | TokenItem[])[];
   }

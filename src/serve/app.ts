@@ -35,7 +35,7 @@ import { evaluationRoutes } from "./evaluation/routes.js";
 import { monitorRoutes } from "./monitor/routes.js";
 import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
-import { PipelineLike, readTexts } from "./reading.js";
+import { PipelineLike, ScoredRead, readScoredTexts, readTexts } from "./reading.js";
 import { RequestBudget } from "./request-budget.js";
 import { limitConnections, serverTimeouts } from "./connection-limits.js";
 import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
@@ -102,7 +102,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const read = async (texts: string[], aggregation: AggregationStrategy) => {
     const release = budget.admit(texts);
     try {
-      const results = await batcher.submit(texts, { aggregation });
+      const results = (await batcher.submit(texts, { aggregation })).map((r) => r.items);
       // One run answers many requests at once: a turn for the event loop before shaping each
       // answer, or all of them (tens of thousands of entities for long texts) run back to back.
       await new Promise((resolve) => setImmediate(resolve));
@@ -122,13 +122,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     },
   );
 
-  const batcher = new MicroBatcher<{ aggregation: AggregationStrategy }, Entity[] | TokenItem[]>(
-    (texts, runOptions) => readTexts(pipeline!, texts, runOptions.aggregation),
+  // Batch jobs' texts are also scored for the review order (scored: reading.ts); live requests' are
+  // not, so they never share a run.
+  const batcher = new MicroBatcher<{ aggregation: AggregationStrategy; scored?: boolean }, ScoredRead>(
+    async (texts, runOptions) => (runOptions.scored ? readScoredTexts(pipeline!, texts, runOptions.aggregation) : (await readTexts(pipeline!, texts, runOptions.aggregation)).map((items) => ({ items }))),
     {
       maxBatch: config.maxBatch,
       maxWaitMs: config.maxWaitMs,
       maxQueue: config.maxQueue,
-      key: (o) => o.aggregation,
+      key: (o) => (o.scored ? `${o.aggregation}+scored` : o.aggregation),
       onBatch: (size) => metrics.batchSize.observe(size),
     },
   );
@@ -164,7 +166,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (!pipeline) throw new Error("the model failed to load");
     for (;;) {
       try {
-        return await batcher.submit(texts, { aggregation: DEFAULT_READING.aggregation });
+        return await batcher.submit(texts, { aggregation: DEFAULT_READING.aggregation, scored: true });
       } catch (error) {
         if (!(error instanceof QueueFullError)) throw error;
         await new Promise((r) => setTimeout(r, 50));
@@ -275,6 +277,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         // Audit documents are not among those routing sent to review: they have their own estimate.
         if (!audited) metrics.recordReview(types, kept);
       },
+      { mode: config.reviewOrder, seed: config.reviewSeed },
     ),
   );
   await app.register(evaluationRoutes(config.bodyLimit));

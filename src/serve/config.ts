@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs";
 import { NerkitError } from "../errors.js";
 import { TargetThreshold, Thresholds, resolveRouting } from "../postprocess/routing.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./storage/postgres-timeouts.js";
+import { REVIEW_ORDERS, ReviewOrderMode } from "./storage/repository.js";
 
 export interface ServeConfig {
   /** Texts per pipeline run. */
@@ -28,6 +29,10 @@ export interface ServeConfig {
   auditRate: number;
   /** The seed of the audit draw; undefined: buildApp draws one (and logs it). */
   auditSeed?: number;
+  /** The review queue's order (review/queue-order.ts): most informative first, a seeded shuffle, or oldest first. */
+  reviewOrder: ReviewOrderMode;
+  /** The seed of the random review order (the same seed, the same shuffle). */
+  reviewSeed: number;
   /** Accepted keys; empty: no authentication. */
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length); more is 413. */
@@ -81,6 +86,8 @@ export const DEFAULT_CONFIG: ServeConfig = {
   // `nerkit serve --audit-rate` defaults to 0.05; an app built in code audits only when asked, so
   // that what its review queue holds does not depend on a seed it did not choose.
   auditRate: 0,
+  reviewOrder: "uncertainty",
+  reviewSeed: 0,
   apiKeys: [],
   maxTexts: 256,
   maxTextChars: 200_000,
@@ -114,6 +121,8 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (!(typeof config.auditRate === "number" && config.auditRate >= 0 && config.auditRate <= 1)) {
     throw new NerkitError("E_USAGE", `--audit-rate must be a share between 0 and 1 (0 turns the audit sample off), got ${config.auditRate}`);
   }
+  if (!REVIEW_ORDERS.includes(config.reviewOrder)) throw new NerkitError("E_USAGE", `--review-order must be one of ${REVIEW_ORDERS.join(", ")}, got ${config.reviewOrder}`);
+  if (!(Number.isSafeInteger(config.reviewSeed) && config.reviewSeed >= 0)) throw new NerkitError("E_USAGE", `--review-seed must be a whole number >= 0, got ${config.reviewSeed}`);
   if (config.auditSeed !== undefined && !(Number.isSafeInteger(config.auditSeed) && config.auditSeed >= 0)) {
     throw new NerkitError("E_USAGE", `--audit-seed must be a whole number >= 0, got ${config.auditSeed}`);
   }

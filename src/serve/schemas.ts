@@ -231,6 +231,7 @@ const reviewItem = z.object({
   text: z.string(),
   entities: z.array(apiEntity.omit({ label: true, index: true })),
   audit: z.boolean().describe("an auto-accepted document drawn for the audit sample (serve --audit-rate), not one routed to review"),
+  informativeness: z.number().nullable().describe("how much reviewing it would teach the model, in [0, 1]: the mean normalised entropy of its 10 least certain words; null when not measured"),
 });
 
 /** The review routes' OpenAPI descriptions, from the schemas the routes validate with. */
@@ -238,9 +239,9 @@ export function reviewRouteSchemas(requests: { page: z.ZodType; review: z.ZodTyp
   const action = z.enum(["accept", "correct", "reject"]);
   return {
     queue: {
-      summary: "Results routed to review that no one has reviewed yet (offset, limit)",
+      summary: "Results routed to review that no one has reviewed yet (offset, limit), in the server's --review-order",
       querystring: jsonSchema(requests.page),
-      response: { 200: jsonSchema(z.object({ items: z.array(reviewItem) })), ...errorAnswers(400, 401, 503) },
+      response: { 200: jsonSchema(z.object({ order: z.enum(["uncertainty", "random", "fifo"]), items: z.array(reviewItem) })), ...errorAnswers(400, 401, 503) },
     },
     agreement: { summary: "Agreement between the first two reviewers of each document: entity F1 and Cohen's kappa", response: errorAnswers(401, 503) },
     review: {

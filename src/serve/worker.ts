@@ -18,7 +18,7 @@ import { OpenRepositoryOptions, isPostgresUrl, openRepository } from "./storage/
 import { sqliteFolderProblem } from "./storage/check.js";
 import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
-import { PipelineLike, readTexts } from "./reading.js";
+import { PipelineLike, readScoredTexts } from "./reading.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -89,7 +89,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
     await checkRedis(connection, options.redisTimeoutMs);
     const pipeline = await options.loadPipeline();
     try {
-      const run = (texts: string[]) => readTexts(pipeline, texts);
+      const run = (texts: string[]) => readScoredTexts(pipeline, texts);
       const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
       const name = `${hostname()}:${process.pid}`;
       const worker = new ChunkWorker(repository, annotateFor, {

@@ -1,6 +1,7 @@
 // Review: the queue of job results routed to review (GET /v1/review), one document at a time in the
 // span editor; an auto-accepted document of the audit sample shows an "audit" mark and is reviewed alike. Enter saves (POST /v1/review/:id: "correct" with every span when anything changed,
 // else "accept"), a accepts as proposed, r rejects, Esc undoes, n / p skip; the next item follows.
+// Beside the position: the document's informativeness and the queue's order (serve --review-order).
 // The reviewer's name is remembered in localStorage.
 
 import { api, modelTypes } from "./api.js";
@@ -24,6 +25,7 @@ export function reviewPage(section) {
   let items = [];
   let position = 0;
   let known = [];
+  let order = "";
   let busy = false;
 
   const types = () => {
@@ -47,6 +49,8 @@ export function reviewPage(section) {
     const item = current();
     $("item").hidden = item === undefined;
     $("audit").hidden = item?.audit !== true;
+    const score = typeof item?.informativeness === "number" ? `informativeness ${item.informativeness.toFixed(2)}` : "informativeness not measured";
+    $("informativeness").textContent = item ? `${score} · ${order} order` : "";
     $("position").textContent = item ? `Document ${position + 1} of ${items.length}${items.length === PAGE ? "+" : ""} · ${item.id}` : "";
     if (!item) {
       say(status, "The review queue is empty: results of batch jobs (POST /v1/jobs) that need review appear here.");
@@ -58,7 +62,10 @@ export function reviewPage(section) {
 
   async function load() {
     try {
-      [items, known] = await Promise.all([api(`/v1/review?limit=${PAGE}`).then((answer) => answer.items), modelTypes()]);
+      let answer;
+      [answer, known] = await Promise.all([api(`/v1/review?limit=${PAGE}`), modelTypes()]);
+      items = answer.items;
+      order = answer.order ?? "";
       position = 0;
       say(status, "");
       show();

@@ -14,13 +14,13 @@ import { DEFAULT_CONFIG, ServeConfig, loadApiKeys, parseBytes, serveConfig } fro
 import { checkJobDatabase } from "../../serve/storage/check.js";
 import { isPostgresUrl } from "../../serve/storage/open.js";
 import { redactedUrl } from "../../serve/storage/postgres-errors.js";
-import { StorageUnavailableError } from "../../serve/storage/repository.js";
+import { REVIEW_ORDERS, StorageUnavailableError } from "../../serve/storage/repository.js";
 import { NerPipeline } from "../../infer/pipeline.js";
 import { assertRedisClient, redisConnection } from "../../serve/jobs/chunks.js";
 import { checkRedis } from "../../serve/jobs/redis-check.js";
 import { CommandIO } from "../io.js";
 import { Quantization } from "../../model/export/export-model.js";
-import { TypeThresholds, integer, positiveNumber, probability, quantizeOption, typeThreshold } from "../options.js";
+import { TypeThresholds, integer, oneOf, positiveNumber, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
 import { describeTargets, targetThresholds } from "../../serve/precision-routing.js";
@@ -34,7 +34,7 @@ interface ServeCommandOptions
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
     | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
-    | "auditRate" | "auditSeed"
+    | "auditRate" | "auditSeed" | "reviewOrder" | "reviewSeed"
   > {
   targetPrecision: PrecisionTargets;
   confidence: number;
@@ -98,6 +98,8 @@ export function serveCommand(io: CommandIO): Command {
     .option("--drift-window <n>", "drift monitoring: the last n documents annotated here are compared with the model's reference-profile.json", integer("--drift-window"), DEFAULT_CONFIG.driftWindow)
     .option("--drift-psi <x>", "drift alert (nerkit_drift_alert, GET /v1/monitor) when a statistic's population stability index exceeds x", positiveNumber("--drift-psi"), DEFAULT_CONFIG.driftPsi)
     .option("--drift-min-documents <n>", "documents the window needs before drift may alert (default: 200, or --drift-window when smaller)", integer("--drift-min-documents"))
+    .option("--review-order <order>", "order of GET /v1/review: uncertainty (most informative documents first, near-duplicates spread), random (a seeded shuffle) or fifo (oldest job first); audit documents come first in the first two", oneOf("--review-order", REVIEW_ORDERS), DEFAULT_CONFIG.reviewOrder)
+    .option("--review-seed <n>", "seed of --review-order random: the same seed gives the same order", integer("--review-seed"), DEFAULT_CONFIG.reviewSeed)
     .option("--no-log", "no request log (JSON lines on stdout)")
     .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)")
     .action(async (options: ServeCommandOptions, command: Command) => {
@@ -108,6 +110,8 @@ export function serveCommand(io: CommandIO): Command {
         targets,
         auditRate: options.auditRate,
         auditSeed,
+        reviewOrder: options.reviewOrder,
+        reviewSeed: options.reviewSeed,
         maxBatch: options.maxBatch,
         maxWaitMs: options.maxWaitMs,
         maxQueue: options.maxQueue,

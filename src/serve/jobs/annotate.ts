@@ -8,6 +8,7 @@
 import { Entity, TokenItem } from "../../infer/pipeline.js";
 import { disjointSpans } from "../../postprocess/disjoint.js";
 import { Routed, RoutingOptions, route } from "../../postprocess/routing.js";
+import type { ScoredRead } from "../reading.js";
 import { Annotate } from "./runner.js";
 
 /** An entity (or, with aggregation none, a token) as the API shows it. */
@@ -46,8 +47,9 @@ export function modelEntities(items: readonly (Entity | TokenItem)[], text: stri
   return disjointSpans(text, items.map((item) => apiEntity(item, text)));
 }
 
-/** Runs the model on well-formed texts (as the service reads them: reading.ts), one list of items per text. */
-export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[])[]>;
+/** Runs the model on well-formed texts (as the service reads them: reading.ts), one list of items per
+ * text, or with readScoredTexts each text's items and informativeness (the review order). */
+export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[] | ScoredRead)[]>;
 
 /**
  * Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per
@@ -57,10 +59,11 @@ export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (ro
   return async (texts) => {
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
-    return results.map((items, i) => {
-      const routed = route(modelEntities(items, texts[i]), routing);
+    return results.map((result, i) => {
+      const read: ScoredRead = Array.isArray(result) ? { items: result } : result;
+      const routed = route(modelEntities(read.items, texts[i]), routing);
       onRouted?.(routed, texts[i]);
-      return { entities: routed.entities, decision: routed.decision };
+      return { entities: routed.entities, decision: routed.decision, ...(read.informativeness !== undefined ? { informativeness: read.informativeness } : {}) };
     });
   };
 }

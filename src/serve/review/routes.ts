@@ -21,7 +21,8 @@ import { disjointSpans } from "../../postprocess/disjoint.js";
 import { spansToTags } from "../../data/spans.js";
 import { HttpError, validationMessage } from "../http-error.js";
 import { pageQuery, reviewRouteSchemas } from "../schemas.js";
-import { JobRepository, ReviewedPage, ReviewedResult, StorageUnavailableError } from "../storage/repository.js";
+import { JobRepository, ReviewOrder, ReviewedPage, ReviewedResult, StorageUnavailableError } from "../storage/repository.js";
+import { ReviewQueueOrder } from "./queue-order.js";
 import { AgreementCounter } from "./agreement.js";
 import { EXPORT_FORMATS, formatTrainingData, trainingDocuments } from "./training-data.js";
 
@@ -88,15 +89,27 @@ async function* laterPages(repository: JobRepository, first: ReviewedPage): Asyn
 export type ReviewListener = (action: "accept" | "correct" | "reject", entityTypes: string[], kept: boolean[], audit: boolean) => void;
 
 /** The routes as a fastify plugin; `repository` is undefined while no job database exists. */
-export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener) {
+export function reviewRoutes(repository: () => Promise<JobRepository | undefined>, onReview?: ReviewListener, order: ReviewOrder = { mode: "fifo" }) {
+  const queueOrder = new ReviewQueueOrder(order);
   return async (scope: FastifyInstance): Promise<void> => {
     scope.get("/v1/review", { schema: routeSchemas.queue }, async (req) => {
       const query = queueQuery.safeParse(req.query);
       if (!query.success) throw new HttpError(400, "E_VALIDATION", validationMessage(query.error.issues));
-      const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
+      const rows = await guard(async () => {
+        const repo = await repository();
+        return repo ? queueOrder.page(repo, query.data.offset ?? 0, query.data.limit ?? 100) : [];
+      });
       // Cleaned as export cleans them: results stored before the service did may overlap.
+      // informativeness: null for results stored before it was measured (or by a pipeline that does not report it).
       return {
-        items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]), audit: r.audit === true })),
+        order: order.mode,
+        items: rows.map((r) => ({
+          id: `${r.jobId}:${r.seq}`,
+          text: r.text,
+          entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]),
+          audit: r.audit === true,
+          informativeness: r.informativeness ?? null,
+        })),
       };
     });
 

@@ -17,6 +17,7 @@
 import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Migration, pendingMigrations } from "./migrations.js";
+import { POSTGRES_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
 import { isUnansweredQuery, translatePostgresError } from "./postgres-errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./postgres-timeouts.js";
 import {
@@ -34,6 +35,7 @@ import {
   StoredResult,
   DeleteOutcome,
   ReviewedPage,
+  ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 
@@ -97,6 +99,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN audit boolean NOT NULL DEFAULT false;
       CREATE INDEX results_audit ON results (pos) WHERE audit;`,
   },
+  POSTGRES_MIGRATION_5,
 ];
 
 /** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
@@ -115,13 +118,14 @@ function iso(column: string): string {
 }
 
 const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error, audit_rate, audit_seed::text AS audit_seed FROM jobs`;
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
  * stored in (pos), which follows whichever chunk finished first. Same order as sqlite.ts's.
  */
 const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
-const JOB_ORDER = "ORDER BY j.created_at, j.pos, r.seq";
+const JOB_ORDER_COLUMNS = "j.created_at, j.pos, r.seq";
+const JOB_ORDER = `ORDER BY ${JOB_ORDER_COLUMNS}`;
 const REVIEWED = "EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)";
 
 /** Strings (also inside arrays) as the database can store and compare them: a NUL in an id looked up would be an error, not a miss. */
@@ -250,11 +254,11 @@ export class PostgresJobRepository implements JobRepository {
       const seqs = results.map((r) => r.seq);
       const inserted = await run(
         client,
-        `INSERT INTO results (job_id, seq, entities, decision, audit)
-         SELECT $1, r.seq, r.entities::json, r.decision, r.audit FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[]) WITH ORDINALITY AS r (seq, entities, decision, audit, n)
+        `INSERT INTO results (job_id, seq, entities, decision, audit, informativeness) SELECT $1, r.seq, r.entities::json, r.decision, r.audit, r.informativeness
+         FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[], $6::double precision[]) WITH ORDINALITY AS r (seq, entities, decision, audit, informativeness, n)
          ORDER BY r.n
          ON CONFLICT (job_id, seq) DO NOTHING`,
-        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision), results.map((r) => r.audit === true)],
+        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision), results.map((r) => r.audit === true), results.map((r) => r.informativeness ?? null)],
       );
       await run(client, "UPDATE documents SET status = 'done' WHERE job_id = $1 AND seq = ANY($2::integer[]) AND status = 'pending'", [jobId, seqs]);
       await run(
@@ -276,8 +280,9 @@ export class PostgresJobRepository implements JobRepository {
     return row && toResult(row);
   }
 
-  async reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
-    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit) AND NOT ${REVIEWED} ${JOB_ORDER} LIMIT $1 OFFSET $2`, [limit, offset]);
+  async reviewQueue(offset: number, limit: number, order: ReviewOrder = { mode: "fifo" }): Promise<JobResult[]> {
+    const orderBy = reviewOrderBy(order, { jobOrder: JOB_ORDER_COLUMNS, md5: "md5" });
+    const rows = await this.query<ResultRow>(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit) AND NOT ${REVIEWED} ${orderBy} LIMIT $1 OFFSET $2`, [limit, offset]);
     return rows.map(toResult);
   }
 

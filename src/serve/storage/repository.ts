@@ -9,6 +9,15 @@
 
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
+export const REVIEW_ORDERS = ["uncertainty", "random", "fifo"] as const;
+export type ReviewOrderMode = (typeof REVIEW_ORDERS)[number];
+
+/** The review queue's order (storage/review-order-sql.ts); seed: the random mode's shuffle. */
+export interface ReviewOrder {
+  mode: ReviewOrderMode;
+  seed?: number;
+}
+
 /** How a job draws its audit sample (jobs/audit-sample.ts); recorded with the job. */
 export interface AuditSettings {
   /** The probability that an auto-accepted document is audited, in [0, 1]. */
@@ -50,6 +59,8 @@ export interface DocumentResult {
   decision: string;
   /** An auto-accepted document drawn for the audit sample: it enters the review queue too. */
   audit?: boolean;
+  /** How much reviewing it would teach the model (metrics/informativeness.ts); absent when not measured. */
+  informativeness?: number;
 }
 
 export interface StoredResult extends DocumentResult {
@@ -112,8 +123,9 @@ export interface JobRepository {
   results(jobId: string, offset: number, limit: number): Promise<StoredResult[]>;
   /** One stored result, or undefined. */
   result(jobId: string, seq: number): Promise<JobResult | undefined>;
-  /** Results whose document decision is "review", or drawn for the audit sample, and that no one has reviewed, oldest job first. */
-  reviewQueue(offset: number, limit: number): Promise<JobResult[]>;
+  /** Results whose document decision is "review", or drawn for the audit sample, and that no one has
+   * reviewed, in `order` (fifo, oldest job first, when not given). */
+  reviewQueue(offset: number, limit: number, order?: ReviewOrder): Promise<JobResult[]>;
   /** Stores a review in a transaction; the same reviewer reviewing again replaces their review. */
   saveReview(review: NewReview): Promise<void>;
   /** Every result with at least one review, each with its reviews oldest first. */

@@ -28,6 +28,8 @@ export interface ResultRow {
   decision: string;
   /** SQLite's 0 or 1, PostgreSQL's boolean. */
   audit: number | boolean;
+  /** Null when not measured (results stored before migration 5, or by a pipeline that does not report it). */
+  informativeness: number | null;
 }
 
 export interface ReviewRow {
@@ -54,7 +56,7 @@ export function toJob(row: JobRow): Job {
 
 export function toStoredResult(row: Omit<ResultRow, "job_id">): StoredResult {
   // audit only when drawn: results of jobs without an audit read as before.
-  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}) };
+  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}), ...(row.informativeness !== null && row.informativeness !== undefined ? { informativeness: row.informativeness } : {}) };
 }
 
 export function toResult(row: ResultRow): JobResult {

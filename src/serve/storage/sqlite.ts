@@ -8,9 +8,10 @@
 // asynchronous pause, until busyTimeoutMs has passed; then it is StorageUnavailableError (a 503).
 // What it leaves out: connection pooling (one connection; SQLite serialises writers anyway).
 
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { Migration, pendingMigrations } from "./migrations.js";
+import { SQLITE_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
 import {
   AuditSettings,
   DocumentResult,
@@ -27,6 +28,7 @@ import {
   StoredResult,
   DeleteOutcome,
   ReviewedPage,
+  ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 
@@ -82,6 +84,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN audit_seed INTEGER;
       ALTER TABLE results ADD COLUMN audit INTEGER NOT NULL DEFAULT 0 CHECK (audit IN (0, 1));`,
   },
+  SQLITE_MIGRATION_5,
 ];
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
@@ -122,14 +125,15 @@ async function guarded<T>(budgetMs: number, fn: () => T): Promise<T> {
   }
 }
 
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
  * stored in, which follows whichever chunk finished first. Same order as postgres.ts's.
  */
 const IN_JOB_ORDER = "JOIN jobs j ON j.id = r.job_id";
-const JOB_ORDER = "ORDER BY j.created_at, j.rowid, r.seq";
+const JOB_ORDER_COLUMNS = "j.created_at, j.rowid, r.seq";
+const JOB_ORDER = `ORDER BY ${JOB_ORDER_COLUMNS}`;
 
 export interface SqliteOptions {
   /** How long a statement keeps trying while another connection holds the lock before failing
@@ -144,6 +148,7 @@ function connect(path: string): Database.Database {
   try {
     db.pragma("journal_mode = WAL");
     db.pragma("foreign_keys = ON");
+    db.function("nerkit_md5", { deterministic: true }, (text) => createHash("md5").update(String(text)).digest("hex"));
   } catch (error) {
     db.close();
     throw error;
@@ -265,7 +270,7 @@ export class SqliteJobRepository implements JobRepository {
 
   saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
     return this.guarded(() => {
-      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision, audit) VALUES (?, ?, ?, ?, ?)");
+      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision, audit, informativeness) VALUES (?, ?, ?, ?, ?, ?)");
       const markDone = this.db.prepare("UPDATE documents SET status = 'done' WHERE job_id = ? AND seq = ?");
       // done_count is recounted rather than incremented, so it stays right whatever was ignored.
       const progress = this.db.prepare(`
@@ -274,7 +279,7 @@ export class SqliteJobRepository implements JobRepository {
         WHERE id = @id`);
       this.db.transaction(() => {
         for (const r of results) {
-          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision), r.audit ? 1 : 0);
+          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision), r.audit ? 1 : 0, r.informativeness ?? null);
           markDone.run(jobId, r.seq);
         }
         progress.run({ id: jobId });
@@ -286,7 +291,7 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() => {
       const rows = this.db
         .prepare(
-          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
+          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
            WHERE r.job_id = ? ORDER BY r.seq LIMIT ? OFFSET ?`,
         )
         .all(jobId, limit, offset) as Omit<ResultRow, "job_id">[];
@@ -301,13 +306,13 @@ export class SqliteJobRepository implements JobRepository {
     });
   }
 
-  reviewQueue(offset: number, limit: number): Promise<JobResult[]> {
+  reviewQueue(offset: number, limit: number, order: ReviewOrder = { mode: "fifo" }): Promise<JobResult[]> {
     return this.guarded(() => {
       const rows = this.db
         .prepare(
           `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE (r.decision = 'review' OR r.audit = 1)
              AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq)
-           ${JOB_ORDER} LIMIT ? OFFSET ?`,
+           ${reviewOrderBy(order, { jobOrder: JOB_ORDER_COLUMNS, md5: "nerkit_md5" })} LIMIT ? OFFSET ?`,
         )
         .all(limit, offset) as ResultRow[];
       return rows.map(toResult);
