@@ -9,6 +9,7 @@ import { NerkitError } from "../../errors.js";
 import { architectureOf, maxTokens } from "../../model/architecture.js";
 import { CONFIG_FILE, loadCheckpoint } from "../../model/checkpoint/load-checkpoint.js";
 import { Prepared, PrepareOptions, prepare } from "../prepare.js";
+import { initConfig } from "../init-config.js";
 import { Teacher, TeacherTargets, attachTeacherLogits } from "./teacher-cache.js";
 import { labelledPositions } from "./soft-targets.js";
 import { readUnlabelledWords, unlabelledExamples } from "./unlabelled-text.js";
@@ -42,6 +43,15 @@ export function loadTeacher(dir: string): Teacher {
 export async function prepareDistill(options: DistillPrepareOptions): Promise<PreparedDistill> {
   const teacher = loadTeacher(options.teacherDir);
   const teacherLimit = maxTokens(teacher.arch);
+  // Checked before prepare(), whose message (tokenizer vs embeddings) would not name the student's file.
+  const studentVocab = initConfig(options.student, teacher.arch.vocabSize, 0).vocab_size;
+  if (studentVocab !== teacher.arch.vocabSize) {
+    throw new NerkitError(
+      "E_FORMAT",
+      `the student's vocab_size is ${String(studentVocab)} but the teacher's is ${teacher.arch.vocabSize}: the student reads the teacher's tokenizer (leave vocab_size out to take the teacher's)`,
+      { file: options.student, field: "vocab_size" },
+    );
+  }
   const prepared = prepare({
     ...options,
     init: options.student,
@@ -50,13 +60,6 @@ export async function prepareDistill(options: DistillPrepareOptions): Promise<Pr
     maxLength: Math.min(options.maxLength ?? teacherLimit, teacherLimit),
   });
   const { inputs } = prepared;
-  if (inputs.arch.vocabSize !== teacher.arch.vocabSize) {
-    throw new NerkitError(
-      "E_FORMAT",
-      `the student's vocab_size is ${inputs.arch.vocabSize} but the teacher's is ${teacher.arch.vocabSize}: the student reads the teacher's tokenizer (leave vocab_size out to take the teacher's)`,
-      { file: options.student, field: "vocab_size" },
-    );
-  }
   const positions = inputs.train.map(labelledPositions);
   let unlabelledCount = 0;
   if (options.unlabelled) {
