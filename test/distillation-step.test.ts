@@ -2,7 +2,7 @@
 // batches (src/train/distill/soft-targets.ts): on the bert-tiny fixture batch, the graph's loss
 // equals the float64 reference applied to transformers' logits for that batch with the teacher
 // logits and soft mask fed; with α = 1 the loss and every parameter gradient are plain training's;
-// and collation puts each example's binary16 teacher rows at its own tokens, the mask on them only.
+// the step runner feeds them in one-batch steps and in gradient accumulation; and collation puts each example's binary16 teacher rows at its own tokens, the mask on them only.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +12,7 @@ import { architectureOf } from "../src/model/architecture.js";
 import { f32ToF16 } from "../src/model/checkpoint/dtypes.js";
 import { buildGradientGraph, gradName } from "../src/train/graph/gradient-graph.js";
 import { collateSoftTargets } from "../src/train/distill/soft-targets.js";
+import { StepRunner } from "../src/train/step-runner.js";
 import { distillationReference } from "./distillation-reference.js";
 import { maxAbsDifference, modelCases, tinyModelDir, trainingBatch } from "./model-cases.js";
 
@@ -73,6 +74,25 @@ test("with α = 1 the distillation graph trains as plain cross-entropy does: the
   }
   // The same backward nodes from the same log-probabilities: measured 0 (gradients up to ~1).
   assert.ok(worst < 1e-9, `largest gradient difference ${worst}`);
+});
+
+test("the step runner feeds the teacher's logits in a whole step and in gradient accumulation", async () => {
+  const settings = { temperature: 2, alpha: 0.3 };
+  const expected = ((await run(settings)).loss.data as Float32Array)[0];
+  const adamw = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
+  const distilBatch = { ...batch, teacherLogits, softMask };
+  for (const accumulate of [1, 2]) {
+    const runner = await StepRunner.create(arch, (name) => checkpoint.weights.tensor(name).data, { threads: 1, distillation: settings });
+    try {
+      // The loss is that of the parameters before the update; the same batch twice averages to itself
+      // (measured: equal to the gradient graph's, to the bit, in both paths).
+      const { loss } = await runner.accumulatedStep(Array(accumulate).fill(distilBatch), 1e-3, adamw);
+      assert.ok(Math.abs(loss - expected) / expected < 1e-6, `${accumulate} batches: ${loss} vs ${expected}`);
+      await assert.rejects(runner.step(batch, 1e-3, adamw), /needs the teacher's logits/);
+    } finally {
+      await runner.release();
+    }
+  }
 });
 
 test("collation puts each example's teacher rows at its own tokens and the soft mask there only", () => {

@@ -15,8 +15,7 @@ import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/files.js";
 import { Architecture } from "../../model/architecture.js";
-import { f32ToF16 } from "../../model/checkpoint/dtypes.js";
-import { HOST_IS_LITTLE_ENDIAN } from "../../model/checkpoint/dtypes.js";
+import { HOST_IS_LITTLE_ENDIAN, f32ToF16 } from "../../model/checkpoint/dtypes.js";
 import { Tensor } from "../../model/graph/encoder.js";
 import { TokenClassifierSession } from "../../model/session.js";
 import { Example } from "../examples.js";
@@ -64,6 +63,7 @@ export async function attachTeacherLogits(
   const tokens = positions.reduce((n, p) => n + p.length, 0);
   let all: Uint16Array | undefined;
   if (existsSync(meta) && existsSync(file)) {
+    // A file of another size cannot hold these logits (a damaged entry): it is computed again.
     const bytes = readFileSync(file);
     if (bytes.byteLength === tokens * labelCount * 2) all = new Uint16Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
   }
