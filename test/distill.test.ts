@@ -1,11 +1,12 @@
 // `nerkit distill` end to end on the tiny BERT fixture as teacher and a smaller random student:
-// the output is an ordinary checkpoint `nerkit predict` loads, with the teacher's labels; the
-// teacher's logits are computed once, cached, and reused by the next run (its file untouched);
-// a run killed with SIGKILL and resumed ends with the parameters of an uninterrupted one. Also, in
-// process: the cached values are the teacher's logits at the word starts (to binary16 rounding),
-// and the cache key (which names the file) changes with the teacher's weights and with the data
-// (examples or soft positions), so a changed teacher or data never reads old logits; clear errors for a
-// student that cannot read the teacher's tokenizer and for labels the teacher lacks.
+// the output is an ordinary checkpoint with the teacher's labels that `nerkit predict` loads and
+// `export --quantize int8` writes; the teacher's logits are computed once, cached, and reused by
+// the next run (its file untouched); a run killed with SIGKILL and resumed ends with the
+// parameters of an uninterrupted one. Also, in process: the cached values are the teacher's logits
+// at the word starts (to binary16 rounding), and the cache key (which names the file) changes with
+// the teacher's weights and with the data (examples or soft positions), so a changed teacher or
+// data never reads old logits; clear errors for a student that cannot read the teacher's
+// tokenizer and for labels the teacher lacks.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -69,6 +70,9 @@ test("distill: a student checkpoint predict loads, the teacher's logits cached o
   const predicted = spawnSync(process.execPath, [nerkitBin, "predict", "--model", whole], { input: "Maria Lindqvist joined Nordhavn Logistics .\n", encoding: "utf8" });
   assert.equal(predicted.status, 0, predicted.stderr);
   assert.ok(Array.isArray(JSON.parse(predicted.stdout).entities));
+  const exported = nerkit(["export", "--model", whole, "--out", join(dir, "exported"), "--quantize", "int8"]);
+  assert.equal(exported.code, 0, exported.stderr);
+  assert.ok(existsSync(join(dir, "exported", "onnx", "model_quantized.onnx")));
 
   // The same run killed after its third checkpoint, then resumed.
   const interrupted = join(dir, "interrupted");
