@@ -12,6 +12,7 @@ import { evaluateCommand } from "./commands/evaluate.js";
 import { exportCommand } from "./commands/export.js";
 import { predictCommand } from "./commands/predict.js";
 import { trainCommand } from "./commands/train.js";
+import { distillCommand } from "./commands/distill.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { serveCommand } from "./commands/serve.js";
 import { profileCommand } from "./commands/profile.js";
@@ -46,7 +47,7 @@ export function buildProgram(io: CommandIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const quickstart = (io: CommandIO) => quickstartCommand(io, (argv, input) => main(argv, input === undefined ? io : { ...io, stdin: Readable.from([input]) }));
-  for (const make of [quickstart, trainCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, calibrateCommand, tokenizerCommand, serveCommand, workerCommand, profileCommand]) {
+  for (const make of [quickstart, trainCommand, distillCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, calibrateCommand, tokenizerCommand, serveCommand, workerCommand, profileCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

@@ -4,6 +4,7 @@
 import { Example } from "./examples.js";
 import { TrainingBatch } from "./step-runner.js";
 import { SeededRandom } from "./random.js";
+import { collateSoftTargets } from "./distill/soft-targets.js";
 
 export const IGNORE_LABEL = -100;
 
@@ -25,7 +26,7 @@ export function collate(examples: readonly Example[], padTokenId: number): Train
       labels[r * length + t] = BigInt(e.labels[t]);
     }
   });
-  return { rows, length, inputIds, attentionMask, labels };
+  return { rows, length, inputIds, attentionMask, labels, ...collateSoftTargets(examples, rows, length) };
 }
 
 /** Tokens that carry a label (the loss is averaged over them). */

@@ -5,6 +5,7 @@
 
 import { NerkitError } from "../errors.js";
 import { Tokenizer, alignLabels } from "../text/tokenizers/index.js";
+import type { SoftTargets } from "./distill/soft-targets.js";
 
 export interface LabelledSentence {
   tokens: string[];
@@ -17,6 +18,8 @@ export interface LabelledSentence {
 export interface Example {
   inputIds: number[];
   labels: number[];
+  /** Distillation only: the teacher's soft targets for this example (./distill/soft-targets.ts). */
+  soft?: SoftTargets;
 }
 
 /** The label list of a training corpus, sorted as transformers' run_ner does. */

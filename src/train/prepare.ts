@@ -34,6 +34,8 @@ export interface PrepareOptions {
   seed: number;
   classWeights: "none" | "auto";
   batchSize: number;
+  /** The labels, in this order, that the model must have (distill: the teacher's); the data's labels must be among them. */
+  labels?: readonly string[];
 }
 
 export interface Prepared {
@@ -112,7 +114,9 @@ export function prepare(options: PrepareOptions): Prepared {
   // (continued training of an NER model); otherwise the data's labels get a new head.
   const dataLabels = labelListOf(trainSentences);
   const known = checkpoint.config.labels;
-  const labels = known.length > 0 && dataLabels.every((l) => known.includes(l)) ? [...known] : dataLabels;
+  const labels = options.labels ? [...options.labels] : known.length > 0 && dataLabels.every((l) => known.includes(l)) ? [...known] : dataLabels;
+  const unknown = dataLabels.filter((l) => !labels.includes(l));
+  if (unknown.length > 0) throw new NerkitError("E_TAG", `the training data has the label ${unknown.join(", ")}, which the model does not know (${labels.length} labels: ${labels.join(", ")})`, { file: options.train });
   const devSentences = options.dev ? readLabelledFile(options.dev) : undefined;
   const testSentences = options.test ? readLabelledFile(options.test) : undefined;
   if (devSentences) checkLabels(devSentences, labels, "dev");

@@ -33,6 +33,8 @@ export interface ShapingSettings {
   evalEvery: "epoch" | number;
   earlyStopping?: number;
   classWeights?: Float32Array;
+  /** `nerkit distill`: its temperature and α, and the key of the teacher's cached logits (teacher, data and tokenization). */
+  distillation?: { temperature: number; alpha: number; teacher: string };
 }
 
 export interface RunContent {
@@ -112,6 +114,9 @@ export function runFingerprint(content: RunContent, settings: ShapingSettings): 
     "--metric": settings.metric,
     "--eval-every": text(settings.evalEvery),
     "--early-stopping": text(settings.earlyStopping),
+    ...(settings.distillation
+      ? { "--temperature": text(settings.distillation.temperature), "--alpha": text(settings.distillation.alpha), "teacher logits": settings.distillation.teacher }
+      : {}),
   };
 }
 

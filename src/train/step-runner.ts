@@ -11,6 +11,7 @@ import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, 
 import { buildGradientGraph, gradName } from "./graph/gradient-graph.js";
 import { biasCorrection } from "./schedule.js";
 import { DropoutSite } from "../model/graph/dropout.js";
+import { DistillationSettings } from "../model/graph/distillation-loss.js";
 
 /** Fills `out` with pseudo-random 16-bit values (mulberry32, two values per draw); returns the new state. */
 export function fillNoise(out: Uint16Array, state: number): number {
@@ -35,6 +36,9 @@ export interface TrainingBatch {
   attentionMask: BigInt64Array;
   tokenTypeIds?: BigInt64Array;
   labels: BigInt64Array;
+  /** Distillation only: the teacher's logits (B, T, L) and the tokens that get them (B, T), 0 or 1. */
+  teacherLogits?: Float32Array;
+  softMask?: Float32Array;
 }
 
 export interface AdamWSettings {
@@ -73,6 +77,7 @@ export class StepRunner {
     initial: TensorSet,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
     private readonly classWeights?: Float32Array,
+    private readonly distillation?: DistillationSettings,
   ) {
     this.current = initial;
     this.next = new Map([...initial].map(([name, data]) => [name, new Float32Array(data.length)]));
@@ -81,9 +86,9 @@ export class StepRunner {
   static async create(
     arch: Architecture,
     weights: (name: string) => Float32Array,
-    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined } = {},
+    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings } = {},
   ): Promise<StepRunner> {
-    const built = buildTrainStepGraph(arch, { classWeights: options.classWeights !== undefined });
+    const built = buildTrainStepGraph(arch, { classWeights: options.classWeights !== undefined, distillation: options.distillation });
     const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1 };
     if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
     const session = await ort.InferenceSession.create(built.model, sessionOptions);
@@ -95,7 +100,7 @@ export class StepRunner {
         initial.set(moment, saved ? Float32Array.from(saved) : new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
       }
     }
-    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, session, initial, sessionOptions, options.classWeights);
+    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, session, initial, sessionOptions, options.classWeights, options.distillation);
   }
 
   /** The current value of a parameter or moment (a view: copy it to keep it). */
@@ -129,6 +134,11 @@ export class StepRunner {
     };
     if (this.batchInputs.includes("token_type_ids")) feeds.token_type_ids = new ort.Tensor("int64", batch.tokenTypeIds ?? new BigInt64Array(batch.rows * batch.length), dims);
     if (this.classWeights) feeds.class_weights = new ort.Tensor("float32", this.classWeights, [this.classWeights.length]);
+    if (this.distillation) {
+      if (!batch.teacherLogits || !batch.softMask) throw new NerkitError("E_USAGE", "a distillation step needs the teacher's logits with every batch");
+      feeds.teacher_logits = new ort.Tensor("float32", batch.teacherLogits, [...dims, this.arch.labels.length]);
+      feeds.soft_mask = new ort.Tensor("float32", batch.softMask, dims);
+    }
     for (const site of this.dropoutSites) {
       const dims = site.dims.map((d) => (d === "batch" ? batch.rows : d === "tokens" ? batch.length : (d as number)));
       const noise = new Uint16Array(dims.reduce((a, b) => a * b, 1));
@@ -187,7 +197,7 @@ export class StepRunner {
   async accumulatedStep(batches: readonly TrainingBatch[], lr: number, settings: AdamWSettings): Promise<StepResult> {
     if (batches.length === 1) return this.step(batches[0], lr, settings);
     if (!this.split) {
-      const gradients = await ort.InferenceSession.create(buildGradientGraph(this.arch, { classWeights: this.classWeights !== undefined }).model, this.sessionOptions);
+      const gradients = await ort.InferenceSession.create(buildGradientGraph(this.arch, { classWeights: this.classWeights !== undefined, distillation: this.distillation }).model, this.sessionOptions);
       const optimizer = await ort.InferenceSession.create(buildOptimizerGraph(this.parameters), this.sessionOptions);
       this.split = { gradients, optimizer, sums: new Map(this.parameters.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1))])) };
     }

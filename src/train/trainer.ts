@@ -88,6 +88,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
     threads: settings.threads,
     classWeights: settings.classWeights,
     moments: restored?.moments,
+    distillation: settings.distillation,
   });
   const state: TrainerState = restored?.state ?? {
     updates: 0,

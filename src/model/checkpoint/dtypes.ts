@@ -85,3 +85,37 @@ export function bf16ToF32(bits: Uint16Array): Float32Array {
   for (let i = 0; i < bits.length; i++) outBits[i] = bits[i] << 16;
   return out;
 }
+
+const scratchFloat = new Float32Array(1);
+const scratchBits = new Uint32Array(scratchFloat.buffer);
+
+/**
+ * binary32 -> binary16 bits, rounded to nearest, ties to even (as numpy's astype(float16) and
+ * torch's .half()); beyond the half range → ±Infinity, below half a subnormal step → ±0, NaN stays NaN.
+ */
+export function f32ToF16Bits(value: number): number {
+  scratchFloat[0] = value;
+  const x = scratchBits[0];
+  const sign = (x >>> 16) & 0x8000;
+  const exponent = (x >>> 23) & 0xff;
+  const mantissa = x & 0x7fffff;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0);
+  const e = exponent - 112; // the half's biased exponent
+  if (e >= 0x1f) return sign | 0x7c00;
+  // Keep the top bits of the mantissa (hidden bit included for a subnormal half), round the rest.
+  const [kept, dropped] = e > 0 ? [(e << 10) | (mantissa >>> 13), 13] : [0, 14 - e];
+  if (dropped > 24) return sign;
+  const full = e > 0 ? mantissa : mantissa | 0x800000;
+  const half = e > 0 ? kept : full >>> dropped;
+  const rest = full & ((1 << dropped) - 1);
+  const midpoint = 1 << (dropped - 1);
+  // A carry out of the mantissa moves into the exponent, which is right (up to Infinity).
+  return sign | (rest > midpoint || (rest === midpoint && (half & 1) === 1) ? half + 1 : half);
+}
+
+/** Float32Array -> half-precision bits, each value rounded as f32ToF16Bits does. */
+export function f32ToF16(values: Float32Array): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = f32ToF16Bits(values[i]);
+  return out;
+}

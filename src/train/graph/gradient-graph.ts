@@ -1,6 +1,7 @@
 // The graph of one forward and backward pass for training: batch and parameters in, the mean
-// cross-entropy loss and every parameter's gradient out. Parameters are graph inputs (named as in
-// the checkpoint), so one session serves every step; gradients are outputs named "grad.<name>".
+// cross-entropy loss (or distill's loss) and every parameter's gradient out. Parameters are graph
+// inputs (named as in the checkpoint), so one session serves every step; gradients are outputs
+// named "grad.<name>".
 
 import { DataType } from "../../model/onnx/proto.js";
 import { GraphBuilder } from "../../model/onnx/graph-builder.js";
@@ -10,10 +11,16 @@ import { GradientSink } from "../../model/graph/gradients.js";
 import { crossEntropyBackward, crossEntropyForward } from "../../model/graph/cross-entropy.js";
 import { encoderBackward, encoderForward } from "../../model/graph/encoder-layers.js";
 import { DropoutSite } from "../../model/graph/dropout.js";
+import { DistillationSettings, distillationBackward, distillationForward } from "../../model/graph/distillation-loss.js";
 
 export interface GradientGraphOptions {
   /** Take a (L) class-weight input for the loss. */
   classWeights?: boolean;
+  /**
+   * The distillation loss instead of plain cross-entropy (../../model/graph/distillation-loss.ts),
+   * with two more batch inputs: teacher_logits (B, T, L) and soft_mask (B, T).
+   */
+  distillation?: DistillationSettings;
 }
 
 export interface BuiltGraph {
@@ -40,14 +47,27 @@ export function addForwardBackward(g: GraphBuilder, arch: Architecture, options:
 
   const dropoutSites: DropoutSite[] = [];
   const { logits, tape } = encoderForward(g, arch, (name) => name, ids, mask, typeIds, undefined, { ...arch.dropout, sites: dropoutSites });
-  const ce = crossEntropyForward(g, logits, labels, arch.labels.length, weights);
+  const distillation = options.distillation;
+  let loss: string;
+  let dlogits: () => string;
+  if (distillation) {
+    const teacherLogits = g.input("teacher_logits", DataType.FLOAT, [...dims, arch.labels.length]);
+    const softMask = g.input("soft_mask", DataType.FLOAT, dims);
+    const kd = distillationForward(g, { logits, labels, teacherLogits, softMask, classWeights: weights }, arch.labels.length, distillation);
+    loss = kd.loss;
+    dlogits = () => distillationBackward(g, kd.saved, distillation, g.op("Shape", [logits]));
+  } else {
+    const ce = crossEntropyForward(g, logits, labels, arch.labels.length, weights);
+    loss = ce.loss;
+    dlogits = () => crossEntropyBackward(g, ce.saved, g.op("Shape", [logits]));
+  }
   const sink = new GradientSink(g);
-  encoderBackward(g, arch, tape, crossEntropyBackward(g, ce.saved, g.op("Shape", [logits])), sink);
+  encoderBackward(g, arch, tape, dlogits(), sink);
   for (const p of parameters) {
     if (!sink.grads.has(p.name)) throw new Error(`no gradient reaches ${p.name}`);
   }
-  const batchInputs = ["input_ids", "attention_mask", ...(typeIds ? ["token_type_ids"] : []), "labels", ...(weights ? ["class_weights"] : [])];
-  return { loss: ce.loss, grads: sink.grads, batchInputs, parameters, dropoutSites };
+  const batchInputs = ["input_ids", "attention_mask", ...(typeIds ? ["token_type_ids"] : []), "labels", ...(weights ? ["class_weights"] : []), ...(distillation ? ["teacher_logits", "soft_mask"] : [])];
+  return { loss, grads: sink.grads, batchInputs, parameters, dropoutSites };
 }
 
 export function buildGradientGraph(arch: Architecture, options: GradientGraphOptions = {}): BuiltGraph {

@@ -1,0 +1,79 @@
+// Everything a distillation run needs before its first step: the teacher (a token-classification
+// checkpoint), the student with random weights of a named size or a config.json, built on the
+// teacher's tokenizer and label set (prepare.ts does the rest as for `train --init`), the
+// unlabelled texts as examples with soft targets only, and the teacher's logits on every example
+// (teacher-cache.ts). Left out: a pretrained student (students start from random weights).
+
+import { join } from "node:path";
+import { NerkitError } from "../../errors.js";
+import { architectureOf, maxTokens } from "../../model/architecture.js";
+import { CONFIG_FILE, loadCheckpoint } from "../../model/checkpoint/load-checkpoint.js";
+import { Prepared, PrepareOptions, prepare } from "../prepare.js";
+import { initConfig } from "../init-config.js";
+import { Teacher, TeacherTargets, attachTeacherLogits } from "./teacher-cache.js";
+import { labelledPositions } from "./soft-targets.js";
+import { readUnlabelledWords, unlabelledExamples } from "./unlabelled-text.js";
+
+export interface DistillPrepareOptions extends Omit<PrepareOptions, "modelDir" | "init" | "tokenizerDir" | "labels"> {
+  teacherDir: string;
+  /** bert-tiny, bert-mini, bert-small, bert-medium or a config.json. */
+  student: string;
+  unlabelled?: string;
+  cacheDir: string;
+  threads?: number;
+}
+
+export interface PreparedDistill extends Prepared {
+  teacher: Teacher;
+  targets: TeacherTargets;
+  /** Examples made of the unlabelled texts (appended to the training examples). */
+  unlabelledExamples: number;
+}
+
+export function loadTeacher(dir: string): Teacher {
+  const checkpoint = loadCheckpoint(dir);
+  const configPath = join(checkpoint.dir, CONFIG_FILE);
+  if (checkpoint.config.labels.length === 0) {
+    throw new NerkitError("E_FORMAT", "the teacher has no label set (id2label): distill needs a token-classification model, e.g. one `nerkit train` wrote", { file: configPath });
+  }
+  const arch = architectureOf(checkpoint.config, configPath);
+  return { dir: checkpoint.dir, arch, weights: (name) => checkpoint.weights.tensor(name), files: [configPath, ...checkpoint.weightFiles] };
+}
+
+export async function prepareDistill(options: DistillPrepareOptions): Promise<PreparedDistill> {
+  const teacher = loadTeacher(options.teacherDir);
+  const teacherLimit = maxTokens(teacher.arch);
+  // Checked before prepare(), whose message (tokenizer vs embeddings) would not name the student's file.
+  const studentVocab = initConfig(options.student, teacher.arch.vocabSize, 0).vocab_size;
+  if (studentVocab !== teacher.arch.vocabSize) {
+    throw new NerkitError(
+      "E_FORMAT",
+      `the student's vocab_size is ${String(studentVocab)} but the teacher's is ${teacher.arch.vocabSize}: the student reads the teacher's tokenizer (leave vocab_size out to take the teacher's)`,
+      { file: options.student, field: "vocab_size" },
+    );
+  }
+  const prepared = prepare({
+    ...options,
+    init: options.student,
+    tokenizerDir: teacher.dir,
+    labels: teacher.arch.labels,
+    maxLength: Math.min(options.maxLength ?? teacherLimit, teacherLimit),
+  });
+  const { inputs } = prepared;
+  const positions = inputs.train.map(labelledPositions);
+  let unlabelledCount = 0;
+  if (options.unlabelled) {
+    const texts = readUnlabelledWords(options.unlabelled);
+    const built = unlabelledExamples(texts, inputs.tokenizer, { maxLength: inputs.maxLength, labelAllSubtokens: options.labelAllSubtokens });
+    inputs.train.push(...built.examples);
+    positions.push(...built.positions);
+    unlabelledCount = built.examples.length;
+  }
+  const targets = await attachTeacherLogits(teacher, inputs.train, positions, {
+    cacheDir: options.cacheDir,
+    batchSize: options.batchSize,
+    padTokenId: inputs.tokenizer.padTokenId,
+    threads: options.threads,
+  });
+  return { ...prepared, teacher, targets, unlabelledExamples: unlabelledCount };
+}
