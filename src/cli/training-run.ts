@@ -132,7 +132,8 @@ export async function renderTraining(io: CommandIO, run: (stop: AbortSignal) => 
 /** The trained model's reference profile on the --dev texts (serve's drift monitoring compares with it). */
 async function writeDevProfile(io: CommandIO, out: string, dev: string, madeBy: string, threads?: number): Promise<void> {
   const data = readProfileTexts(dev);
-  const pipeline = await loadPipeline(out, { threads });
+  // Raw scores are profiled; a calibration.json left from before a --resume describes other weights.
+  const pipeline = await loadPipeline(out, { threads, calibration: false });
   try {
     const { file, counts } = await writeReferenceProfile(out, pipeline, data.texts, { madeBy, path: dev, sha256: data.sha256, unit: data.unit });
     io.stderr(`nerkit: reference profile for drift monitoring: ${file} (${counts.documents} ${data.unit} of --dev)\n`);
