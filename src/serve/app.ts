@@ -36,6 +36,9 @@ import { monitorRoutes } from "./monitor/routes.js";
 import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, readTexts } from "./reading.js";
+import { modelRoutes } from "./models/routes.js";
+import { modelVersionOf } from "./models/swappable-pipeline.js";
+import type { ModelRegistry } from "./models/registry.js";
 import { RequestBudget } from "./request-budget.js";
 import { limitConnections, serverTimeouts } from "./connection-limits.js";
 import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
@@ -52,6 +55,8 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
   /** The model's reference profile for drift monitoring, or why there is none (serve/drift/reference.ts). */
   drift?: { profile: ReferenceProfile } | { reason: string };
+  /** The model registry (models/): its routes, and each answer names the version that read it (pipeline: a SwappablePipeline). */
+  registry?: ModelRegistry;
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -280,6 +285,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(evaluationRoutes(config.bodyLimit));
   await app.register(monitorRoutes({ audit: auditEstimate, drift }));
   await app.register(uiRoutes());
+  if (options.registry) await app.register(modelRoutes(options.registry));
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
 
@@ -312,7 +318,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const entities = found.filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
       count("entities", routed);
-      return { entities: routed.entities, decision: routed.decision };
+      const version = modelVersionOf(items);
+      return { entities: routed.entities, decision: routed.decision, ...(version ? { model_version: version } : {}) };
     });
     return body.texts ? { documents } : documents[0];
   });

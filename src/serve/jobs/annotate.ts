@@ -9,6 +9,7 @@ import { Entity, TokenItem } from "../../infer/pipeline.js";
 import { disjointSpans } from "../../postprocess/disjoint.js";
 import { Routed, RoutingOptions, route } from "../../postprocess/routing.js";
 import { Annotate } from "./runner.js";
+import { modelVersionOf } from "../models/swappable-pipeline.js";
 
 /** An entity (or, with aggregation none, a token) as the API shows it. */
 export interface ApiEntity {
@@ -60,7 +61,8 @@ export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (ro
     return results.map((items, i) => {
       const routed = route(modelEntities(items, texts[i]), routing);
       onRouted?.(routed, texts[i]);
-      return { entities: routed.entities, decision: routed.decision };
+      const modelVersion = modelVersionOf(items);
+      return { entities: routed.entities, decision: routed.decision, ...(modelVersion ? { modelVersion } : {}) };
     });
   };
 }

@@ -96,7 +96,7 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
       const rows = await guard(async () => (await (await repository())?.reviewQueue(query.data.offset ?? 0, query.data.limit ?? 100)) ?? []);
       // Cleaned as export cleans them: results stored before the service did may overlap.
       return {
-        items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]), audit: r.audit === true })),
+        items: rows.map((r) => ({ id: `${r.jobId}:${r.seq}`, text: r.text, entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]), audit: r.audit === true, ...(r.modelVersion ? { model_version: r.modelVersion } : {}) })),
       };
     });
 

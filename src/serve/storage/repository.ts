@@ -7,6 +7,8 @@
 // that an export of any size holds one page in memory.
 // What it leaves out: per-user ownership.
 
+import type { ModelVersionStore } from "./model-versions.js";
+
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
 /** How a job draws its audit sample (jobs/audit-sample.ts); recorded with the job. */
@@ -50,6 +52,8 @@ export interface DocumentResult {
   decision: string;
   /** An auto-accepted document drawn for the audit sample: it enters the review queue too. */
   audit?: boolean;
+  /** The model version (serve/models/) that produced the result; absent when the service runs without a registry. */
+  modelVersion?: string;
 }
 
 export interface StoredResult extends DocumentResult {
@@ -78,6 +82,8 @@ export interface StoredReview {
   action: ReviewAction;
   spans?: unknown[];
   createdAt: string;
+  /** The model version whose result was reviewed, when known. */
+  modelVersion?: string;
 }
 
 export interface ReviewedResult extends JobResult {
@@ -128,6 +134,8 @@ export interface JobRepository {
   deleteJob(id: string): Promise<DeleteOutcome>;
   /** Done or failed jobs created before `before` (an ISO 8601 time), oldest first, at most limit. */
   finishedJobsBefore(before: string, limit: number): Promise<string[]>;
+  /** The model registry's rows in this database (storage/model-versions.ts); absent in test doubles. */
+  models?(): ModelVersionStore;
   close(): Promise<void>;
 }
 

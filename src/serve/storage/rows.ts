@@ -28,6 +28,8 @@ export interface ResultRow {
   decision: string;
   /** SQLite's 0 or 1, PostgreSQL's boolean. */
   audit: number | boolean;
+  /** The model version that produced the result; null when stored without a registry. */
+  model_version: string | null;
 }
 
 export interface ReviewRow {
@@ -38,6 +40,8 @@ export interface ReviewRow {
   /** JSON text, or null when the review has no spans. */
   spans: string | null;
   created_at: string;
+  /** The model version of the result reviewed, when known. */
+  model_version: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -54,7 +58,7 @@ export function toJob(row: JobRow): Job {
 
 export function toStoredResult(row: Omit<ResultRow, "job_id">): StoredResult {
   // audit only when drawn: results of jobs without an audit read as before.
-  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}) };
+  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}), ...(row.model_version !== null ? { modelVersion: row.model_version } : {}) };
 }
 
 export function toResult(row: ResultRow): JobResult {
@@ -67,7 +71,7 @@ export function withReviews(results: readonly ResultRow[], reviews: readonly Rev
   for (const v of reviews) {
     const key = `${v.job_id}:${v.seq}`;
     if (!byResult.has(key)) byResult.set(key, []);
-    byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at });
+    byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at, ...(v.model_version !== null ? { modelVersion: v.model_version } : {}) });
   }
   return results.map((row) => ({ ...toResult(row), reviews: byResult.get(`${row.job_id}:${row.seq}`) ?? [] }));
 }
