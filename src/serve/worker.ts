@@ -19,6 +19,7 @@ import { sqliteFolderProblem } from "./storage/check.js";
 import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readTexts } from "./reading.js";
+import { followedPipeline } from "./models/worker-models.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -28,8 +29,13 @@ export interface WorkerOptions {
   /** PostgreSQL: the bounds on a statement and on connecting (storage/postgres.ts's defaults when left out). */
   dbQueryTimeoutMs?: number;
   dbConnectTimeoutMs?: number;
-  /** Loads the model, once the database is open. */
+  /** Loads the model, once the database is open (while the model registry has no serving version). */
   loadPipeline: () => Promise<PipelineLike>;
+  /** Loads a model version's folder (the registry's serving one: models/worker-models.ts); without it, --model always. */
+  loadVersion?: (folder: string) => Promise<PipelineLike>;
+  /** Another model version now annotates the chunks (a promotion), or following one failed. */
+  onModelSwap?: (version: string) => void;
+  onModelFollowError?: (error: unknown) => void;
   /** Chunks annotated at a time. */
   concurrency: number;
   /** Thresholds for chunks queued without the server's. */
@@ -87,9 +93,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
     await checkRedis(connection, options.redisTimeoutMs);
-    const pipeline = await options.loadPipeline();
+    const { pipeline, follow } = options.loadVersion
+      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError })
+      : { pipeline: await options.loadPipeline(), follow: async () => undefined };
     try {
-      const run = (texts: string[]) => readTexts(pipeline, texts);
+      // The registry's serving version is read before each chunk: a promotion reaches the next one.
+      const run = async (texts: string[]) => (await follow(), readTexts(pipeline, texts));
       const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
       const name = `${hostname()}:${process.pid}`;
       const worker = new ChunkWorker(repository, annotateFor, {

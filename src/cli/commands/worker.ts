@@ -75,6 +75,9 @@ export function workerCommand(io: CommandIO): Command {
         dbQueryTimeoutMs: options.dbQueryTimeoutMs,
         dbConnectTimeoutMs: options.dbConnectTimeoutMs,
         loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true }),
+        loadVersion: (folder) => openPipeline(folder, { threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true }),
+        onModelSwap: (version) => io.stderr(`nerkit: worker: model version ${version} promoted: annotating with it from now on\n`),
+        onModelFollowError: (error) => io.stderr(`nerkit: worker: cannot follow the model registry (the current model goes on): ${(error as Error).message}\n`),
         concurrency: options.concurrency,
         // Chunks carry the server's routing; these flags are for chunks queued without it.
         routing: { accept: options.accept, review: options.review, perType: options.threshold },
