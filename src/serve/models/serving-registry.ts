@@ -2,14 +2,18 @@
 // database's model versions with the models folder, the version to serve (first-version.ts), loaded
 // into a SwappablePipeline that promotions swap, and a watch that follows promotions made by another
 // process (a `nerkit retrain`, another server): the serving row is read every followEveryMs.
+// On SQLite the registry opens a connection for each of its calls instead of keeping one: a
+// connection opened while the file was read-only stays read-only, and, kept open, it kept the job
+// service's own connection from writing once the file was writable again (sqlite-readonly.test.ts).
 // What it leaves out: printing (the CLI's, from what this returns) and HTTP (routes.ts).
 
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
 import type { PipelineLike } from "../reading.js";
-import { OpenRepositoryOptions, openRepository } from "../storage/open.js";
+import { OpenRepositoryOptions, isPostgresUrl, openRepository } from "../storage/open.js";
 import type { JobRepository } from "../storage/repository.js";
+import type { ModelVersionStore } from "../storage/model-versions.js";
 import { recordFirstVersion } from "./first-version.js";
 import type { ModelVersion } from "./registry.js";
 import { FolderModelRegistry, openModelRegistry } from "./registry-service.js";
@@ -45,9 +49,9 @@ export interface ServingRegistry {
 
 /** The registry's serving version loaded, or (an empty registry) --model loaded and recorded as v1. */
 export async function openServingRegistry(options: ServingRegistryOptions): Promise<ServingRegistry> {
-  const repository: JobRepository = await openRepository(options.db, options.timeouts);
+  const repository = isPostgresUrl(options.db) || options.db === ":memory:" ? await openRepository(options.db, options.timeouts) : undefined;
   try {
-    const registry = openModelRegistry(repository, options.modelsDir);
+    const registry = repository ? openModelRegistry(repository, options.modelsDir) : new FolderModelRegistry(connectionPerCall(() => openRepository(options.db, options.timeouts)), options.modelsDir);
     let version = await registry.store.serving();
     let loaded: PipelineLike;
     const created = !version;
@@ -67,9 +71,9 @@ export async function openServingRegistry(options: ServingRegistryOptions): Prom
     registry.attach({ pipeline, load: (folder) => options.load(folder), onCloseError: (error) => options.onError?.(error, "close") });
     const timer = options.followEveryMs ? setInterval(() => void registry.followServing().catch((error) => options.onError?.(error, "follow")), options.followEveryMs) : undefined;
     timer?.unref();
-    return { registry, pipeline, version, created, close: async () => (clearInterval(timer), await repository.close()) };
+    return { registry, pipeline, version, created, close: async () => (clearInterval(timer), await repository?.close()) };
   } catch (error) {
-    await repository.close().catch(() => undefined);
+    await repository?.close().catch(() => undefined);
     throw error;
   }
 }
@@ -84,4 +88,25 @@ async function loadVersion(load: (folder: string) => Promise<PipelineLike>, fold
     if (error instanceof NerkitError) throw new NerkitError(error.code, `model version ${id} (${folder}): ${error.describe()}`);
     throw error;
   }
+}
+
+/** A store whose every call runs on a connection opened for it and closed after it. */
+function connectionPerCall(open: () => Promise<JobRepository>): ModelVersionStore {
+  const call = async <T>(fn: (store: ModelVersionStore) => Promise<T>): Promise<T> => {
+    const repository = await open();
+    try {
+      return await fn(repository.models!());
+    } finally {
+      await repository.close();
+    }
+  };
+  return {
+    list: () => call((s) => s.list()),
+    get: (id) => call((s) => s.get(id)),
+    serving: () => call((s) => s.serving()),
+    reserveNumber: () => call((s) => s.reserveNumber()),
+    insert: (version) => call((s) => s.insert(version)),
+    promote: (id, at) => call((s) => s.promote(id, at)),
+    retire: (id) => call((s) => s.retire(id)),
+  };
 }
