@@ -189,6 +189,25 @@ describe("promotion without downtime", () => {
     assert.equal(v2Pipeline.closed, false);
   });
 
+  test("a promotion recorded by another process (no pipeline: `nerkit retrain`) is followed: the serving process swaps to it", async (t) => {
+    const dir = tempDir("nerkit-registry-follow-");
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const { app, registry, v1Pipeline, close } = await appWithTwoVersions(dir, async (folder) => new TaggedPipeline(basename(folder).toUpperCase()));
+    t.after(close);
+    await registry.followServing();
+    assert.equal(v1Pipeline.closed, false, "nothing to follow while v1 serves");
+    const other = await openRepository(join(dir, "jobs.db"));
+    try {
+      assert.equal((await openModelRegistry(other, join(dir, "models")).promote("v2")).status, "serving");
+    } finally {
+      await other.close();
+    }
+    assert.equal((await app.inject({ method: "POST", url: "/v1/entities", payload: { text: "Maria" } })).json().model_version, "v1", "not followed yet");
+    await registry.followServing();
+    const answer = (await app.inject({ method: "POST", url: "/v1/entities", payload: { text: "Maria" } })).json() as { model_version: string; entities: { type: string }[] };
+    assert.deepEqual([answer.model_version, answer.entities[0].type], ["v2", "V2"]);
+  });
+
   test("a version that fails to load: 400 with the reason, v1 still serving and answering, rows unchanged", async (t) => {
     const dir = tempDir("nerkit-registry-fail-");
     t.after(() => rmSync(dir, { recursive: true, force: true }));
