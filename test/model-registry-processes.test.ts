@@ -1,6 +1,7 @@
 // The model registry across real processes (issue 12 §1): `nerkit serve --models DIR` records
 // --model as v1 (a copy under DIR) on its first start; a candidate v2 (the tiny DistilBERT, a
-// different model) is promoted through POST /v1/models/v2/promote; a real `nerkit worker` on Redis
+// different model) is promoted through POST /v1/models/v2/promote while eight clients keep asking
+// (none fails; those after the promotion are answered by v2); a real `nerkit worker` on Redis
 // annotates a job before the promotion with v1 and one after it with v2, having followed the
 // registry; a restarted server, given another --model, serves the registry's v2 and says so;
 // rollback to v1 over HTTP. Skipped where redis-server or ioredis is missing, except under CI.
@@ -81,8 +82,27 @@ describe("serve --models and a nerkit worker across a promotion", { skip: redisS
     } finally {
       await repository.close();
     }
+    // Eight clients ask without pause while v2 is loaded and swapped in over the socket.
+    const answers: { status: number; version?: string }[] = [];
+    let stop = false;
+    const client = async () => {
+      while (!stop) {
+        const r = await fetch(`${first.address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: texts[answers.length % 3] }) });
+        answers.push({ status: r.status, version: r.ok ? ((await r.json()) as { model_version: string }).model_version : (await r.text()) });
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await waitUntil(() => (answers.length >= 16 ? true : undefined), "answers before the promotion", 20_000, 5);
     const promoted = await fetch(`${first.address}/v1/models/v2/promote`, { method: "POST" });
+    const atPromotion = answers.length;
+    await waitUntil(() => (answers.length >= atPromotion + 40 ? true : undefined), "answers after the promotion", 20_000, 5);
+    stop = true;
+    await Promise.all(clients);
     assert.equal(promoted.status, 200, await promoted.clone().text());
+    assert.deepEqual(answers.filter((a) => a.status !== 200), [], "no request failed during the swap");
+    assert.equal(answers[0].version, "v1");
+    // Those answered once the promotion had returned, past the eight that may have been running on v1 then.
+    assert.deepEqual(new Set(answers.slice(atPromotion + 8).map((a) => a.version)), new Set(["v2"]));
     assert.equal(await entitiesVersion(first.address), "v2");
     assert.deepEqual(await jobVersions(first.address), ["v2", "v2", "v2"], "the worker annotated the job after the promotion with v2");
     assert.match(worker.stderr(), /model version v2 promoted/);
