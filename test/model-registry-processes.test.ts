@@ -69,6 +69,7 @@ describe("serve --models and a nerkit worker across a promotion", { skip: redisS
     const worker = spawnNerkit(["worker", "--model", tinyModelDir("bert"), "--db", db, "--queue", redis.url, "--threads", "1"]);
     processes.push(worker);
     await worker.waitFor(/ready/);
+    assert.match(worker.stderr(), /ready: model version v1 \(the registry's serving version\)/);
     assert.deepEqual(await jobVersions(first.address), ["v1", "v1", "v1"]);
 
     // A retrain's part, done by hand: a reserved folder filled with another model, recorded as a candidate.

@@ -51,7 +51,7 @@ export interface WorkerOptions {
   /** The SQLite --db did not exist and was created (empty: it must be the server's --db for jobs to come). */
   onDatabaseCreated?: (path: string) => void;
   /** The worker is connected and taking chunks. */
-  onReady?: (worker: { name: string; connection: RedisConnection }) => void;
+  onReady?: (worker: { name: string; connection: RedisConnection; modelVersion?: string }) => void;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
   /** A line about a BullMQ or Redis error (Redis went away...), at most one per errorLogIntervalMs. */
@@ -93,9 +93,9 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
     await checkRedis(connection, options.redisTimeoutMs);
-    const { pipeline, follow } = options.loadVersion
+    const { pipeline, follow, version } = options.loadVersion
       ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError })
-      : { pipeline: await options.loadPipeline(), follow: async () => undefined };
+      : { pipeline: await options.loadPipeline(), follow: async () => undefined, version: undefined };
     try {
       // The registry's serving version is read before each chunk: a promotion reaches the next one.
       const run = async (texts: string[]) => (await follow(), readTexts(pipeline, texts));
@@ -113,7 +113,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         storageRetry: { onRetry: options.onStorageRetry },
       });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
-      void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);
+      void worker.ready().then(() => options.onReady?.({ name, connection, ...(version ? { modelVersion: version.id } : {}) }), () => undefined);
       await options.stop;
       await worker.close();
     } finally {

@@ -85,8 +85,8 @@ export function workerCommand(io: CommandIO): Command {
         stalledIntervalMs: options.stalledIntervalMs,
         stop: untilSignal(io),
         onDatabaseCreated: (path) => io.stderr(`nerkit: ${path} did not exist: created an empty job database (the server's --db: its jobs will be read from there)\n`),
-        onReady: ({ name, connection }) =>
-          io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
+        onReady: ({ name, connection, modelVersion }) =>
+          io.stderr(`nerkit: worker ${name} ready: ${modelVersion ? `model version ${modelVersion} (the registry's serving version)` : options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
         onQueueError: (line) => io.stderr(`nerkit: worker: ${line}\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),
