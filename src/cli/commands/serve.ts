@@ -4,7 +4,9 @@
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts). With --target-precision, the accept thresholds come from
-// the model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
+// the --model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
+// The model served is the model registry's serving version (--models, serve/models/serving-registry.ts):
+// --model itself, recorded as v1, on the first start only.
 
 import { randomInt } from "node:crypto";
 import { Command } from "commander";
