@@ -11,6 +11,10 @@ export type ErrorCode =
   | "E_SPAN"
   | "E_MISMATCH"
   | "E_DIVERGED"
+  /** No model version with that id in the registry (serve/models/). */
+  | "E_MODEL_NOT_FOUND"
+  /** A model version's status forbids what was asked (retiring the serving version). */
+  | "E_MODEL_STATUS"
   /** The user stopped a long command (Ctrl-C); the message says how to continue. Exit code 130. */
   | "E_INTERRUPTED";
 

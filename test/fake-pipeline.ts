@@ -38,3 +38,26 @@ export class ScoringPipeline extends FakePipeline {
     return results;
   }
 }
+
+/** The fake pipeline with every entity typed `tag` (two of them tell two model versions apart), and whether it was closed. */
+export class TaggedPipeline extends FakePipeline {
+  closed = false;
+
+  constructor(
+    readonly tag: string,
+    delayMs = 0,
+  ) {
+    super(delayMs);
+  }
+
+  override async run(texts: readonly string[]): Promise<Entity[][]> {
+    if (this.closed) throw new Error(`pipeline ${this.tag} used after close`);
+    const results = await super.run(texts);
+    if (this.closed) throw new Error(`pipeline ${this.tag} closed during a run`);
+    return results.map((entities) => entities.map((e) => ({ ...e, type: this.tag })));
+  }
+
+  override async close(): Promise<void> {
+    this.closed = true;
+  }
+}

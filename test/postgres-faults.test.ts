@@ -9,6 +9,8 @@
 // Skipped where no throwaway PostgreSQL (or, for the worker, no Redis) can be had, except under CI.
 
 import assert from "node:assert/strict";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import pg from "pg";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
@@ -16,6 +18,7 @@ import { ClusterControl, TestDatabase, postgresControl, postgresSkipReason, term
 import { NerkitProcess, spawnNerkit, waitUntil } from "./processes.js";
 import { redisSkipReason, startRedis } from "./redis-server.js";
 import { tinyModelDir } from "./model-cases.js";
+import { tempDir } from "./helpers.js";
 
 const CHUNK = 8;
 const texts = Array.from({ length: 2000 }, (_, i) => `Note ${i}: Maria Lindqvist flew from Lima to Osaka.`);
@@ -101,7 +104,10 @@ describe("PostgreSQL lost mid-job", { skip }, () => {
   test("nerkit serve: backends terminated, then the server stopped and restarted mid-job: the process stays up, /v1/entities answers, the job finishes with each document once", async () => {
     const database = await newDatabase();
     // Named, so that the terminated connections can be told to be the server's.
-    const server = spawnNerkit(["serve", "--model", tinyModelDir("bert"), "--db", `${database.url}?application_name=nerkit-serve`, "--port", "0", "--no-log", "--threads", "1", "--max-batch", String(CHUNK)]);
+    // The model registry's version folders (serve --models), removed with the test's other leftovers.
+    const models = tempDir("nerkit-pg-faults-models-");
+    cleanups.push(async () => rmSync(models, { recursive: true, force: true }));
+    const server = spawnNerkit(["serve", "--model", tinyModelDir("bert"), "--db", `${database.url}?application_name=nerkit-serve`, "--models", join(models, "models"), "--port", "0", "--no-log", "--threads", "1", "--max-batch", String(CHUNK)]);
     processes.push(server);
     const [, address] = await server.waitFor(/listening on (\S+)/);
     await server.waitFor(/model loaded, ready/);

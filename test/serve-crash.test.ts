@@ -23,7 +23,7 @@ after(async () => {
 
 /** A server on a free port, once its model is loaded; answers its address. */
 async function serve(): Promise<{ server: NerkitProcess; address: string }> {
-  const server = spawnNerkit(["serve", "--model", tinyDir, "--db", file, "--port", "0", "--no-log", "--threads", "1", "--max-batch", "8"]);
+  const server = spawnNerkit(["serve", "--model", tinyDir, "--db", file, "--models", join(dir, "models"), "--port", "0", "--no-log", "--threads", "1", "--max-batch", "8"]);
   servers.push(server);
   const [, address] = await server.waitFor(/listening on (\S+)/);
   await server.waitFor(/model loaded, ready/);

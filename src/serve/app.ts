@@ -3,7 +3,8 @@
 // annotated here, or by `nerkit worker`s when config.queue names a Redis), the review queue over job
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
-// model's reference profile, drift/monitor.ts), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// model's reference profile, drift/monitor.ts), the model registry with `registry` (models/routes.ts: /v1/models; every
+// answer then names the model version that read it), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
 // before routing and while closing too (early-errors.ts). Every route and job
@@ -36,6 +37,9 @@ import { monitorRoutes } from "./monitor/routes.js";
 import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./review/audit-precision.js";
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, ScoredRead, readScoredTexts, readTexts } from "./reading.js";
+import { modelRoutes } from "./models/routes.js";
+import { modelVersionOf } from "./models/swappable-pipeline.js";
+import type { ModelRegistry } from "./models/registry.js";
 import { RequestBudget } from "./request-budget.js";
 import { limitConnections, serverTimeouts } from "./connection-limits.js";
 import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
@@ -52,6 +56,8 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
   /** The model's reference profile for drift monitoring, or why there is none (serve/drift/reference.ts). */
   drift?: { profile: ReferenceProfile } | { reason: string };
+  /** The model registry (models/): its routes, and each answer names the version that read it (pipeline: a SwappablePipeline). */
+  registry?: ModelRegistry;
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -283,6 +289,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(evaluationRoutes(config.bodyLimit));
   await app.register(monitorRoutes({ audit: auditEstimate, drift }));
   await app.register(uiRoutes());
+  if (options.registry) await app.register(modelRoutes(options.registry));
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.
   void loading.then(() => jobs.resumeJobs()).catch((error) => app.log.error({ err: error }, "cannot resume the batch jobs"));
 
@@ -315,7 +322,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       const entities = found.filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
       const routed = route(entities, routing);
       count("entities", routed);
-      return { entities: routed.entities, decision: routed.decision };
+      const version = modelVersionOf(items);
+      return { entities: routed.entities, decision: routed.decision, ...(version ? { model_version: version } : {}) };
     });
     return body.texts ? { documents } : documents[0];
   });

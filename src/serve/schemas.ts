@@ -60,7 +60,7 @@ const apiEntity = z.object({
 
 export type ApiEntityBody = z.infer<typeof apiEntity>;
 
-const apiDocument = z.object({ entities: z.array(apiEntity), decision: z.enum(["accept", "review"]) });
+const apiDocument = z.object({ entities: z.array(apiEntity), decision: z.enum(["accept", "review"]), model_version: z.string().optional().describe("the model version that read the text (serve --models; GET /v1/models)") });
 
 /** {"text"} is answered with one document; {"texts"} with {"documents": [...]}, one per text, in order. */
 export const entitiesResponse = z.union([apiDocument, z.object({ documents: z.array(apiDocument) })]);
@@ -232,6 +232,7 @@ const reviewItem = z.object({
   entities: z.array(apiEntity.omit({ label: true, index: true })),
   audit: z.boolean().describe("an auto-accepted document drawn for the audit sample (serve --audit-rate), not one routed to review"),
   informativeness: z.number().nullable().describe("how much reviewing it would teach the model, in [0, 1]: the mean normalised entropy of its 10 least certain words; null when not measured"),
+  model_version: z.string().optional().describe("the model version whose result this is (serve --models)"),
 });
 
 /** The review routes' OpenAPI descriptions, from the schemas the routes validate with. */

@@ -1,6 +1,7 @@
 // runWorker: the process behind `nerkit worker`, as one function. It opens the server's job
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
-// checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model, takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
+// checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model (the
+// model registry's serving version, read again before each chunk: models/worker-models.ts), takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
 // them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
@@ -19,6 +20,7 @@ import { sqliteFolderProblem } from "./storage/check.js";
 import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readScoredTexts } from "./reading.js";
+import { followedPipeline } from "./models/worker-models.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -28,8 +30,13 @@ export interface WorkerOptions {
   /** PostgreSQL: the bounds on a statement and on connecting (storage/postgres.ts's defaults when left out). */
   dbQueryTimeoutMs?: number;
   dbConnectTimeoutMs?: number;
-  /** Loads the model, once the database is open. */
+  /** Loads the model, once the database is open (while the model registry has no serving version). */
   loadPipeline: () => Promise<PipelineLike>;
+  /** Loads a model version's folder (the registry's serving one: models/worker-models.ts); without it, --model always. */
+  loadVersion?: (folder: string) => Promise<PipelineLike>;
+  /** Another model version now annotates the chunks (a promotion), or following one failed. */
+  onModelSwap?: (version: string) => void;
+  onModelFollowError?: (error: unknown) => void;
   /** Chunks annotated at a time. */
   concurrency: number;
   /** Thresholds for chunks queued without the server's. */
@@ -45,7 +52,7 @@ export interface WorkerOptions {
   /** The SQLite --db did not exist and was created (empty: it must be the server's --db for jobs to come). */
   onDatabaseCreated?: (path: string) => void;
   /** The worker is connected and taking chunks. */
-  onReady?: (worker: { name: string; connection: RedisConnection }) => void;
+  onReady?: (worker: { name: string; connection: RedisConnection; modelVersion?: string }) => void;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
   /** A line about a BullMQ or Redis error (Redis went away...), at most one per errorLogIntervalMs. */
@@ -87,9 +94,12 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
     await checkRedis(connection, options.redisTimeoutMs);
-    const pipeline = await options.loadPipeline();
+    const { pipeline, follow, version } = options.loadVersion
+      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError })
+      : { pipeline: await options.loadPipeline(), follow: async () => undefined, version: undefined };
     try {
-      const run = (texts: string[]) => readScoredTexts(pipeline, texts);
+      // The registry's serving version is read before each chunk: a promotion reaches the next one.
+      const run = async (texts: string[]) => (await follow(), readScoredTexts(pipeline, texts));
       const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
       const name = `${hostname()}:${process.pid}`;
       const worker = new ChunkWorker(repository, annotateFor, {
@@ -104,7 +114,7 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         storageRetry: { onRetry: options.onStorageRetry },
       });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
-      void worker.ready().then(() => options.onReady?.({ name, connection }), () => undefined);
+      void worker.ready().then(() => options.onReady?.({ name, connection, ...(version ? { modelVersion: version.id } : {}) }), () => undefined);
       await options.stop;
       await worker.close();
     } finally {

@@ -1,14 +1,15 @@
-// The shell: one page at a time by the URL's hash (#try, #review, #annotate, #evaluate, #monitor), each
+// The shell: one page at a time by the URL's hash (#try, #review, #annotate, #evaluate, #monitor, #models), each
 // started on its first visit, and the keyboard: ? opens the help, other keys go to the page shown
 // unless the user is typing in a field or a dialog is open.
 
 import { annotatePage } from "./annotate.js";
 import { evaluatePage } from "./evaluate.js";
+import { modelsPage } from "./models.js";
 import { monitorPage } from "./monitor.js";
 import { reviewPage } from "./review.js";
 import { tryPage } from "./try.js";
 
-const PAGES = { try: tryPage, review: reviewPage, annotate: annotatePage, evaluate: evaluatePage, monitor: monitorPage };
+const PAGES = { try: tryPage, review: reviewPage, annotate: annotatePage, evaluate: evaluatePage, monitor: monitorPage, models: modelsPage };
 const started = new Map();
 const help = document.getElementById("help-dialog");
 

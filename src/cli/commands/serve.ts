@@ -4,7 +4,9 @@
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts). With --target-precision, the accept thresholds come from
-// the model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
+// the --model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
+// The model served is the model registry's serving version (--models, serve/models/serving-registry.ts):
+// --model itself, recorded as v1, on the first start only.
 
 import { randomInt } from "node:crypto";
 import { Command } from "commander";
@@ -27,6 +29,7 @@ import { describeTargets, targetThresholds } from "../../serve/precision-routing
 import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
+import { ServingRegistry, openServingRegistry } from "../../serve/models/serving-registry.js";
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
@@ -39,6 +42,7 @@ interface ServeCommandOptions
   targetPrecision: PrecisionTargets;
   confidence: number;
   model: string;
+  models: string;
   port: number;
   host: string;
   apiKeyFile?: string;
@@ -89,6 +93,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--threads <n>", "CPU threads for ONNX Runtime (default: all cores)", integer("--threads"))
     .addOption(quantizeOption())
     .option("--revision <rev>", "Hub revision for a Hub id")
+    .option("--models <dir>", "the model registry's folder: a folder per model version (v1 is a copy of --model, made on the first start; later starts serve the registry's serving version)", "./nerkit-models")
     .option("--db <path>", "SQLite file of the batch jobs (POST /v1/jobs), or a postgres:// URL; :memory: keeps them in memory only", "./nerkit.db")
     .option("--db-query-timeout-ms <n>", "PostgreSQL: a statement running, or unanswered, this long fails as 'database unavailable' (a job waits and retries)", integer("--db-query-timeout-ms"), DEFAULT_CONFIG.dbQueryTimeoutMs)
     .option("--db-connect-timeout-ms <n>", "PostgreSQL: opening a connection that takes this long fails as 'database unavailable'", integer("--db-connect-timeout-ms"), DEFAULT_CONFIG.dbConnectTimeoutMs)
@@ -141,10 +146,11 @@ export function serveCommand(io: CommandIO): Command {
       });
       await checkDatabase(config);
       if (config.queue) await checkRedis(redisConnection(config.queue));
-      const pipeline = await loadModel(options);
-      const drift = loadReferenceProfile(await resolveModel(options.model, { revision: options.revision }));
+      const models = await openModels(options, config, io);
+      const drift = loadReferenceProfile(models.version.folder);
       if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
-      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config, drift });
+      const app = await buildApp({ pipeline: models.pipeline, registry: models.registry, logger: options.log ? { level: "info" } : false, config, drift });
+      app.addHook("onClose", () => models.close());
       let address: string;
       try {
         address = await app.listen({ port: options.port, host: options.host });
@@ -155,6 +161,7 @@ export function serveCommand(io: CommandIO): Command {
       }
       io.stderr(`nerkit: listening on ${address} (${apiKeys.length > 0 ? `${apiKeys.length} API key(s)` : "no authentication"}); model loaded, ready\n`);
       // After the listening line: a start-up failure stays one line (nothing else is printed before it).
+      io.stderr(servingLine(models, options));
       if (targets.length > 0) io.stderr(`nerkit: routing on precision targets: ${describeTargets(targets)}\n`);
       if (targets.some((t) => t.type === "*") && command.getOptionValueSource("accept") === "cli") {
         io.stderr("nerkit: warning: --accept is not used: --target-precision sets the accept threshold of every type\n");
@@ -198,11 +205,44 @@ async function checkDatabase(config: ServeConfig): Promise<void> {
   }
 }
 
-/** The model, loaded before the service listens: a wrong path or a broken checkpoint is one line naming --model. */
-async function loadModel(options: ServeCommandOptions): Promise<NerPipeline> {
+/**
+ * The registry's serving version (serve/models/serving-registry.ts), loaded before the service
+ * listens; on a first start, --model, recorded as v1. Later starts say on stderr which version
+ * serves, and that --model was not used when it names something else.
+ */
+async function openModels(options: ServeCommandOptions, config: ServeConfig, io: CommandIO): Promise<ServingRegistry> {
+  const models = await openServingRegistry({
+    db: config.db,
+    timeouts: { busyTimeoutMs: config.dbBusyTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs },
+    modelsDir: options.models,
+    modelDir: async () => {
+      try {
+        return await resolveModel(options.model, { revision: options.revision });
+      } catch (error) {
+        if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
+        throw error;
+      }
+    },
+    modelArg: options.model,
+    load: (folder) => loadModel(options, folder),
+    followEveryMs: 5000,
+    onError: (error, what) => io.stderr(`nerkit: model registry: ${what === "close" ? "closing a swapped-out model" : "following a promotion made elsewhere"} failed: ${(error as Error).message}\n`),
+  });
+  return models;
+}
+
+/** Which version serves, and whether --model was used, as a line for stderr. */
+function servingLine(models: ServingRegistry, options: ServeCommandOptions): string {
+  const { version } = models;
+  if (models.created) return `nerkit: model registry ${options.models}: ${version.id} recorded from --model ${options.model} (${version.folder})\n`;
+  return `nerkit: model registry ${options.models}: serving ${version.id} (${version.folder}); --model ${options.model} only seeds an empty registry (to start over: a new --db and an empty --models folder)\n`;
+}
+
+/** A model folder, loaded before the service listens: a broken checkpoint is one line naming --model. */
+async function loadModel(options: ServeCommandOptions, folder: string): Promise<NerPipeline> {
   try {
     // In a worker thread: a batch no longer holds the event loop, so /healthz and others answer meanwhile.
-    return await openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true });
+    return await openPipeline(folder, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true });
   } catch (error) {
     if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
     // A file the system would not let us read (EACCES, EISDIR, ...) is the user's to fix too.

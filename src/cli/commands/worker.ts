@@ -75,6 +75,9 @@ export function workerCommand(io: CommandIO): Command {
         dbQueryTimeoutMs: options.dbQueryTimeoutMs,
         dbConnectTimeoutMs: options.dbConnectTimeoutMs,
         loadPipeline: () => openPipeline(options.model, { revision: options.revision, threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true }),
+        loadVersion: (folder) => openPipeline(folder, { threads: options.threads, quantize: options.quantize, calibration: options.calibration, offMainThread: true }),
+        onModelSwap: (version) => io.stderr(`nerkit: worker: model version ${version} promoted: annotating with it from now on\n`),
+        onModelFollowError: (error) => io.stderr(`nerkit: worker: cannot follow the model registry (the current model goes on): ${(error as Error).message}\n`),
         concurrency: options.concurrency,
         // Chunks carry the server's routing; these flags are for chunks queued without it.
         routing: { accept: options.accept, review: options.review, perType: options.threshold },
@@ -82,8 +85,8 @@ export function workerCommand(io: CommandIO): Command {
         stalledIntervalMs: options.stalledIntervalMs,
         stop: untilSignal(io),
         onDatabaseCreated: (path) => io.stderr(`nerkit: ${path} did not exist: created an empty job database (the server's --db: its jobs will be read from there)\n`),
-        onReady: ({ name, connection }) =>
-          io.stderr(`nerkit: worker ${name} ready: ${options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
+        onReady: ({ name, connection, modelVersion }) =>
+          io.stderr(`nerkit: worker ${name} ready: ${modelVersion ? `model version ${modelVersion} (the registry's serving version)` : options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
         onQueueError: (line) => io.stderr(`nerkit: worker: ${line}\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),

@@ -10,6 +10,7 @@ import { disjointSpans } from "../../postprocess/disjoint.js";
 import { Routed, RoutingOptions, route } from "../../postprocess/routing.js";
 import type { ScoredRead } from "../reading.js";
 import { Annotate } from "./runner.js";
+import { modelVersionOf } from "../models/swappable-pipeline.js";
 
 /** An entity (or, with aggregation none, a token) as the API shows it. */
 export interface ApiEntity {
@@ -63,7 +64,13 @@ export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (ro
       const read: ScoredRead = Array.isArray(result) ? { items: result } : result;
       const routed = route(modelEntities(read.items, texts[i]), routing);
       onRouted?.(routed, texts[i]);
-      return { entities: routed.entities, decision: routed.decision, ...(read.informativeness !== undefined ? { informativeness: read.informativeness } : {}) };
+      const modelVersion = modelVersionOf(read.items);
+      return {
+        entities: routed.entities,
+        decision: routed.decision,
+        ...(read.informativeness !== undefined ? { informativeness: read.informativeness } : {}),
+        ...(modelVersion ? { modelVersion } : {}),
+      };
     });
   };
 }

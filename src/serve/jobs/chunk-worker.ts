@@ -32,7 +32,7 @@ export async function processChunk(repository: JobRepository, annotate: Annotate
   const results = pending.length > 0 ? await annotate(pending.map((d) => d.text)) : [];
   if (results.length !== pending.length) throw new Error(`annotate returned ${results.length} results for ${pending.length} texts`);
   // The audit draw reads the job's recorded settings, so every worker draws as the server would.
-  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, chunk.jobId, d.seq, results[i].decision), informativeness: results[i].informativeness }));
+  const documentResults = pending.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, chunk.jobId, d.seq, results[i].decision), informativeness: results[i].informativeness, modelVersion: results[i].modelVersion }));
   await retrying(() => repository.saveResults(chunk.jobId, documentResults));
   return pending.length;
 }

@@ -281,7 +281,7 @@ export class JobService {
         unavailable(error);
       }
       // One page is read at once (bounded by limit): better-sqlite3 cannot write while a cursor is open.
-      const lines = rows.map((r) => JSON.stringify({ seq: r.seq, ...(r.docId !== undefined ? { id: r.docId } : {}), text: r.text, entities: r.entities, decision: r.decision }) + "\n");
+      const lines = rows.map((r) => JSON.stringify({ seq: r.seq, ...(r.docId !== undefined ? { id: r.docId } : {}), text: r.text, entities: r.entities, decision: r.decision, ...(r.modelVersion ? { model_version: r.modelVersion } : {}) }) + "\n");
       return reply.type("application/x-ndjson").send(Readable.from(lines));
     });
   };

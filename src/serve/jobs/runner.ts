@@ -171,7 +171,7 @@ export class JobRunner implements JobDispatcher {
           const results = await this.annotate(chunk.map((d) => d.text));
           if (results.length !== chunk.length) throw new Error(`annotate returned ${results.length} results for ${chunk.length} texts`);
           if (this.stopped) return;
-          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, jobId, d.seq, results[i].decision), informativeness: results[i].informativeness }));
+          const documentResults = chunk.map((d, i) => ({ seq: d.seq, entities: results[i].entities, decision: results[i].decision, audit: isAudited(job.audit, jobId, d.seq, results[i].decision), informativeness: results[i].informativeness, modelVersion: results[i].modelVersion }));
           await this.retrying(jobId, () => this.repository.saveResults(jobId, documentResults));
         } catch (error) {
           failure ??= { error };

@@ -109,6 +109,7 @@ export function reviewRoutes(repository: () => Promise<JobRepository | undefined
           entities: disjointSpans(r.text, r.entities as { start: number; end: number; score: number }[]),
           audit: r.audit === true,
           informativeness: r.informativeness ?? null,
+          ...(r.modelVersion ? { model_version: r.modelVersion } : {}),
         })),
       };
     });

@@ -18,6 +18,8 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { Migration, pendingMigrations } from "./migrations.js";
 import { POSTGRES_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
+import { MODEL_VERSIONS_MIGRATION, PostgresModelStore } from "./postgres-models.js";
+import type { ModelVersionStore } from "./model-versions.js";
 import { isUnansweredQuery, translatePostgresError } from "./postgres-errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./postgres-timeouts.js";
 import {
@@ -99,6 +101,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN audit boolean NOT NULL DEFAULT false;
       CREATE INDEX results_audit ON results (pos) WHERE audit;`,
   },
+  MODEL_VERSIONS_MIGRATION,
   POSTGRES_MIGRATION_5,
 ];
 
@@ -118,7 +121,7 @@ function iso(column: string): string {
 }
 
 const JOB_COLUMNS = `id, ${iso("created_at")} AS created_at, status, total, done_count, error, audit_rate, audit_seed::text AS audit_seed FROM jobs`;
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities::text AS entities, r.decision, r.audit, r.informativeness, r.model_version FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
  * stored in (pos), which follows whichever chunk finished first. Same order as sqlite.ts's.
@@ -254,11 +257,20 @@ export class PostgresJobRepository implements JobRepository {
       const seqs = results.map((r) => r.seq);
       const inserted = await run(
         client,
-        `INSERT INTO results (job_id, seq, entities, decision, audit, informativeness) SELECT $1, r.seq, r.entities::json, r.decision, r.audit, r.informativeness
-         FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[], $6::double precision[]) WITH ORDINALITY AS r (seq, entities, decision, audit, informativeness, n)
+        `INSERT INTO results (job_id, seq, entities, decision, audit, informativeness, model_version)
+         SELECT $1, r.seq, r.entities::json, r.decision, r.audit, r.informativeness, r.model_version
+         FROM unnest($2::integer[], $3::text[], $4::text[], $5::boolean[], $6::double precision[], $7::text[]) WITH ORDINALITY AS r (seq, entities, decision, audit, informativeness, model_version, n)
          ORDER BY r.n
          ON CONFLICT (job_id, seq) DO NOTHING`,
-        [jobId, seqs, results.map((r) => storableJson(r.entities)), results.map((r) => r.decision), results.map((r) => r.audit === true), results.map((r) => r.informativeness ?? null)],
+        [
+          jobId,
+          seqs,
+          results.map((r) => storableJson(r.entities)),
+          results.map((r) => r.decision),
+          results.map((r) => r.audit === true),
+          results.map((r) => r.informativeness ?? null),
+          results.map((r) => r.modelVersion ?? null),
+        ],
       );
       await run(client, "UPDATE documents SET status = 'done' WHERE job_id = $1 AND seq = ANY($2::integer[]) AND status = 'pending'", [jobId, seqs]);
       await run(
@@ -289,8 +301,9 @@ export class PostgresJobRepository implements JobRepository {
   async saveReview(review: NewReview): Promise<void> {
     // A replaced review takes a new pos, so it moves to the end as SQLite's delete-then-insert does.
     await this.query(
-      `INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES ($1, $2, $3, $4, $5::json, $6)
-       ON CONFLICT (job_id, seq, reviewer) DO UPDATE SET action = EXCLUDED.action, spans = EXCLUDED.spans, created_at = EXCLUDED.created_at, pos = EXCLUDED.pos`,
+      `INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at, model_version)
+       VALUES ($1, $2, $3, $4, $5::json, $6, (SELECT model_version FROM results WHERE job_id = $1 AND seq = $2))
+       ON CONFLICT (job_id, seq, reviewer) DO UPDATE SET action = EXCLUDED.action, spans = EXCLUDED.spans, created_at = EXCLUDED.created_at, pos = EXCLUDED.pos, model_version = EXCLUDED.model_version`,
       [review.jobId, review.seq, review.reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString()],
     );
   }
@@ -298,7 +311,7 @@ export class PostgresJobRepository implements JobRepository {
   async reviewedResults(): Promise<ReviewedResult[]> {
     // One snapshot for both queries, so that a review saved between them cannot go missing.
     return this.transaction(async (client) => {
-      const reviews = await run<ReviewRow>(client, `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at FROM reviews ORDER BY created_at, pos`);
+      const reviews = await run<ReviewRow>(client, `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at, model_version FROM reviews ORDER BY created_at, pos`);
       const rows = await run<ResultRow>(client, `SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE ${REVIEWED} ${JOB_ORDER}`);
       return withReviews(rows.rows, reviews.rows);
     }, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
@@ -328,7 +341,7 @@ export class PostgresJobRepository implements JobRepository {
         if (rows.length > 0) {
           const reviews = await run<ReviewRow>(
             client,
-            `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at FROM reviews WHERE job_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY created_at, pos`,
+            `SELECT job_id, seq, reviewer, action, spans::text AS spans, ${iso("created_at")} AS created_at, model_version FROM reviews WHERE job_id = $1 AND seq BETWEEN $2 AND $3 ORDER BY created_at, pos`,
             [at.jobId, rows[0].seq, rows[rows.length - 1].seq],
           );
           results.push(...withReviews(rows, reviews.rows));
@@ -360,6 +373,11 @@ export class PostgresJobRepository implements JobRepository {
   async finishedJobsBefore(before: string, limit: number): Promise<string[]> {
     const rows = await this.query<{ id: string }>("SELECT id FROM jobs WHERE status IN ('done', 'failed') AND created_at < $1::timestamptz ORDER BY created_at, pos LIMIT $2", [before, limit]);
     return rows.map((r) => r.id);
+  }
+
+  /** The model versions' rows (postgres-models.ts), on this pool. */
+  models(): ModelVersionStore {
+    return new PostgresModelStore({ query: (sql, params) => this.query(sql, params), transaction: (fn) => this.transaction(fn) });
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,8 @@
 // that an export of any size holds one page in memory.
 // What it leaves out: per-user ownership.
 
+import type { ModelVersionStore } from "./model-versions.js";
+
 export type JobStatus = "queued" | "running" | "done" | "failed";
 
 export const REVIEW_ORDERS = ["uncertainty", "random", "fifo"] as const;
@@ -61,6 +63,8 @@ export interface DocumentResult {
   audit?: boolean;
   /** How much reviewing it would teach the model (metrics/informativeness.ts); absent when not measured. */
   informativeness?: number;
+  /** The model version (serve/models/) that produced the result; absent when the service runs without a registry. */
+  modelVersion?: string;
 }
 
 export interface StoredResult extends DocumentResult {
@@ -89,6 +93,8 @@ export interface StoredReview {
   action: ReviewAction;
   spans?: unknown[];
   createdAt: string;
+  /** The model version whose result was reviewed, when known. */
+  modelVersion?: string;
 }
 
 export interface ReviewedResult extends JobResult {
@@ -140,6 +146,8 @@ export interface JobRepository {
   deleteJob(id: string): Promise<DeleteOutcome>;
   /** Done or failed jobs created before `before` (an ISO 8601 time), oldest first, at most limit. */
   finishedJobsBefore(before: string, limit: number): Promise<string[]>;
+  /** The model registry's rows in this database (storage/model-versions.ts); absent in test doubles. */
+  models?(): ModelVersionStore;
   close(): Promise<void>;
 }
 

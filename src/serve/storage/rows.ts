@@ -30,6 +30,8 @@ export interface ResultRow {
   audit: number | boolean;
   /** Null when not measured (results stored before migration 5, or by a pipeline that does not report it). */
   informativeness: number | null;
+  /** The model version that produced the result; null when stored without a registry. */
+  model_version: string | null;
 }
 
 export interface ReviewRow {
@@ -40,6 +42,8 @@ export interface ReviewRow {
   /** JSON text, or null when the review has no spans. */
   spans: string | null;
   created_at: string;
+  /** The model version of the result reviewed, when known. */
+  model_version: string | null;
 }
 
 export function toJob(row: JobRow): Job {
@@ -56,7 +60,16 @@ export function toJob(row: JobRow): Job {
 
 export function toStoredResult(row: Omit<ResultRow, "job_id">): StoredResult {
   // audit only when drawn: results of jobs without an audit read as before.
-  return { seq: row.seq, ...(row.doc_id !== null ? { docId: row.doc_id } : {}), text: row.text, entities: JSON.parse(row.entities) as unknown[], decision: row.decision, ...(row.audit ? { audit: true } : {}), ...(row.informativeness !== null && row.informativeness !== undefined ? { informativeness: row.informativeness } : {}) };
+  return {
+    seq: row.seq,
+    ...(row.doc_id !== null ? { docId: row.doc_id } : {}),
+    text: row.text,
+    entities: JSON.parse(row.entities) as unknown[],
+    decision: row.decision,
+    ...(row.audit ? { audit: true } : {}),
+    ...(row.informativeness !== null && row.informativeness !== undefined ? { informativeness: row.informativeness } : {}),
+    ...(row.model_version !== null && row.model_version !== undefined ? { modelVersion: row.model_version } : {}),
+  };
 }
 
 export function toResult(row: ResultRow): JobResult {
@@ -69,7 +82,7 @@ export function withReviews(results: readonly ResultRow[], reviews: readonly Rev
   for (const v of reviews) {
     const key = `${v.job_id}:${v.seq}`;
     if (!byResult.has(key)) byResult.set(key, []);
-    byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at });
+    byResult.get(key)!.push({ reviewer: v.reviewer, action: v.action, ...(v.spans !== null ? { spans: JSON.parse(v.spans) as unknown[] } : {}), createdAt: v.created_at, ...(v.model_version !== null ? { modelVersion: v.model_version } : {}) });
   }
   return results.map((row) => ({ ...toResult(row), reviews: byResult.get(`${row.job_id}:${row.seq}`) ?? [] }));
 }

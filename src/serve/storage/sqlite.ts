@@ -12,6 +12,8 @@ import { createHash, randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
 import { Migration, pendingMigrations } from "./migrations.js";
 import { SQLITE_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
+import { MODEL_VERSIONS_MIGRATION, SqliteModelStore } from "./sqlite-models.js";
+import type { ModelVersionStore } from "./model-versions.js";
 import {
   AuditSettings,
   DocumentResult,
@@ -84,6 +86,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN audit_seed INTEGER;
       ALTER TABLE results ADD COLUMN audit INTEGER NOT NULL DEFAULT 0 CHECK (audit IN (0, 1));`,
   },
+  MODEL_VERSIONS_MIGRATION,
   SQLITE_MIGRATION_5,
 ];
 
@@ -125,7 +128,7 @@ async function guarded<T>(budgetMs: number, fn: () => T): Promise<T> {
   }
 }
 
-const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
+const RESULT_COLUMNS = "r.job_id, r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness, r.model_version FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq";
 
 /**
  * Review queue and export order: oldest job first, then document order. Not the order results were
@@ -270,7 +273,7 @@ export class SqliteJobRepository implements JobRepository {
 
   saveResults(jobId: string, results: readonly DocumentResult[]): Promise<void> {
     return this.guarded(() => {
-      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision, audit, informativeness) VALUES (?, ?, ?, ?, ?, ?)");
+      const insert = this.db.prepare("INSERT OR IGNORE INTO results (job_id, seq, entities, decision, audit, informativeness, model_version) VALUES (?, ?, ?, ?, ?, ?, ?)");
       const markDone = this.db.prepare("UPDATE documents SET status = 'done' WHERE job_id = ? AND seq = ?");
       // done_count is recounted rather than incremented, so it stays right whatever was ignored.
       const progress = this.db.prepare(`
@@ -279,7 +282,7 @@ export class SqliteJobRepository implements JobRepository {
         WHERE id = @id`);
       this.db.transaction(() => {
         for (const r of results) {
-          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision), r.audit ? 1 : 0, r.informativeness ?? null);
+          insert.run(jobId, r.seq, storableJson(r.entities), storableText(r.decision), r.audit ? 1 : 0, r.informativeness ?? null, r.modelVersion ?? null);
           markDone.run(jobId, r.seq);
         }
         progress.run({ id: jobId });
@@ -291,7 +294,7 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() => {
       const rows = this.db
         .prepare(
-          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
+          `SELECT r.seq, d.doc_id, d.text, r.entities, r.decision, r.audit, r.informativeness, r.model_version FROM results r JOIN documents d ON d.job_id = r.job_id AND d.seq = r.seq
            WHERE r.job_id = ? ORDER BY r.seq LIMIT ? OFFSET ?`,
         )
         .all(jobId, limit, offset) as Omit<ResultRow, "job_id">[];
@@ -323,18 +326,19 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() => {
       // Delete then insert (not an upsert), so a replaced review also moves to the end in rowid order.
       const remove = this.db.prepare("DELETE FROM reviews WHERE job_id = ? AND seq = ? AND reviewer = ?");
-      const insert = this.db.prepare("INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+      // The review records the version whose result it judged.
+      const insert = this.db.prepare("INSERT INTO reviews (job_id, seq, reviewer, action, spans, created_at, model_version) VALUES (?, ?, ?, ?, ?, ?, (SELECT model_version FROM results WHERE job_id = ? AND seq = ?))");
       const reviewer = storableText(review.reviewer);
       this.db.transaction(() => {
         remove.run(review.jobId, review.seq, reviewer);
-        insert.run(review.jobId, review.seq, reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString());
+        insert.run(review.jobId, review.seq, reviewer, review.action, review.spans ? storableJson(review.spans) : null, new Date().toISOString(), review.jobId, review.seq);
       })();
     });
   }
 
   reviewedResults(): Promise<ReviewedResult[]> {
     return this.guarded(() => {
-      const reviews = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews ORDER BY created_at, rowid").all() as ReviewRow[];
+      const reviews = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at, model_version FROM reviews ORDER BY created_at, rowid").all() as ReviewRow[];
       const rows = this.db
         .prepare(`SELECT ${RESULT_COLUMNS} ${IN_JOB_ORDER} WHERE EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ${JOB_ORDER}`)
         .all() as ResultRow[];
@@ -351,7 +355,7 @@ export class SqliteJobRepository implements JobRepository {
       const reviewedInJob = this.db.prepare(
         `SELECT ${RESULT_COLUMNS} WHERE r.job_id = ? AND r.seq > ? AND EXISTS (SELECT 1 FROM reviews v WHERE v.job_id = r.job_id AND v.seq = r.seq) ORDER BY r.seq LIMIT ?`,
       );
-      const reviewsOf = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at FROM reviews WHERE job_id = ? AND seq BETWEEN ? AND ? ORDER BY created_at, rowid");
+      const reviewsOf = this.db.prepare("SELECT job_id, seq, reviewer, action, spans, created_at, model_version FROM reviews WHERE job_id = ? AND seq BETWEEN ? AND ? ORDER BY created_at, rowid");
       const findJob = (from: { createdAt: string; pos: number }): PageCursor | undefined => {
         const row = nextJob.get(from) as { id: string; created_at: string; pos: number } | undefined;
         return row && { createdAt: row.created_at, pos: String(row.pos), jobId: row.id, seq: -1 };
@@ -399,6 +403,11 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() =>
       (this.db.prepare("SELECT id FROM jobs WHERE status IN ('done', 'failed') AND created_at < ? ORDER BY created_at, rowid LIMIT ?").all(before, limit) as { id: string }[]).map((r) => r.id),
     );
+  }
+
+  /** The model versions' rows (sqlite-models.ts), on this connection. */
+  models(): ModelVersionStore {
+    return new SqliteModelStore((fn) => this.guarded(() => fn(this.db)));
   }
 
   close(): Promise<void> {
