@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
 import { decodeUtf8, ioReason } from "../../io/files.js";
-import { CALIBRATION_FILE, CalibrationFile, parseCalibration } from "../../metrics/calibration-file.js";
+import { CALIBRATION_FILE, CalibrationFile, parseCalibrationText } from "../../metrics/calibration-file.js";
 
 /** The path of calibration.json in a model folder. */
 export function calibrationPath(dir: string): string {
@@ -26,12 +26,5 @@ export function readModelCalibration(dir: string): CalibrationFile | undefined {
   } catch (error) {
     throw new NerkitError("E_IO", `cannot read: ${ioReason(error)}`, { file });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(decodeUtf8(bytes, file));
-  } catch (error) {
-    if (error instanceof NerkitError) throw error;
-    throw new NerkitError("E_FORMAT", `invalid JSON: ${(error as Error).message}`, { file });
-  }
-  return parseCalibration(json, file);
+  return parseCalibrationText(decodeUtf8(bytes, file), file);
 }
