@@ -1,6 +1,7 @@
 // The modules a browser runs import no Node built-in, so that a bundler needs no shims: walks the
 // compiled import graph (dist/src, what a bundler reads) from each browser root and fails on a
-// node: import or a bare built-in name (fs, path, ...) anywhere in it. Roots: the pipeline's parts
+// node: import or a bare built-in name (fs, path, ...) anywhere in it. Roots: the web entry
+// (src/web/index.ts: loader, pipeline, post-processing and redaction) and the pipeline's parts
 // that the Node loader and the browser's share (tokenizer, config, calibration, the pipeline).
 // Leaves out packages (the browser's loader imports onnxruntime-web on purpose) and globals such as
 // Buffer or process, which an import graph cannot see (their absence is what the browser test shows).
@@ -15,7 +16,7 @@ import { repoRoot } from "./helpers.js";
 const distSrc = join(repoRoot, "dist", "src");
 
 /** Roots of the browser's import graph, relative to dist/src. */
-const BROWSER_ROOTS = ["infer/pipeline-parts.js", "model/checkpoint/model-config.js", "metrics/calibration-file.js"];
+const BROWSER_ROOTS = ["web/index.js", "infer/pipeline-parts.js", "model/checkpoint/model-config.js", "metrics/calibration-file.js"];
 
 /** Every specifier a compiled module imports: static, re-export, side-effect and dynamic. */
 function specifiers(code: string): string[] {
