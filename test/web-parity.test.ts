@@ -2,9 +2,10 @@
 // playwright-core, loads the bundle (dist/web, scripts/build-web.mjs) from a static server on
 // 127.0.0.1 and runs every case of ../shared/fixtures/hf/pipeline-cases.json (4 models × 5
 // aggregation strategies × 10 texts, and the long text with its 64-token windows, stride 16) on
-// folders written by `nerkit export` here: float32 (the fused-kernel graph) and int8. Node runs the
-// same cases on the same models in this test (float32: the fixture checkpoint, which
-// test/pipeline-parity.test.ts checks against transformers; int8: the int8 export's folder).
+// folders written by `nerkit export` here: float32 (the fused-kernel graph) and int8, and for bert
+// the standard-operator graph and a calibrated model (VARIANTS). Node runs the same cases on the
+// same models in this test (float32: the fixture checkpoint, which test/pipeline-parity.test.ts
+// checks against transformers; int8: the int8 export's folder).
 // Types, offsets, words and token indices exactly; scores within SCORE_TOLERANCE (see there).
 // Also: a folder loaded from picked files, and the errors a page gets for a folder without
 // tokenizer.json and for a graph with an operator onnxruntime-web lacks.
@@ -19,6 +20,7 @@ import { Browser, Page } from "playwright-core";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
 import { serveStatic, StaticServer } from "./static-server.js";
 import { fixturesDir, readJson, repoRoot, tempDir } from "./helpers.js";
+import { calibratedModel, temperatureCalibration } from "./calibration-cases.js";
 import { exportModel } from "../src/model/export/export-model.js";
 import { AggregationStrategy } from "../src/infer/aggregation.js";
 import { Entity, NerPipeline, PIPELINE_PARITY, PredictOptions, TokenItem, loadPipeline } from "../src/infer/pipeline.js";
@@ -55,14 +57,43 @@ function runsOf(kind: string): Run[] {
 
 type Item = Entity | TokenItem;
 
-/** Asserts equal items but for scores, and returns the largest score difference. */
+/** Asserts equal items but for scores (raw_score present in both or neither), and returns the largest score difference. */
 function compare(web: Item[][], node: Item[][], label: string): number {
-  const strip = (list: Item[][]) => list.map((items) => items.map(({ score: _s, raw_score: _r, ...rest }) => rest));
+  const strip = (list: Item[][]) => list.map((items) => items.map(({ score: _s, raw_score, ...rest }) => ({ ...rest, calibrated: raw_score !== undefined })));
   assert.deepEqual(strip(web), strip(node), label);
   let worst = 0;
-  node.forEach((items, t) => items.forEach((item, i) => (worst = Math.max(worst, Math.abs(item.score - web[t][i].score)))));
+  node.forEach((items, t) =>
+    items.forEach((item, i) => {
+      worst = Math.max(worst, Math.abs(item.score - web[t][i].score));
+      if (item.raw_score !== undefined) worst = Math.max(worst, Math.abs(item.raw_score - (web[t][i].raw_score as number)));
+    }),
+  );
   return worst;
 }
+
+/**
+ * What runs on both sides: each model's float32 export (the fused-kernel graph; Node runs the
+ * fixture checkpoint) and int8 export (Node runs the export's folder, as int8), and for bert also
+ * the standard-operator export and a temperature-calibrated export (calibration.json copied along).
+ */
+interface Variant {
+  name: string;
+  kind: string;
+  /** The folder under models/ the browser loads. */
+  folder: string;
+  /** The folder Node loads. */
+  nodeDir: () => string;
+  quantize?: "int8";
+}
+
+const VARIANTS: Variant[] = [
+  ...KINDS.flatMap((kind): Variant[] => [
+    { name: `${kind} float32`, kind, folder: kind, nodeDir: () => join(fixturesDir, "hf", `${kind}-tiny`) },
+    { name: `${kind} int8`, kind, folder: `${kind}-int8`, nodeDir: () => join(dir, "models", `${kind}-int8`), quantize: "int8" },
+  ]),
+  { name: "bert standard operators", kind: "bert", folder: "bert-standard", nodeDir: () => join(fixturesDir, "hf", "bert-tiny") },
+  { name: "bert calibrated (T = 0.5)", kind: "bert", folder: "bert-calibrated", nodeDir: () => join(dir, "models", "bert-calibrated") },
+];
 
 const dir = tempDir("nerkit-web-");
 let server: StaticServer;
@@ -78,6 +109,9 @@ describe("nerkit/web in Chromium", { skip: skipWithoutChromium }, () => {
       exportModel(join(fixturesDir, "hf", `${kind}-tiny`), join(dir, "models", kind), { safetensors: false });
       exportModel(join(fixturesDir, "hf", `${kind}-tiny`), join(dir, "models", `${kind}-int8`), { quantize: "int8" });
     }
+    exportModel(join(fixturesDir, "hf", "bert-tiny"), join(dir, "models", "bert-standard"), { safetensors: false, standardOps: true });
+    mkdirSync(join(dir, "calibrated"));
+    exportModel(calibratedModel("bert", temperatureCalibration(0.5), join(dir, "calibrated")), join(dir, "models", "bert-calibrated"));
     mkdirSync(join(dir, "page"));
     writeFileSync(join(dir, "page", "index.html"), '<!doctype html><meta charset="utf-8"><title>nerkit/web test</title>\n');
     server = await serveStatic(
@@ -117,28 +151,26 @@ describe("nerkit/web in Chromium", { skip: skipWithoutChromium }, () => {
     );
   }
 
-  for (const kind of KINDS) {
-    for (const graph of ["float32", "int8"]) {
-      test(`${kind} ${graph}: every pipeline case gives Node's entities`, async () => {
-        const folder = graph === "int8" ? `${kind}-int8` : kind;
-        const node: NerPipeline = await loadPipeline(graph === "int8" ? join(dir, "models", folder) : join(fixturesDir, "hf", `${kind}-tiny`), { threads: 1 });
-        try {
-          assert.equal(node.quantize, graph === "int8" ? "int8" : undefined);
-          const runs = runsOf(kind);
-          const web = await webRuns(folder, runs);
-          let worst = 0;
-          for (const [r, run] of runs.entries()) {
-            const expected = (await node.run(run.texts, run.options)) as Item[][];
-            assert.ok(expected.flat().length > 0, "the case has entities to compare");
-            worst = Math.max(worst, compare(web[r], expected, `${kind} ${graph} ${JSON.stringify(run.options)}`));
-          }
-          measured.set(`${kind} ${graph}`, worst);
-          assert.ok(worst <= SCORE_TOLERANCE, `${kind} ${graph}: scores differ by up to ${worst}`);
-        } finally {
-          await node.close();
+  for (const variant of VARIANTS) {
+    test(`${variant.name}: every pipeline case gives Node's entities`, async () => {
+      const node: NerPipeline = await loadPipeline(variant.nodeDir(), { threads: 1 });
+      try {
+        assert.equal(node.quantize, variant.quantize);
+        const runs = runsOf(variant.kind);
+        const web = await webRuns(variant.folder, runs);
+        let worst = 0;
+        for (const [r, run] of runs.entries()) {
+          const expected = (await node.run(run.texts, run.options)) as Item[][];
+          assert.ok(expected.flat().length > 0, "the case has entities to compare");
+          assert.equal(expected.flat().some((e) => e.raw_score !== undefined), variant.folder === "bert-calibrated", "calibrated scores where the folder has calibration.json");
+          worst = Math.max(worst, compare(web[r], expected, `${variant.name} ${JSON.stringify(run.options)}`));
         }
-      });
-    }
+        measured.set(variant.name, worst);
+        assert.ok(worst <= SCORE_TOLERANCE, `${variant.name}: scores differ by up to ${worst}`);
+      } finally {
+        await node.close();
+      }
+    });
   }
 
   test("a folder picked as files (File objects) loads and runs as the same folder by URL does", async () => {
