@@ -3,22 +3,23 @@
 // bundling it means a page loads one script and needs no import map), written to
 // dist/web/nerkit-web.js; onnxruntime-web's .wasm file is copied beside it, where the bundle
 // fetches it from (new URL(..., import.meta.url)). Prints the bundle's size, minified and gzipped,
-// the .wasm counted apart. Run by `npm run build`; the browser tests run it when dist/web is missing.
+// the .wasm counted apart. Run by `npm run build`; the browser tests run it too (test/web-parity into
+// its own temp folder, test/web-export into dist/web, which `nerkit export --web` copies from).
 
 import { build } from "esbuild";
 import { copyFileSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const out = join(root, "dist", "web");
 /** The .wasm the WASM build of onnxruntime-web 1.30 loads (SIMD, threads when the page is cross-origin isolated). */
 export const ORT_WASM = "ort-wasm-simd-threaded.wasm";
 export const BUNDLE = "nerkit-web.js";
 
-export async function buildWeb({ quiet = false } = {}) {
+/** Bundles into `out` (dist/web by default; a test gives its own folder, so that tests running side by side do not share one). */
+export async function buildWeb({ quiet = false, out = join(root, "dist", "web") } = {}) {
   mkdirSync(out, { recursive: true });
   const result = await build({
     entryPoints: [join(root, "dist", "src", "web", "index.js")],
@@ -41,7 +42,7 @@ export async function buildWeb({ quiet = false } = {}) {
     .reduce((sum, [, input]) => sum + input.bytesInOutput, 0);
   if (!quiet) {
     const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
-    console.log(`dist/web/${BUNDLE}: ${kb(sizes.minified)} minified, ${kb(sizes.gzip)} gzip (onnxruntime-web's JavaScript ${kb(ort)} of it); ${ORT_WASM} ${(sizes.wasm / 2 ** 20).toFixed(1)} MiB apart`);
+    console.log(`${relative(process.cwd(), join(out, BUNDLE))}: ${kb(sizes.minified)} minified, ${kb(sizes.gzip)} gzip (onnxruntime-web's JavaScript ${kb(ort)} of it); ${ORT_WASM} ${(sizes.wasm / 2 ** 20).toFixed(1)} MiB apart`);
   }
   return { dir: out, ...sizes };
 }

@@ -29,7 +29,7 @@ function isNodeBuiltin(specifier: string): boolean {
 }
 
 /** The modules reachable from `roots` and the Node built-ins they import ("module -> built-in"). */
-function nodeImports(roots: readonly string[]): { modules: number; found: string[] } {
+function nodeImports(roots: readonly string[]): { modules: number; walked: Set<string>; found: string[] } {
   const seen = new Set<string>();
   const found: string[] = [];
   const pending = roots.map((root) => resolve(distSrc, root));
@@ -42,7 +42,7 @@ function nodeImports(roots: readonly string[]): { modules: number; found: string
       else if (isNodeBuiltin(specifier)) found.push(`${relative(distSrc, file)} -> ${specifier}`);
     }
   }
-  return { modules: seen.size, found };
+  return { modules: seen.size, walked: new Set([...seen].map((file) => relative(distSrc, file))), found };
 }
 
 test("the scanner sees static, re-export, side-effect, dynamic and multi-line imports of built-ins", () => {
@@ -54,6 +54,13 @@ test("the scanner sees static, re-export, side-effect, dynamic and multi-line im
 test("the walk finds the built-ins of the Node loader (it reads files and starts onnxruntime-node)", () => {
   const { found } = nodeImports(["infer/pipeline.js"]);
   assert.ok(found.includes("model/checkpoint/load-checkpoint.js -> node:fs"), found.join("\n"));
+});
+
+test("the web entry's graph holds the pipeline, the loader and whole-word redaction with its HMAC", () => {
+  const { walked } = nodeImports(["web/index.js"]);
+  for (const module of ["infer/ner-pipeline.js", "web/load-pipeline.js", "postprocess/redact.js", "postprocess/hmac-sha256.js", "postprocess/whole-words.js"]) {
+    assert.ok(walked.has(module), `${module} is not reached from web/index.js`);
+  }
 });
 
 test("the pipeline the browser shares with Node imports no Node built-in", () => {

@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { cpSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { after, before, describe, test } from "node:test";
 import { Browser, Page } from "playwright-core";
 import { launchChromium, skipWithoutChromium } from "./chromium.js";
@@ -29,6 +30,9 @@ let browser: Browser;
 
 describe("nerkit export --web in Chromium", { skip: skipWithoutChromium }, () => {
   before(async () => {
+    // The bundle the command copies, fresh from dist/src (this is the one test that writes dist/web).
+    const { buildWeb } = await import(pathToFileURL(join(repoRoot, "scripts", "build-web.mjs")).href);
+    await buildWeb({ quiet: true });
     const run = nerkit(["export", "--model", model, "--out", join(dir, "site"), "--web"]);
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /index\.html\n {2}page\.js\n {2}page\.css\n {2}nerkit-web\.js\n {2}ort-wasm-simd-threaded\.wasm\n {2}model\/onnx\/model\.onnx\n/);

@@ -1,5 +1,5 @@
 // nerkit/web in a real browser gives what the Node pipeline gives: Debian's Chromium, driven by
-// playwright-core, loads the bundle (dist/web, scripts/build-web.mjs) from a static server on
+// playwright-core, loads the bundle (scripts/build-web.mjs, built into a temp folder here) from a static server on
 // 127.0.0.1 and runs every case of ../shared/fixtures/hf/pipeline-cases.json (4 models × 5
 // aggregation strategies × 10 texts, and the long text with its 64-token windows, stride 16) on
 // folders written by `nerkit export` here: float32 (the fused-kernel graph) and int8, and for bert
@@ -104,7 +104,7 @@ const measured = new Map<string, number>();
 describe("nerkit/web in Chromium", { skip: skipWithoutChromium }, () => {
   before(async () => {
     const { buildWeb } = await import(pathToFileURL(join(repoRoot, "scripts", "build-web.mjs")).href);
-    await buildWeb({ quiet: true });
+    await buildWeb({ quiet: true, out: join(dir, "web") });
     for (const kind of KINDS) {
       exportModel(join(fixturesDir, "hf", `${kind}-tiny`), join(dir, "models", kind), { safetensors: false });
       exportModel(join(fixturesDir, "hf", `${kind}-tiny`), join(dir, "models", `${kind}-int8`), { quantize: "int8" });
@@ -116,7 +116,7 @@ describe("nerkit/web in Chromium", { skip: skipWithoutChromium }, () => {
     writeFileSync(join(dir, "page", "index.html"), '<!doctype html><meta charset="utf-8"><title>nerkit/web test</title>\n');
     server = await serveStatic(
       new Map([
-        ["/web/", join(repoRoot, "dist", "web")],
+        ["/web/", join(dir, "web")],
         ["/models/", join(dir, "models")],
         ["/", join(dir, "page")],
       ]),
