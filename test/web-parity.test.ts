@@ -192,6 +192,20 @@ describe("nerkit/web in Chromium", { skip: skipWithoutChromium }, () => {
     assert.deepEqual(byFiles, byUrl);
   });
 
+  test('device "webgpu" where the runtime has no WebGPU (the bundled WASM build): runs on WASM, same results', async () => {
+    const run = runsOf("bert")[3];
+    const [asked, plain] = await page.evaluate(
+      async ({ url, run }) => {
+        const webgpu = await window.nerkit.loadPipeline(url, { device: "webgpu" });
+        const wasm = await window.nerkit.loadPipeline(url);
+        return [await webgpu.run(run.texts, run.options), await wasm.run(run.texts, run.options)];
+      },
+      { url: `${server.base}/models/bert`, run },
+    );
+    assert.ok(plain.flat().length > 0);
+    assert.deepEqual(asked, plain);
+  });
+
   /** The error a page gets loading a folder: its fields as plain JSON, and whether it carried a stack into the message. */
   async function loadError(folder: string): Promise<{ name: string; code: string; message: string; file: string }> {
     return page.evaluate(async (url) => {

@@ -22,8 +22,9 @@ export interface WebLoadOptions {
   /** Apply the folder's calibration.json when it has one (default true), as Node's loader does. */
   calibration?: boolean;
   /**
-   * "wasm" (default). "webgpu" needs a runtime built with it (`runtime: await import("onnxruntime-web/webgpu")`)
-   * and a browser that has WebGPU; untested here (the tests run headless Chromium without a GPU).
+   * "wasm" (default). "webgpu": WebGPU where the runtime is built with it (`runtime: await
+   * import("onnxruntime-web/webgpu")`) and the browser has it, else WASM. WebGPU itself is untested
+   * here (the tests' headless Chromium has no GPU); the fallback is tested.
    */
   device?: WebDevice;
   /** Replaces the global fetch for a base URL (a service worker's cache, tests). */

@@ -28,7 +28,9 @@ export type WebDevice = "wasm" | "webgpu";
 export async function createWebSession(runtime: WebRuntime, model: Uint8Array, file: string, device: WebDevice = "wasm"): Promise<LogitsModel> {
   let session: WebInferenceSession;
   try {
-    session = await runtime.InferenceSession.create(model, { executionProviders: [device], graphOptimizationLevel: "all" });
+    // WebGPU where the runtime and the browser have it, else WASM (onnxruntime-web falls back along the list, with a console warning).
+    const executionProviders = device === "webgpu" ? ["webgpu", "wasm"] : ["wasm"];
+    session = await runtime.InferenceSession.create(model, { executionProviders, graphOptimizationLevel: "all" });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new NerkitError("E_FORMAT", `onnxruntime-web (${device}) could not load the model: ${reason}`, { file });
