@@ -9,14 +9,14 @@
 // that keeps the word) comes back too, for calibration (../metrics/calibration/).
 // Left out: probabilities and Viterbi decoding (the argmax of the logits is what training scores).
 
-import { Tokenizer } from "../text/tokenizers/index.js";
-import { Batch, TokenClassifierSession } from "../model/session.js";
+import type { Tokenizer } from "../text/tokenizers/types.js";
+import type { Batch, LogitsModel } from "../model/session-feeds.js";
 import { argmax } from "./aggregation.js";
 import { wordWindows } from "./word-windows.js";
 
 /** What tagging needs of a model: its session, tokenizer and label names, and its window size. */
 export interface WordTaggerModel {
-  session: TokenClassifierSession;
+  session: LogitsModel;
   tokenizer: Tokenizer;
   labels: readonly string[];
   /** Tokens per window, special tokens included. */

@@ -180,6 +180,17 @@ export function parseCalibration(json: unknown, file: string): CalibrationFile {
   };
 }
 
+/** A calibration.json's text (already decoded) as a CalibrationFile; bad JSON is an E_FORMAT error naming `file`. */
+export function parseCalibrationText(text: string, file: string): CalibrationFile {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new NerkitError("E_FORMAT", `invalid JSON: ${(error as Error).message}`, { file });
+  }
+  return parseCalibration(json, file);
+}
+
 /** The JSON form of a calibration (Maps as objects), for writing. */
 export function calibrationJson(calibration: CalibrationFile): Record<string, unknown> {
   const fromMap = <V>(map: Map<string, V> | undefined) => (map === undefined ? undefined : Object.fromEntries(map));

@@ -3,7 +3,7 @@
 // how positions are numbered, and the labels. Refuses what the graph cannot build.
 
 import { NerkitError } from "../errors.js";
-import { ModelConfig, ModelType } from "./checkpoint/config.js";
+import { ModelConfig, ModelType } from "./checkpoint/model-config.js";
 
 export type { ModelType };
 

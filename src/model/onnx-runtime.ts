@@ -10,3 +10,6 @@ import * as ort from "onnxruntime-node";
 process.env.ORT_DISABLE_TELEMETRY ??= "1";
 
 export { ort };
+
+/** onnxruntime-node's int64 tensor, for batchFeeds (session-feeds.ts). */
+export const int64Tensor = (data: BigInt64Array, dims: number[]): ort.Tensor => new ort.Tensor("int64", data, dims);

@@ -8,7 +8,7 @@
 // one batch at a time), and errors' classes (only messages cross threads; the caller rewraps them).
 
 import { parentPort, workerData } from "node:worker_threads";
-import { ort } from "./onnx-runtime.js";
+import { int64Tensor, ort } from "./onnx-runtime.js";
 import { Batch, batchFeeds } from "./session-feeds.js";
 
 /** What the thread is started with (the model's bytes are transferred, not copied). */
@@ -44,7 +44,7 @@ const session = await load();
 if (session) {
   port.on("message", async (batch: Batch) => {
     try {
-      const output = await session.run(batchFeeds(batch, data.withTokenTypes));
+      const output = await session.run(batchFeeds(batch, data.withTokenTypes, int64Tensor));
       const logits = output.logits.data as Float32Array;
       reply({ kind: "logits", logits }, [logits.buffer as ArrayBuffer]);
     } catch (error) {

@@ -5,16 +5,16 @@
 // On the calling thread by default, or in a worker thread (offMainThread, for servers: ONNX
 // Runtime's run blocks the thread that calls it; see session-worker.ts).
 
-import { ort } from "./onnx-runtime.js";
+import { int64Tensor, ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
 import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
 import { int8Linear } from "./export/int8-linear.js";
 import type { Quantization } from "./export/export-model.js";
-import { Batch, batchFeeds } from "./session-feeds.js";
+import { Batch, LogitsModel, batchFeeds } from "./session-feeds.js";
 import { SessionThread, SessionThreadError } from "./session-thread.js";
 
-export type { Batch } from "./session-feeds.js";
+export type { Batch, LogitsModel } from "./session-feeds.js";
 
 export interface SessionOptions {
   /** Threads for one operator; ONNX Runtime's default (all cores) when absent. */
@@ -32,12 +32,9 @@ export interface SessionOptions {
 }
 
 /** Where batches run: an ONNX Runtime session on this thread or in a worker thread. */
-interface LogitsRunner {
-  run(batch: Batch): Promise<Float32Array>;
-  release(): Promise<void>;
-}
+type LogitsRunner = LogitsModel;
 
-export class TokenClassifierSession {
+export class TokenClassifierSession implements LogitsModel {
   private constructor(
     readonly arch: Architecture,
     private readonly runner: LogitsRunner,
@@ -83,7 +80,7 @@ export class TokenClassifierSession {
 function sameThreadRunner(session: ort.InferenceSession, withTokenTypes: boolean): LogitsRunner {
   return {
     async run(batch) {
-      const output = await session.run(batchFeeds(batch, withTokenTypes));
+      const output = await session.run(batchFeeds(batch, withTokenTypes, int64Tensor));
       return output.logits.data as Float32Array;
     },
     release: () => session.release(),

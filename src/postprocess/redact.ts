@@ -8,9 +8,9 @@
 // on word boundaries. Which of two overlapping entities to believe is mergeEntities' question, asked
 // before; here an overlap is covered as one region.
 
-import { createHmac } from "node:crypto";
 import { NerkitError } from "../errors.js";
 import { wholeWordRegions } from "./whole-words.js";
+import { hmacSha256Hex } from "./hmac-sha256.js";
 
 export type RedactStyle = "mask" | "type" | "hash";
 export const REDACT_STYLES: readonly RedactStyle[] = ["mask", "type", "hash"];
@@ -53,7 +53,7 @@ function replacementFor(span: string, type: string, options: RedactOptions): str
     case "mask":
       return MASK_CHAR.repeat([...span].length);
     case "hash":
-      return `[${type}:${createHmac("sha256", options.salt as string).update(span, "utf8").digest("hex").slice(0, 10)}]`;
+      return `[${type}:${hmacSha256Hex(options.salt as string, span).slice(0, 10)}]`;
   }
 }
 

@@ -1,6 +1,7 @@
 // nerkit export: a checkpoint folder (or Hugging Face id) as a folder transformers.js and ONNX Runtime
 // load: onnx/model.onnx, or onnx/model_quantized.onnx with --quantize int8, config.json, the
-// tokenizer files and the safetensors weights (which nerkit predict reads). Prints what it wrote.
+// tokenizer files and the safetensors weights (which nerkit predict reads); with --web, a static page
+// around it (../web-folder.ts). Prints what it wrote.
 
 import { Command } from "commander";
 import { QUANTIZATIONS, Quantization, exportModel } from "../../model/export/export-model.js";
@@ -8,6 +9,7 @@ import { createProgressRenderer } from "../../model/hub/progress.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { CommandIO } from "../io.js";
 import { oneOf } from "../options.js";
+import { writeWebFolder } from "../web-folder.js";
 
 interface ExportCommandOptions {
   model: string;
@@ -16,6 +18,7 @@ interface ExportCommandOptions {
   standardOps?: boolean;
   safetensors: boolean;
   revision?: string;
+  web?: boolean;
 }
 
 function megabytes(bytes: number): string {
@@ -31,13 +34,16 @@ export function exportCommand(io: CommandIO): Command {
     .option("--standard-ops", "standard ONNX operators only (for runtimes other than ONNX Runtime); by default the float graph uses ONNX Runtime's fused kernels")
     .option("--no-safetensors", "leave out the safetensors weights (nerkit predict needs them; transformers.js does not)")
     .option("--revision <rev>", "Hub revision (branch, tag or commit) for a Hub id")
+    .option("--web", "write OUT as a static page that tags and redacts text in the browser, offline: index.html, the nerkit/web bundle, onnxruntime-web's wasm, the model in OUT/model (without safetensors)")
     .action(async (options: ExportCommandOptions) => {
       const progress = createProgressRenderer(process.stderr);
       const dir = await resolveModel(options.model, { revision: options.revision, onProgress: (p) => progress.update(p) });
       progress.end();
-      const result = exportModel(dir, options.out, { quantize: options.quantize, safetensors: options.safetensors, standardOps: options.standardOps });
-      io.stdout(`wrote ${result.dir}\n`);
-      for (const file of result.files) io.stdout(`  ${file}\n`);
+      const exportOptions = { quantize: options.quantize, standardOps: options.standardOps };
+      const web = options.web ? writeWebFolder(dir, options.out, exportOptions) : undefined;
+      const result = web?.model ?? exportModel(dir, options.out, { ...exportOptions, safetensors: options.safetensors });
+      io.stdout(`wrote ${web?.dir ?? result.dir}\n`);
+      for (const file of web?.files ?? result.files) io.stdout(`  ${file}\n`);
       io.stdout(`graph: ${megabytes(result.modelBytes)}`);
       const w = result.linearWeights;
       if (w) io.stdout(`; Linear weights ${megabytes(w.float)} in float32 -> ${megabytes(w.quantized)} quantized (${(w.float / w.quantized).toFixed(2)}x smaller)`);

@@ -12,7 +12,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
 import { decodeUtf8, ioReason } from "../../io/files.js";
-import { CALIBRATION_FILE, CalibrationFile, parseCalibration } from "../../metrics/calibration-file.js";
+import { CALIBRATION_FILE, CalibrationFile, parseCalibrationText } from "../../metrics/calibration-file.js";
 import { weightsDigest } from "./weights-digest.js";
 
 /** The path of calibration.json in a model folder. */
@@ -30,14 +30,7 @@ export function readModelCalibration(dir: string): CalibrationFile | undefined {
   } catch (error) {
     throw new NerkitError("E_IO", `cannot read: ${ioReason(error)}`, { file });
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(decodeUtf8(bytes, file));
-  } catch (error) {
-    if (error instanceof NerkitError) throw error;
-    throw new NerkitError("E_FORMAT", `invalid JSON: ${(error as Error).message}`, { file });
-  }
-  const calibration = parseCalibration(json, file);
+  const calibration = parseCalibrationText(decodeUtf8(bytes, file), file);
   checkWeights(calibration, dir, file);
   return calibration;
 }

@@ -121,10 +121,18 @@ function pushReplacement(chars: string[], changes: number[], oldPart: string, ne
   else if (diff < 0 && changes.length > 0) changes[changes.length - 1] += diff;
 }
 
+/** Base64 to bytes with atob, which Node and browsers both have (Buffer is Node's only); whitespace is skipped, as Buffer skips it. */
+function base64Bytes(text: string): Uint8Array {
+  const binary = atob(text.replace(/\s+/g, ""));
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
 export function precompiledNormalizer(charsmapBase64: string, where: string): Normalizer {
   let charsmap: Charsmap;
   try {
-    charsmap = new Charsmap(Buffer.from(charsmapBase64, "base64"));
+    charsmap = new Charsmap(base64Bytes(charsmapBase64));
   } catch (error) {
     throw new FormatProblem(`${where}: the Precompiled normalizer's precompiled_charsmap cannot be read (${(error as Error).message})`);
   }
