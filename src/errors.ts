@@ -11,6 +11,8 @@ export type ErrorCode =
   | "E_SPAN"
   | "E_MISMATCH"
   | "E_DIVERGED"
+  /** A retrain could not make a candidate (its trainer failed or was killed, nothing to judge it on). */
+  | "E_RETRAIN"
   /** The user stopped a long command (Ctrl-C); the message says how to continue. Exit code 130. */
   | "E_INTERRUPTED";
 
