@@ -41,6 +41,10 @@ import { limitConnections, serverTimeouts } from "./connection-limits.js";
 import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
 import { profiledDocument } from "./drift/profile-writer.js";
 import type { ReferenceProfile } from "../metrics/reference-profile.js";
+import type { ModelRegistry } from "./models/registry.js";
+import { DEFAULT_RETRAIN, RetrainSettings } from "./retrain/run.js";
+import { RetrainService } from "./retrain/service.js";
+import { retrainRoutes } from "./retrain/routes.js";
 
 export type { PipelineLike } from "./reading.js";
 
@@ -52,6 +56,9 @@ export interface BuildAppOptions {
   logger?: boolean | Record<string, unknown>;
   /** The model's reference profile for drift monitoring, or why there is none (serve/drift/reference.ts). */
   drift?: { profile: ReferenceProfile } | { reason: string };
+  /** Retraining (retrain/service.ts: /v1/retrain): the model registry, the retrain settings and
+   * --retrain-after; without it, no retrain routes. */
+  retrain?: { registry: ModelRegistry | Promise<ModelRegistry>; settings?: Partial<RetrainSettings>; after?: number; onTrainer?: (id: string, pid: number) => void };
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -209,6 +216,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           },
         }),
   });
+  const retrains = options.retrain && new RetrainService({
+    repository: () => jobs.existingRepository(),
+    registry: options.retrain.registry,
+    settings: { ...DEFAULT_RETRAIN, ...options.retrain.settings },
+    retrainAfter: options.retrain.after,
+    onTrainer: options.retrain.onTrainer,
+    onError: (error, message) => app.log.error({ err: error }, message),
+  });
   const keys = config.apiKeys.map(digest);
   /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */
   const reviewCounts = new ReviewPrecisionCache(async () => reviewPrecisionCounts(await jobs.existingRepository()));
@@ -246,6 +261,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics.requestSeconds.observe({ method: request.method, route: routeUrl, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.addHook("onClose", async () => {
+    await retrains?.close();
     await jobs.close();
     await batcher.drain();
     await loading;
@@ -272,12 +288,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       (action, types, kept, audited) => {
         metrics.reviews.inc({ action });
         reviewCounts.invalidate();
+        retrains?.reviewed();
         // Audit documents are not among those routing sent to review: they have their own estimate.
         if (!audited) metrics.recordReview(types, kept);
       },
     ),
   );
   await app.register(evaluationRoutes(config.bodyLimit));
+  if (retrains) await app.register(retrainRoutes(retrains));
   await app.register(monitorRoutes({ audit: auditEstimate, drift }));
   await app.register(uiRoutes());
   // Jobs a crash or a shutdown left unfinished continue once the model is loaded.

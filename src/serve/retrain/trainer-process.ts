@@ -33,6 +33,7 @@ const STEP = /^step (\d+)\/(\d+)\b/;
 
 /** Runs the trainer to its end; throws NerkitError E_RETRAIN naming how it ended when it fails. */
 export async function runTrainer(options: TrainerOptions): Promise<void> {
+  if (options.signal?.aborted) throw new NerkitError("E_RETRAIN", "the retrain was stopped before its trainer started");
   const args = [join(packageRoot, "bin", "nerkit.js"), "train", "--model", options.model, "--train", options.train, "--out", options.out, ...(options.args ?? [])];
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   const onAbort = () => child.kill("SIGINT");

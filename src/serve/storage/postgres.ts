@@ -36,6 +36,7 @@ import {
   ReviewedPage,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { POSTGRES_RETRAINS_MIGRATION } from "./postgres-retrains.js";
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
@@ -97,6 +98,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE results ADD COLUMN audit boolean NOT NULL DEFAULT false;
       CREATE INDEX results_audit ON results (pos) WHERE audit;`,
   },
+  POSTGRES_RETRAINS_MIGRATION,
 ];
 
 /** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
@@ -361,6 +363,11 @@ export class PostgresJobRepository implements JobRepository {
     if (this.ended) return;
     this.ended = true;
     await this.pool.end();
+  }
+
+  /** A statement on this pool, errors translated: for the stores that share it (postgres-retrains.ts). */
+  sharedQuery<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.query<R>(sql, params);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {

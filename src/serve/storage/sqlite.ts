@@ -29,6 +29,7 @@ import {
   ReviewedPage,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { SQLITE_RETRAINS_MIGRATION } from "./sqlite-retrains.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -82,6 +83,7 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE jobs ADD COLUMN audit_seed INTEGER;
       ALTER TABLE results ADD COLUMN audit INTEGER NOT NULL DEFAULT 0 CHECK (audit IN (0, 1));`,
   },
+  SQLITE_RETRAINS_MIGRATION,
 ];
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
@@ -394,6 +396,11 @@ export class SqliteJobRepository implements JobRepository {
     return this.guarded(() =>
       (this.db.prepare("SELECT id FROM jobs WHERE status IN ('done', 'failed') AND created_at < ? ORDER BY created_at, rowid LIMIT ?").all(before, limit) as { id: string }[]).map((r) => r.id),
     );
+  }
+
+  /** fn on this connection, tried again while locked: for the stores that share it (sqlite-retrains.ts). */
+  onConnection<T>(fn: (db: Database.Database) => T): Promise<T> {
+    return this.guarded(() => fn(this.db));
   }
 
   close(): Promise<void> {
