@@ -12,7 +12,7 @@ import { after, describe, test } from "node:test";
 import { FastifyInstance } from "fastify";
 import { buildApp } from "../src/serve/app.js";
 import { openRepository } from "../src/serve/storage/open.js";
-import { retrainStore } from "../src/serve/storage/retrains.js";
+import { retrainStore } from "../src/serve/storage/open-retrains.js";
 import { tempDir } from "./helpers.js";
 import { FakePipeline } from "./fake-pipeline.js";
 import { submitJob, jobStatus } from "./job-routes.js";

@@ -10,7 +10,8 @@
 import { NerkitError } from "../../errors.js";
 import { ModelRegistry } from "../models/registry.js";
 import { JobRepository } from "../storage/repository.js";
-import { RetrainRecord, RetrainStore, retrainStore } from "../storage/retrains.js";
+import { RetrainRecord, RetrainStore } from "../storage/retrains.js";
+import { retrainStore } from "../storage/open-retrains.js";
 import { RetrainSettings, allReviewed, runRetrain } from "./run.js";
 
 /** Lines of a retrain's log kept in its row. */

@@ -1,30 +1,9 @@
-// Retrain jobs (retrains.ts) on PostgreSQL, on the job repository's pool: migration 6's table and
-// the statements, answering the objects SQLite's do (times cast to the same ISO text). A second
+// Retrain jobs (retrains.ts) on PostgreSQL, on the job repository's pool (migration 6's table:
+// retrains-schema.ts), answering the objects SQLite's do (times cast to the same ISO text). A second
 // running row is refused by the partial unique index (ON CONFLICT DO NOTHING inserts nothing).
 
-import type { Migration } from "./migrations.js";
 import type { PostgresJobRepository } from "./postgres.js";
 import { RetrainEnd, RetrainRecord, RetrainRow, RetrainStore, logColumn, retrainSeq, toRetrain } from "./retrains.js";
-
-export const POSTGRES_RETRAINS_MIGRATION: Migration = {
-  version: 6,
-  sql: `
-    CREATE TABLE retrains (
-      seq bigserial PRIMARY KEY,
-      status text NOT NULL CHECK (status IN ('running', 'done', 'failed')),
-      created_at timestamptz NOT NULL,
-      finished_at timestamptz,
-      progress double precision NOT NULL DEFAULT 0,
-      phase text NOT NULL,
-      log_tail text NOT NULL DEFAULT '',
-      candidate text,
-      gate json,
-      promoted boolean,
-      error text,
-      reviews_at_start bigint NOT NULL DEFAULT 0
-    );
-    CREATE UNIQUE INDEX retrains_one_running ON retrains (status) WHERE status = 'running';`,
-};
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
 const COLUMNS = `seq::text AS seq, status, ${iso("created_at")} AS created_at, ${iso("finished_at")} AS finished_at, progress, phase, log_tail, candidate, gate::text AS gate, promoted, error, reviews_at_start::text AS reviews_at_start`;

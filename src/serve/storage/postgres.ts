@@ -36,7 +36,7 @@ import {
   ReviewedPage,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
-import { POSTGRES_RETRAINS_MIGRATION } from "./postgres-retrains.js";
+import { POSTGRES_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;

@@ -2,12 +2,11 @@
 // log, and what it made (the candidate version and the gate's record). At most one retrain runs at
 // a time, which the database itself keeps (a unique index over running rows), so two requests or
 // two servers cannot start two. Ids are "r1", "r2", ... in the order retrains started. The rows
-// share the job database's connection (sqlite-retrains.ts, postgres-retrains.ts); the schema is
-// migration 6 of each database.
+// share the job database's connection (sqlite-retrains.ts, postgres-retrains.ts, opened by
+// open-retrains.ts); the schema is migration 6 of each database (retrains-schema.ts).
 // What it leaves out: the retrain itself (serve/retrain/).
 
 import type { GateRecord } from "../models/registry.js";
-import type { JobRepository } from "./repository.js";
 
 export type RetrainStatus = "running" | "done" | "failed";
 
@@ -93,13 +92,4 @@ export function retrainSeq(id: string): number | undefined {
 /** Log lines as one column (newlines inside a line become spaces). */
 export function logColumn(log: readonly string[]): string {
   return log.map((line) => line.replace(/[\r\n]+/g, " ")).join("\n");
-}
-
-/** The retrain store on the job repository's own connection. */
-export async function retrainStore(repository: JobRepository): Promise<RetrainStore> {
-  const { SqliteJobRepository } = await import("./sqlite.js");
-  if (repository instanceof SqliteJobRepository) return new (await import("./sqlite-retrains.js")).SqliteRetrainStore(repository);
-  const { PostgresJobRepository } = await import("./postgres.js");
-  if (repository instanceof PostgresJobRepository) return new (await import("./postgres-retrains.js")).PostgresRetrainStore(repository);
-  throw new Error("retrains are stored in SQLite or PostgreSQL only");
 }

@@ -1,31 +1,10 @@
-// Retrain jobs (retrains.ts) on SQLite, on the job repository's connection: migration 6's table
-// and the statements. A second running row is refused by the partial unique index, so starting
+// Retrain jobs (retrains.ts) on SQLite, on the job repository's connection (migration 6's table:
+// retrains-schema.ts). A second running row is refused by the partial unique index, so starting
 // one is a single INSERT that inserts nothing while another runs.
 
-import type { Migration } from "./migrations.js";
 import type { SqliteJobRepository } from "./sqlite.js";
 import { storableText } from "./rows.js";
 import { RetrainEnd, RetrainRecord, RetrainRow, RetrainStore, logColumn, retrainSeq, toRetrain } from "./retrains.js";
-
-export const SQLITE_RETRAINS_MIGRATION: Migration = {
-  version: 6,
-  sql: `
-    CREATE TABLE retrains (
-      seq INTEGER PRIMARY KEY AUTOINCREMENT,
-      status TEXT NOT NULL CHECK (status IN ('running', 'done', 'failed')),
-      created_at TEXT NOT NULL,
-      finished_at TEXT,
-      progress REAL NOT NULL DEFAULT 0,
-      phase TEXT NOT NULL,
-      log_tail TEXT NOT NULL DEFAULT '',
-      candidate TEXT,
-      gate TEXT,
-      promoted INTEGER CHECK (promoted IN (0, 1)),
-      error TEXT,
-      reviews_at_start INTEGER NOT NULL DEFAULT 0
-    );
-    CREATE UNIQUE INDEX retrains_one_running ON retrains (status) WHERE status = 'running';`,
-};
 
 /** Checked before inserting, so that a refused start takes no id (the index alone would, leaving gaps). */
 const RUNNING = "SELECT 1 FROM retrains WHERE status = 'running'";

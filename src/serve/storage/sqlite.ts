@@ -29,7 +29,7 @@ import {
   ReviewedPage,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
-import { SQLITE_RETRAINS_MIGRATION } from "./sqlite-retrains.js";
+import { SQLITE_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
