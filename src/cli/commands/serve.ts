@@ -27,10 +27,11 @@ import { describeTargets, targetThresholds } from "../../serve/precision-routing
 import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
+import { RetrainFlags, retrainOptions, serveRetrain } from "../retrain-options.js";
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
-  extends Pick<
+  extends RetrainFlags, Pick<
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
     | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
@@ -48,6 +49,7 @@ interface ServeCommandOptions
   revision?: string;
   log: boolean;
   calibration: boolean;
+  retrainAfter?: number;
 }
 
 function days(value: string): number {
@@ -61,7 +63,7 @@ function bytes(value: string): number {
 }
 
 export function serveCommand(io: CommandIO): Command {
-  return new Command("serve")
+  const serve = new Command("serve")
     .description("HTTP service: entities, redaction, batch jobs, the review queue, a web UI at /, /metrics, OpenAPI at /docs")
     .requiredOption("--model <dir|hub-id>", "checkpoint folder or Hugging Face id")
     .option("--port <n>", "TCP port", integer("--port"), 8080)
@@ -99,7 +101,10 @@ export function serveCommand(io: CommandIO): Command {
     .option("--drift-psi <x>", "drift alert (nerkit_drift_alert, GET /v1/monitor) when a statistic's population stability index exceeds x", positiveNumber("--drift-psi"), DEFAULT_CONFIG.driftPsi)
     .option("--drift-min-documents <n>", "documents the window needs before drift may alert (default: 200, or --drift-window when smaller)", integer("--drift-min-documents"))
     .option("--no-log", "no request log (JSON lines on stdout)")
-    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)")
+    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)");
+  // The retrain options last: they matter only where retrains run (/v1/retrain, --retrain-after).
+  return retrainOptions(serve)
+    .option("--retrain-after <n>", "start a retrain (POST /v1/retrain) once n reviews came since the last one started", integer("--retrain-after"))
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
       const targets = await precisionTargets(options);
@@ -137,10 +142,11 @@ export function serveCommand(io: CommandIO): Command {
       });
       await checkDatabase(config);
       if (config.queue) await checkRedis(redisConnection(config.queue));
+      const retrain = await serveRetrain(options, config.db, options.threads);
       const pipeline = await loadModel(options);
       const drift = loadReferenceProfile(await resolveModel(options.model, { revision: options.revision }));
       if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
-      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config, drift });
+      const app = await buildApp({ pipeline, logger: options.log ? { level: "info" } : false, config, drift, retrain });
       let address: string;
       try {
         address = await app.listen({ port: options.port, host: options.host });

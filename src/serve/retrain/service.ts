@@ -29,6 +29,12 @@ export interface RetrainServiceOptions {
   onError?: (error: unknown, message: string) => void;
   /** The trainer child's process id, once it runs (tests kill it). */
   onTrainer?: (id: string, pid: number) => void;
+  /** Each log line and progress step as it comes (`nerkit retrain` prints them). */
+  onLog?: (id: string, line: string) => void;
+  onProgress?: (id: string, fraction: number, phase: string) => void;
+  /** Mark retrains left running failed when the database is first opened (default true; `nerkit
+   * retrain` does not: a server may be running one). */
+  failLeftRunning?: boolean;
 }
 
 export type StartOutcome = { started: RetrainRecord } | { running: RetrainRecord } | { noReviews: string };
@@ -47,6 +53,7 @@ export class RetrainService {
     const repository = await this.options.repository();
     if (!repository) return undefined;
     this.opened ??= retrainStore(repository).then(async (store) => {
+      if (this.options.failLeftRunning === false) return store;
       const failed = await store.failRunning("the server stopped while this retrain ran");
       if (failed.length > 0) this.options.onError?.(undefined, `retrains left running by a stopped server were marked failed: ${failed.join(", ")}`);
       return store;
@@ -85,6 +92,7 @@ export class RetrainService {
       writing = writing.then(() => store.progress(id, ...snapshot)).catch((error: unknown) => this.options.onError?.(error, `cannot store the progress of retrain ${id}`));
     };
     const addLine = (line: string) => {
+      this.options.onLog?.(id, line);
       log.push(line);
       if (log.length > LOG_TAIL) log.splice(0, log.length - LOG_TAIL);
       write(false);
@@ -102,6 +110,7 @@ export class RetrainService {
           progress: (f, p) => {
             const changed = p !== phase;
             [fraction, phase] = [f, p];
+            this.options.onProgress?.(id, f, p);
             write(changed);
           },
           log: addLine,

@@ -1,0 +1,62 @@
+// `nerkit retrain` end to end through the library function it calls (retrainNow), with reviews
+// stored in a SQLite job database and the in-memory registry (the real one is opened by
+// openModelRegistry, wired by the lead): the options become the trainer's and the gate's settings,
+// the run is recorded in the retrains table like the service's, one runs at a time; and the command
+// itself refuses bad options and an unopenable registry with one line and exit 2.
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { openRepository } from "../src/serve/storage/open.js";
+import { retrainStore } from "../src/serve/storage/open-retrains.js";
+import { retrainNow } from "../src/serve/retrain/retrain-now.js";
+import { retrainSettings } from "../src/cli/retrain-options.js";
+import { nerkit, tempDir } from "./helpers.js";
+import { demoGold, originalTraining, reviewedDocuments, tinyRegistry } from "./retrain-cases.js";
+
+test("retrainNow: the command's run, recorded in the retrains table, with the command's options", async () => {
+  const dir = tempDir();
+  const repository = await openRepository(join(dir, "jobs.db"));
+  try {
+    const documents = reviewedDocuments(12);
+    const job = await repository.createJob(documents.map((d) => ({ text: d.text })));
+    await repository.saveResults(job.id, documents.map((_, seq) => ({ seq, entities: [], decision: "review" })));
+    for (const [seq, d] of documents.entries()) await repository.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "correct", spans: d.reviews[0].spans });
+    const original = originalTraining(dir);
+    const registry = tinyRegistry(join(dir, "models"), original);
+    const settings = retrainSettings({ holdout: 0.3, gold: demoGold, promoteMargin: 1.5, maxTypeDrop: 3, maxSteps: 2, batchSize: 4, lr: 1e-3 }, 1);
+    assert.deepEqual(settings.trainArgs, ["--lr", "0.001", "--batch-size", "4", "--max-steps", "2"]);
+    const phases: string[] = [];
+    const lines: string[] = [];
+    const record = await retrainNow({ repository, registry, settings, onLog: (l) => lines.push(l), onProgress: (_f, p) => phases.push(p) });
+    assert.equal(record.status, "done", record.error);
+    assert.equal(record.id, "r1");
+    assert.equal(record.candidate, "v2");
+    assert.deepEqual([record.gate?.promoteMargin, record.gate?.maxTypeDrop], [1.5, 3]);
+    assert.equal(record.gate?.gold.path, demoGold);
+    assert.ok(lines.some((l) => /^step 2\/2\b/.test(l)), lines.join("\n"));
+    assert.ok(phases.includes("training") && phases.includes("evaluating"));
+    const store = await retrainStore(repository);
+    assert.deepEqual((await store.list(0, 10)).map((r) => [r.id, r.status]), [["r1", "done"]]);
+    // A retrain running (here: a row a server holds) refuses the command's.
+    assert.equal((await store.start(0))?.id, "r2");
+    await assert.rejects(retrainNow({ repository, registry, settings }), /retrain r2 is running/);
+    assert.equal((await store.get("r2"))?.status, "running", "the command does not touch a running retrain");
+  } finally {
+    await repository.close();
+  }
+});
+
+test("nerkit retrain: bad options and a registry that cannot be opened are one line, exit 2", () => {
+  const dir = tempDir();
+  for (const [args, message] of [
+    [["--holdout", "1"], /--holdout expects a share in \[0, 1\), got '1'/],
+    [["--promote-margin", "-1"], /--promote-margin expects points of F1 between 0 and 100/],
+    [[], /the model registry \(--models .*\) cannot be opened/],
+  ] as const) {
+    const run = nerkit(["retrain", "--db", join(dir, "jobs.db"), "--models", join(dir, "models"), ...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, message);
+    assert.equal(run.stderr.trim().split("\n").length, 1, run.stderr);
+  }
+});
