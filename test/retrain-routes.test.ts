@@ -178,6 +178,19 @@ suite(
   postgresSkip,
 );
 
+test("POST /v1/retrain before any job database exists: 409, nothing to retrain on", async () => {
+  const app = await buildApp({ pipeline: new FakePipeline(), config: { db: join(dir, "never-created.db") }, retrain: { registry: tinyRegistry(join(tempDir(), "models"), original) } });
+  try {
+    const r = await app.inject({ method: "POST", url: "/v1/retrain" });
+    assert.equal(r.statusCode, 409, r.body);
+    assert.deepEqual(r.json(), { error: { code: "E_NOTHING_TO_RETRAIN", message: "no job database yet, so no reviewed document to retrain on" } });
+    assert.deepEqual((await app.inject("/v1/retrain")).json(), { retrains: [] });
+    assert.equal((await app.inject("/v1/retrain/r1")).statusCode, 404);
+  } finally {
+    await app.close();
+  }
+});
+
 test("serve --retrain-after: a retrain starts by itself once that many reviews came", async () => {
   const registry = tinyRegistry(join(tempDir(), "models"), original);
   const app = await reviewedApp(join(dir, `jobs-${files++}.db`), registry, { after: 12, count: 12 });
