@@ -49,7 +49,7 @@ const fixed = (x: number) => x.toFixed(2);
 /** The gate's decision for candidate against serving, with one line saying which figures decided. */
 export function gate(candidate: GateScores, serving: GateScores, thresholds: GateThresholds = DEFAULT_GATE): GateVerdict {
   const rise = points(candidate.microF1 - serving.microF1);
-  const f1 = `micro F1 ${fixed(serving.microF1 * 100)} → ${fixed(candidate.microF1 * 100)} (${rise >= 0 ? "+" : ""}${fixed(rise)} points)`;
+  const f1 = `micro F1 ${fixed(serving.microF1 * 100)} → ${fixed(candidate.microF1 * 100)} (${rise >= 0 ? `+${fixed(rise)}` : `−${fixed(-rise)}`} points)`;
   const own = (record: Record<string, number>, type: string) => (Object.prototype.hasOwnProperty.call(record, type) ? record[type] : undefined);
   const drops = Object.keys(serving.perType)
     .map((type) => ({ type, drop: points(serving.perType[type] - (own(candidate.perType, type) ?? 0)) }))

@@ -70,7 +70,11 @@ export async function judgeCandidate(input: JudgeInput, onPhase: (phase: "evalua
   });
   const verdict = gate(candidate!, serving, input.thresholds);
   const decision = notCalibrated ? "keep-candidate" : verdict.decision;
-  const reason = notCalibrated ? `kept as candidate: not calibrated (${notCalibrated}); the gate said: ${verdict.reason}` : verdict.reason;
+  const reason = !notCalibrated
+    ? verdict.reason
+    : verdict.decision === "promote"
+      ? `kept as candidate: not calibrated (${notCalibrated}), though its scores pass the gate: ${verdict.reason.replace(/^promoted: /, "")}`
+      : `${verdict.reason}; and not calibrated (${notCalibrated})`;
   return {
     gate: {
       decision,
