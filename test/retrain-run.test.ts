@@ -74,6 +74,9 @@ test("a short retrain makes a candidate with a gate record, its calibration and 
     assert.match(gate.reason, /not calibrated/);
     assert.equal(gate.decision, "keep-candidate");
   }
+  // The drift reference of the held-out texts it was calibrated on.
+  const profile = JSON.parse(readFileSync(join(candidate.folder, "reference-profile.json"), "utf8")) as { madeBy: string; documents: number };
+  assert.deepEqual([profile.madeBy, profile.documents], ["nerkit retrain", held]);
   // The data it learnt from: the original file, then the reviewed documents kept in its folder.
   const data = candidate.trainingData!;
   assert.deepEqual(data.files, [original, join(candidate.folder, "retrain", "reviewed.conll")]);

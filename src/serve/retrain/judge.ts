@@ -2,8 +2,10 @@
 // serving version tag the gold set (the word tagger and seqeval scores of `nerkit evaluate --model`:
 // train/evaluate-file.ts), the gate compares them (metrics/gate.ts), and the candidate is calibrated
 // on held-out data (train/calibration-fit.ts, what `nerkit calibrate` fits) into its folder's
-// calibration.json. The models load in this process, one at a time: tagging runs in ONNX Runtime's
-// threads, and a gold set is small next to training, which runs in a child (trainer-process.ts).
+// calibration.json, with the drift monitor's reference profile of the same texts beside it
+// (reference-profile.json, as `nerkit calibrate` writes them). The models load in this process,
+// one at a time: tagging runs in ONNX Runtime's threads, and a gold set is small next to training,
+// which runs in a child (trainer-process.ts).
 // A candidate that cannot be calibrated (too few held-out entities) is never promoted automatically.
 // What it leaves out: the registry (run.ts records and promotes).
 
@@ -16,6 +18,8 @@ import { loadPipeline, NerPipeline } from "../../infer/pipeline.js";
 import { fileDigest, fitCalibration, heldOutSamples } from "../../train/calibration-fit.js";
 import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
 import { GateRecord, ModelVersion } from "../models/registry.js";
+import { readProfileTexts } from "../../data/profile-texts.js";
+import { writeReferenceProfile } from "../drift/profile-writer.js";
 
 export interface JudgeInput {
   candidateFolder: string;
@@ -67,6 +71,9 @@ export async function judgeCandidate(input: JudgeInput, onPhase: (phase: "evalua
       if (!(error instanceof NerkitError)) throw error;
       notCalibrated = error.message;
     }
+    // The drift monitor's reference (as `nerkit calibrate` writes it): the held-out texts as the candidate reads them.
+    const texts = readProfileTexts(input.calibrationData);
+    await writeReferenceProfile(input.candidateFolder, pipeline, texts.texts, { madeBy: "nerkit retrain", path: input.calibrationData, sha256: texts.sha256, unit: texts.unit });
   });
   const verdict = gate(candidate!, serving, input.thresholds);
   const decision = notCalibrated ? "keep-candidate" : verdict.decision;
