@@ -43,6 +43,7 @@ export class RetrainService {
   private opened: Promise<RetrainStore> | undefined;
   private current: { id: string; done: Promise<void>; abort: AbortController } | undefined;
   private triggering = false;
+  private countAgain = false;
   private closed = false;
 
   constructor(private readonly options: RetrainServiceOptions) {}
@@ -135,13 +136,21 @@ export class RetrainService {
   /** A review was stored: with --retrain-after N, starts a retrain once N reviews came since the last one started. */
   reviewed(): void {
     const after = this.options.retrainAfter;
-    if (after === undefined || this.closed || this.current || this.triggering) return;
+    if (after === undefined || this.closed || this.current) return;
+    // A review stored while the count is being read may not be in it: count again after.
+    if (this.triggering) {
+      this.countAgain = true;
+      return;
+    }
     this.triggering = true;
     void (async () => {
-      const store = await this.store();
-      if (!store) return;
-      const since = (await store.reviewCount()) - ((await store.latestReviewsAtStart()) ?? 0);
-      if (since >= after && !this.closed) await this.start();
+      do {
+        this.countAgain = false;
+        const store = await this.store();
+        if (!store) return;
+        const since = (await store.reviewCount()) - ((await store.latestReviewsAtStart()) ?? 0);
+        if (since >= after && !this.closed && !this.current) await this.start();
+      } while (this.countAgain && !this.closed && !this.current);
     })()
       .catch((error: unknown) => this.options.onError?.(error, "cannot start a retrain after new reviews"))
       .finally(() => (this.triggering = false));
