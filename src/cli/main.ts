@@ -16,6 +16,7 @@ import { distillCommand } from "./commands/distill.js";
 import { quickstartCommand } from "./commands/quickstart.js";
 import { serveCommand } from "./commands/serve.js";
 import { profileCommand } from "./commands/profile.js";
+import { retrainCommand } from "./commands/retrain.js";
 import { statsCommand } from "./commands/stats.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
 import { workerCommand } from "./commands/worker.js";
@@ -47,7 +48,7 @@ export function buildProgram(io: CommandIO): Command {
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .exitOverride();
   const quickstart = (io: CommandIO) => quickstartCommand(io, (argv, input) => main(argv, input === undefined ? io : { ...io, stdin: Readable.from([input]) }));
-  for (const make of [quickstart, trainCommand, distillCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, calibrateCommand, tokenizerCommand, serveCommand, workerCommand, profileCommand]) {
+  for (const make of [quickstart, trainCommand, distillCommand, predictCommand, exportCommand, convertCommand, statsCommand, evaluateCommand, calibrateCommand, tokenizerCommand, serveCommand, workerCommand, profileCommand, retrainCommand]) {
     program.addCommand(make(io).exitOverride().configureOutput({ writeOut: io.stdout, writeErr: io.stderr }));
   }
   program.addHelpText("after", () => commandsWithOptions(program));

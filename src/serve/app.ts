@@ -4,7 +4,8 @@
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
 // model's reference profile, drift/monitor.ts), the model registry with `registry` (models/routes.ts: /v1/models; every
-// answer then names the model version that read it), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// answer then names the model version that read it), retraining when given a model registry (retrain/routes.ts:
+// POST and GET /v1/retrain, GET /v1/retrain/:id), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
 // before routing and while closing too (early-errors.ts). Every route and job
@@ -45,6 +46,9 @@ import { limitConnections, serverTimeouts } from "./connection-limits.js";
 import { DriftMonitor, registerDriftMetrics } from "./drift/monitor.js";
 import { profiledDocument } from "./drift/profile-writer.js";
 import type { ReferenceProfile } from "../metrics/reference-profile.js";
+import { DEFAULT_RETRAIN, RetrainSettings } from "./retrain/run.js";
+import { RetrainService } from "./retrain/service.js";
+import { retrainRoutes } from "./retrain/routes.js";
 
 export type { PipelineLike } from "./reading.js";
 
@@ -58,6 +62,9 @@ export interface BuildAppOptions {
   drift?: { profile: ReferenceProfile } | { reason: string };
   /** The model registry (models/): its routes, and each answer names the version that read it (pipeline: a SwappablePipeline). */
   registry?: ModelRegistry;
+  /** Retraining (retrain/service.ts: /v1/retrain): the model registry, the retrain settings and
+   * --retrain-after; without it, no retrain routes. */
+  retrain?: { registry: ModelRegistry | Promise<ModelRegistry>; settings?: Partial<RetrainSettings>; after?: number; onTrainer?: (id: string, pid: number) => void };
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -217,6 +224,14 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
           },
         }),
   });
+  const retrains = options.retrain && new RetrainService({
+    repository: () => jobs.existingRepository(),
+    registry: options.retrain.registry,
+    settings: { ...DEFAULT_RETRAIN, ...options.retrain.settings },
+    retrainAfter: options.retrain.after,
+    onTrainer: options.retrain.onTrainer,
+    onError: (error, message) => app.log.error({ err: error }, message),
+  });
   const keys = config.apiKeys.map(digest);
   /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */
   const reviewCounts = new ReviewPrecisionCache(async () => reviewPrecisionCounts(await jobs.existingRepository()));
@@ -254,6 +269,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics.requestSeconds.observe({ method: request.method, route: routeUrl, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   app.addHook("onClose", async () => {
+    await retrains?.close();
     await jobs.close();
     await batcher.drain();
     await loading;
@@ -280,6 +296,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       (action, types, kept, audited) => {
         metrics.reviews.inc({ action });
         reviewCounts.invalidate();
+        retrains?.reviewed();
         // Audit documents are not among those routing sent to review: they have their own estimate.
         if (!audited) metrics.recordReview(types, kept);
       },
@@ -287,6 +304,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     ),
   );
   await app.register(evaluationRoutes(config.bodyLimit));
+  if (retrains) await app.register(retrainRoutes(retrains));
   await app.register(monitorRoutes({ audit: auditEstimate, drift }));
   await app.register(uiRoutes());
   if (options.registry) await app.register(modelRoutes(options.registry));

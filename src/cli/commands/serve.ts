@@ -30,10 +30,11 @@ import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
 import { ServingRegistry, openServingRegistry } from "../../serve/models/serving-registry.js";
+import { RetrainFlags, retrainOptions, serveRetrain } from "../retrain-options.js";
 
 /** The flags named as the settings they set, and the command's own. */
 interface ServeCommandOptions
-  extends Pick<
+  extends RetrainFlags, Pick<
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
     | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
@@ -52,6 +53,7 @@ interface ServeCommandOptions
   revision?: string;
   log: boolean;
   calibration: boolean;
+  retrainAfter?: number;
 }
 
 function days(value: string): number {
@@ -65,7 +67,7 @@ function bytes(value: string): number {
 }
 
 export function serveCommand(io: CommandIO): Command {
-  return new Command("serve")
+  const serve = new Command("serve")
     .description("HTTP service: entities, redaction, batch jobs, the review queue, a web UI at /, /metrics, OpenAPI at /docs")
     .requiredOption("--model <dir|hub-id>", "checkpoint folder or Hugging Face id")
     .option("--port <n>", "TCP port", integer("--port"), 8080)
@@ -106,7 +108,10 @@ export function serveCommand(io: CommandIO): Command {
     .option("--review-order <order>", "order of GET /v1/review: uncertainty (most informative documents first, near-duplicates spread), random (a seeded shuffle) or fifo (oldest job first); audit documents come first in the first two", oneOf("--review-order", REVIEW_ORDERS), DEFAULT_CONFIG.reviewOrder)
     .option("--review-seed <n>", "seed of --review-order random: the same seed gives the same order", integer("--review-seed"), DEFAULT_CONFIG.reviewSeed)
     .option("--no-log", "no request log (JSON lines on stdout)")
-    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)")
+    .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)");
+  // The retrain options last: they matter only where retrains run (/v1/retrain, --retrain-after).
+  return retrainOptions(serve)
+    .option("--retrain-after <n>", "start a retrain (POST /v1/retrain) once n reviews came since the last one started", integer("--retrain-after"))
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
       const targets = await precisionTargets(options);
@@ -149,7 +154,8 @@ export function serveCommand(io: CommandIO): Command {
       const models = await openModels(options, config, io);
       const drift = loadReferenceProfile(models.version.folder);
       if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
-      const app = await buildApp({ pipeline: models.pipeline, registry: models.registry, logger: options.log ? { level: "info" } : false, config, drift });
+      const retrain = serveRetrain(options, models.registry, options.threads);
+      const app = await buildApp({ pipeline: models.pipeline, registry: models.registry, logger: options.log ? { level: "info" } : false, config, drift, retrain });
       app.addHook("onClose", () => models.close());
       let address: string;
       try {

@@ -1,6 +1,8 @@
 // Reviewed documents as training data: the spans a review stands for (accept → the model's entities,
 // correct → the reviewer's spans, reject → no document), written as span JSONL or CoNLL IOB2, the
 // two formats `nerkit train` reads.
+// Export takes a document's latest review; retraining resolves several by majority instead
+// (resolution.ts, retrain-documents.ts).
 // What it leaves out: sentence splitting (a document is one CoNLL sentence) and other schemes.
 
 import { formatConll } from "../../data/conll.js";

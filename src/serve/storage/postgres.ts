@@ -40,6 +40,7 @@ import {
   ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { POSTGRES_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
@@ -103,6 +104,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   MODEL_VERSIONS_MIGRATION,
   POSTGRES_MIGRATION_5,
+  POSTGRES_RETRAINS_MIGRATION,
 ];
 
 /** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
@@ -384,6 +386,11 @@ export class PostgresJobRepository implements JobRepository {
     if (this.ended) return;
     this.ended = true;
     await this.pool.end();
+  }
+
+  /** A statement on this pool, errors translated: for the stores that share it (postgres-retrains.ts). */
+  sharedQuery<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {
+    return this.query<R>(sql, params);
   }
 
   private async query<R extends pg.QueryResultRow>(sql: string, params: readonly unknown[] = []): Promise<R[]> {

@@ -33,6 +33,7 @@ import {
   ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
+import { SQLITE_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -88,6 +89,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   MODEL_VERSIONS_MIGRATION,
   SQLITE_MIGRATION_5,
+  SQLITE_RETRAINS_MIGRATION,
 ];
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
@@ -408,6 +410,11 @@ export class SqliteJobRepository implements JobRepository {
   /** The model versions' rows (sqlite-models.ts), on this connection. */
   models(): ModelVersionStore {
     return new SqliteModelStore((fn) => this.guarded(() => fn(this.db)));
+  }
+
+  /** fn on this connection, tried again while locked: for the stores that share it (sqlite-retrains.ts). */
+  onConnection<T>(fn: (db: Database.Database) => T): Promise<T> {
+    return this.guarded(() => fn(this.db));
   }
 
   close(): Promise<void> {
