@@ -393,6 +393,6 @@ export async function loadPipeline(dir: string, options: LoadOptions = {}): Prom
   if (tokenizer.vocabSize > arch.vocabSize) {
     throw new NerkitError("E_FORMAT", `the tokenizer has ${tokenizer.vocabSize} tokens but the model's embeddings only ${arch.vocabSize}`, { file: checkpoint.dir });
   }
-  const session = await TokenClassifierSession.create(arch, (name) => checkpoint.weights.tensor(name), options);
+  const session = await TokenClassifierSession.create(arch, (name, into) => checkpoint.weights.tensor(name, into), options);
   return new NerPipeline(arch, tokenizer, tokenizerExtras(tokenizerFiles), session, specialTemplate(tokenizer), options.quantize, calibration);
 }

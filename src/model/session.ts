@@ -8,7 +8,9 @@
 import { ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
-import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
+import { graphInputs, tokenClassifierMessage } from "./graph/encoder.js";
+import type { TensorLookup } from "./graph/tensor.js";
+import { openModel } from "./onnx/model-file.js";
 import { int8Linear } from "./export/int8-linear.js";
 import type { Quantization } from "./export/export-model.js";
 import { Batch, batchFeeds } from "./session-feeds.js";
@@ -43,8 +45,8 @@ export class TokenClassifierSession {
     private readonly runner: LogitsRunner,
   ) {}
 
-  static async create(arch: Architecture, weights: (name: string) => Tensor, options: SessionOptions = {}): Promise<TokenClassifierSession> {
-    const model = buildTokenClassifier(
+  static async create(arch: Architecture, weights: TensorLookup, options: SessionOptions = {}): Promise<TokenClassifierSession> {
+    const model = tokenClassifierMessage(
       arch,
       weights,
       options.quantize === "int8" ? { linear: (tensor, weight) => int8Linear(tensor, weight) } : { fused: options.fused },
@@ -59,9 +61,12 @@ export class TokenClassifierSession {
     }
     const withTokenTypes = graphInputs(arch).includes("token_type_ids");
     try {
-      const runner = options.offMainThread
-        ? await SessionThread.start({ model, sessionOptions, withTokenTypes })
-        : sameThreadRunner(await ort.InferenceSession.create(model, sessionOptions), withTokenTypes);
+      // Through a temporary file: ONNX Runtime given a path needs far less memory than given bytes.
+      const runner = await openModel<LogitsRunner>(model, async (source) =>
+        options.offMainThread
+          ? await SessionThread.start({ model: source, sessionOptions, withTokenTypes })
+          : sameThreadRunner(typeof source === "string" ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions), withTokenTypes),
+      );
       return new TokenClassifierSession(arch, runner);
     } catch (error) {
       if (error instanceof SessionThreadError && error.stage !== "load") throw error;
