@@ -8,7 +8,7 @@
 // one batch at a time), and errors' classes (only messages cross threads; the caller rewraps them).
 
 import { parentPort, workerData } from "node:worker_threads";
-import { ort } from "./onnx-runtime.js";
+import { createSession, ort } from "./onnx-runtime.js";
 import { Batch, batchFeeds } from "./session-feeds.js";
 
 /** What the thread is started with: a path to the model (../onnx/model-file.ts), or its bytes, transferred, not copied. */
@@ -31,7 +31,7 @@ const reply = (message: SessionWorkerReply, transfer: ArrayBuffer[] = []) => por
 
 async function load(): Promise<ort.InferenceSession | undefined> {
   try {
-    const session = typeof data.model === "string" ? await ort.InferenceSession.create(data.model, data.sessionOptions) : await ort.InferenceSession.create(data.model, data.sessionOptions);
+    const session = await createSession(data.model, data.sessionOptions);
     reply({ kind: "loaded" });
     return session;
   } catch (error) {

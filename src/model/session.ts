@@ -5,7 +5,7 @@
 // On the calling thread by default, or in a worker thread (offMainThread, for servers: ONNX
 // Runtime's run blocks the thread that calls it; see session-worker.ts).
 
-import { ort } from "./onnx-runtime.js";
+import { createSession, ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
 import { graphInputs, tokenClassifierMessage } from "./graph/encoder.js";
@@ -65,11 +65,13 @@ export class TokenClassifierSession {
       const runner = await openModel<LogitsRunner>(model, async (source) =>
         options.offMainThread
           ? await SessionThread.start({ model: source, sessionOptions, withTokenTypes })
-          : sameThreadRunner(typeof source === "string" ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions), withTokenTypes),
+          : sameThreadRunner(await createSession(source, sessionOptions), withTokenTypes),
       );
       return new TokenClassifierSession(arch, runner);
     } catch (error) {
       if (error instanceof SessionThreadError && error.stage !== "load") throw error;
+      // The checkpoint's own errors (a tensor missing or of the wrong shape) come from writing the model.
+      if (error instanceof NerkitError) throw error;
       const hint = options.device === "cuda" ? " (are onnxruntime-node's CUDA binaries installed? see the README, Prediction)" : "";
       throw new NerkitError("E_FORMAT", `ONNX Runtime could not load the model${hint}: ${(error as Error).message}`);
     }
