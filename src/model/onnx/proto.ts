@@ -123,6 +123,7 @@ export class Message {
     let offset = 0;
     for (const chunk of this.chunks) {
       if (chunk instanceof Uint8Array) out.set(chunk, offset);
+      // A chunk that reads its own bytes never asks for the target: they are copied into place.
       else if (chunk.read) out.set(deferredBytes(chunk, () => out), offset);
       else chunk.fill(out.subarray(offset, offset + chunk.byteLength));
       offset += chunk.byteLength;
