@@ -9,7 +9,7 @@
 // before. Left out: ONNX external data (the derived weights, transposed and packed, must be written
 // somewhere anyway).
 
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, rmSync, rmdirSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Message } from "./proto.js";
@@ -66,6 +66,8 @@ export async function openModel<T>(message: Message, open: (model: string | Uint
       const anonymous = `/proc/self/fd/${fd}`;
       if (process.platform === "linux" && existsSync(anonymous)) {
         unlinkSync(file);
+        rmdirSync(dir);
+        dir = undefined;
         path = anonymous;
       }
     } catch (error) {
