@@ -63,6 +63,7 @@ export function addRunOptions(command: Command): Command {
     .option("--max-length <n>", "tokens per example; longer sentences are split, never cut", integer("--max-length"))
     .option("--seed <n>", "seed for the data order and new weights", integer("--seed"), 42)
     .option("--no-shuffle", "visit the training data in file order")
+    .option("--group-by-length", "batches of sentences of like length (transformers' group_by_length): less padding, faster epochs")
     .option("--early-stopping <patience>", "stop after this many evaluations without improvement", integer("--early-stopping"))
     .option("--metric <name>", "metric for the best checkpoint: f1, precision, recall, accuracy", oneOf("--metric", ["f1", "precision", "recall", "accuracy"] as const), "f1")
     .option("--class-weights <mode>", "none, or auto (balanced weights for imbalanced labels)", oneOf("--class-weights", ["none", "auto"] as const), "none")
@@ -77,6 +78,7 @@ export function addRunOptions(command: Command): Command {
 /** Refuses settings no run can use, before anything is loaded. */
 export function checkRunOptions(options: RunCommandOptions): void {
   if (options.gradAccum < 1 || options.batchSize < 1) throw new NerkitError("E_USAGE", "--batch-size and --grad-accum must be at least 1");
+  if (options.groupByLength && !options.shuffle) throw new NerkitError("E_USAGE", "--group-by-length groups a shuffled order: drop --no-shuffle");
 }
 
 /** The trainer's settings from the parsed run options. */

@@ -32,6 +32,6 @@ export async function loadPipeline(dir: string, options: LoadOptions = {}): Prom
   const arch = architectureOf(checkpoint.config, `${checkpoint.dir}/config.json`);
   const tokenizerFiles = readTokenizerFiles(checkpoint.dir, { flavor: "transformers" });
   const parts = pipelineParts(arch, tokenizerFiles, checkpoint.dir);
-  const session = await TokenClassifierSession.create(arch, (name) => checkpoint.weights.tensor(name), options);
+  const session = await TokenClassifierSession.create(arch, (name, into) => checkpoint.weights.tensor(name, into), options);
   return parts.build(session, options.quantize, calibration);
 }

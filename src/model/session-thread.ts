@@ -1,5 +1,5 @@
 // The calling thread's side of an off-main-thread session: starts a worker thread
-// (session-worker.ts) with the model's bytes, sends it one batch at a time, in the order run() was
+// (session-worker.ts) with the model (a path, or its bytes), sends it one batch at a time, in the order run() was
 // called, and resolves each with the logits it sends back. Batches are copied to the thread (16
 // bytes a token: 64 KiB for 8 windows of 512; the caller keeps its arrays); logits come back
 // transferred. The hop costs 0.05-0.2 ms a batch (bert-tiny, 1 to 16 windows, on a busy machine).
@@ -57,7 +57,7 @@ export class SessionThread {
   static async start(data: SessionWorkerData): Promise<SessionThread> {
     // execArgv: none of the process's flags, which a thread may refuse (`node --input-type=module -e`
     // made the thread fail to start); the thread runs ONNX Runtime only.
-    const worker = new Worker(new URL("./session-worker.js", import.meta.url), { workerData: data, transferList: [data.model.buffer as ArrayBuffer], execArgv: [] });
+    const worker = new Worker(new URL("./session-worker.js", import.meta.url), { workerData: data, transferList: typeof data.model === "string" ? [] : [data.model.buffer as ArrayBuffer], execArgv: [] });
     // Listeners removed one by one: Worker keeps its own (removeAllListeners would cut its message port off).
     const loaded = await new Promise<SessionWorkerReply | Error>((resolve) => {
       const settle = (outcome: SessionWorkerReply | Error) => {

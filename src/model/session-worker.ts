@@ -1,5 +1,5 @@
 // The worker thread's side of an off-main-thread session (session-thread.ts holds the other side):
-// creates the ONNX Runtime session from the model bytes it was handed, then answers each batch
+// creates the ONNX Runtime session from the model it was handed (a path or bytes), then answers each batch
 // message with its logits (their buffer transferred back, not copied) or with the error's message.
 // Why a thread: onnxruntime-node's InferenceSession.run executes the model synchronously on the
 // thread that calls it (1.30's backend only defers the native call with setImmediate), so on the
@@ -8,12 +8,12 @@
 // one batch at a time), and errors' classes (only messages cross threads; the caller rewraps them).
 
 import { parentPort, workerData } from "node:worker_threads";
-import { int64Tensor, ort } from "./onnx-runtime.js";
+import { createSession, int64Tensor, ort } from "./onnx-runtime.js";
 import { Batch, batchFeeds } from "./session-feeds.js";
 
-/** What the thread is started with (the model's bytes are transferred, not copied). */
+/** What the thread is started with: a path to the model (../onnx/model-file.ts), or its bytes, transferred, not copied. */
 export interface SessionWorkerData {
-  model: Uint8Array;
+  model: string | Uint8Array;
   sessionOptions: ort.InferenceSession.SessionOptions;
   withTokenTypes: boolean;
 }
@@ -31,7 +31,7 @@ const reply = (message: SessionWorkerReply, transfer: ArrayBuffer[] = []) => por
 
 async function load(): Promise<ort.InferenceSession | undefined> {
   try {
-    const session = await ort.InferenceSession.create(data.model, data.sessionOptions);
+    const session = await createSession(data.model, data.sessionOptions);
     reply({ kind: "loaded" });
     return session;
   } catch (error) {

@@ -5,10 +5,12 @@
 // On the calling thread by default, or in a worker thread (offMainThread, for servers: ONNX
 // Runtime's run blocks the thread that calls it; see session-worker.ts).
 
-import { int64Tensor, ort } from "./onnx-runtime.js";
+import { createSession, int64Tensor, ort } from "./onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "./architecture.js";
-import { Tensor, buildTokenClassifier, graphInputs } from "./graph/encoder.js";
+import { graphInputs, tokenClassifierMessage } from "./graph/encoder.js";
+import type { TensorLookup } from "./graph/tensor.js";
+import { openModel } from "./onnx/model-file.js";
 import { int8Linear } from "./export/int8-linear.js";
 import type { Quantization } from "./export/export-model.js";
 import { Batch, LogitsModel, batchFeeds } from "./session-feeds.js";
@@ -40,8 +42,8 @@ export class TokenClassifierSession implements LogitsModel {
     private readonly runner: LogitsRunner,
   ) {}
 
-  static async create(arch: Architecture, weights: (name: string) => Tensor, options: SessionOptions = {}): Promise<TokenClassifierSession> {
-    const model = buildTokenClassifier(
+  static async create(arch: Architecture, weights: TensorLookup, options: SessionOptions = {}): Promise<TokenClassifierSession> {
+    const model = tokenClassifierMessage(
       arch,
       weights,
       options.quantize === "int8" ? { linear: (tensor, weight) => int8Linear(tensor, weight) } : { fused: options.fused },
@@ -56,12 +58,17 @@ export class TokenClassifierSession implements LogitsModel {
     }
     const withTokenTypes = graphInputs(arch).includes("token_type_ids");
     try {
-      const runner = options.offMainThread
-        ? await SessionThread.start({ model, sessionOptions, withTokenTypes })
-        : sameThreadRunner(await ort.InferenceSession.create(model, sessionOptions), withTokenTypes);
+      // Through a temporary file: ONNX Runtime given a path needs far less memory than given bytes.
+      const runner = await openModel<LogitsRunner>(model, async (source) =>
+        options.offMainThread
+          ? await SessionThread.start({ model: source, sessionOptions, withTokenTypes })
+          : sameThreadRunner(await createSession(source, sessionOptions), withTokenTypes),
+      );
       return new TokenClassifierSession(arch, runner);
     } catch (error) {
       if (error instanceof SessionThreadError && error.stage !== "load") throw error;
+      // The checkpoint's own errors (a tensor missing or of the wrong shape) come from writing the model.
+      if (error instanceof NerkitError) throw error;
       const hint = options.device === "cuda" ? " (are onnxruntime-node's CUDA binaries installed? see the README, Prediction)" : "";
       throw new NerkitError("E_FORMAT", `ONNX Runtime could not load the model${hint}: ${(error as Error).message}`);
     }

@@ -1,15 +1,24 @@
-// Examples into padded batches: a seeded shuffle per epoch (or the file's order), padding to the
-// longest example of each batch, -100 labels on padding.
+// Examples into padded batches: a seeded shuffle per epoch (or the file's order, or with
+// --group-by-length a shuffle grouped by length, length-groups.ts), padding to the longest example
+// of each batch, -100 labels on padding.
 
 import { Example } from "./examples.js";
 import { TrainingBatch } from "./step-runner.js";
 import { SeededRandom } from "./random.js";
 import { collateSoftTargets } from "./distill/soft-targets.js";
+import { lengthGroupedOrder } from "./length-groups.js";
 
 export const IGNORE_LABEL = -100;
 
-/** The order examples are visited in one epoch. */
-export function epochOrder(count: number, random: SeededRandom | undefined): number[] {
+/** With --group-by-length: each example's length, and the batch size the groups are cut for. */
+export interface LengthGrouping {
+  lengths: readonly number[];
+  batchSize: number;
+}
+
+/** The order examples are visited in one epoch: a function of the random state alone, so a resumed run recomputes it. */
+export function epochOrder(count: number, random: SeededRandom | undefined, grouping?: LengthGrouping): number[] {
+  if (random && grouping) return lengthGroupedOrder(grouping.lengths, grouping.batchSize, random);
   return random ? random.permutation(count) : Array.from({ length: count }, (_, i) => i);
 }
 

@@ -29,6 +29,8 @@ export interface ShapingSettings {
   maxGradNorm: number;
   seed: number;
   shuffle: boolean;
+  /** Batches of like length (transformers' group_by_length), length-groups.ts. */
+  groupByLength?: boolean;
   metric: string;
   evalEvery: "epoch" | number;
   earlyStopping?: number;
@@ -110,6 +112,9 @@ export function runFingerprint(content: RunContent, settings: ShapingSettings): 
     "--max-grad-norm": text(settings.maxGradNorm),
     "--seed": text(settings.seed),
     shuffle: text(settings.shuffle),
+    // Recorded only when on: checkpoints written before the option existed hold no such field and
+    // are the same run as one without it.
+    ...(settings.groupByLength ? { "--group-by-length": "on" } : {}),
     "--class-weights": settings.classWeights ? [...settings.classWeights].map((w) => w.toPrecision(6)).join(" ") : "none",
     "--metric": settings.metric,
     "--eval-every": text(settings.evalEvery),

@@ -124,7 +124,7 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   try {
     while (state.updates < totalUpdates) {
       const random = settings.shuffle ? new SeededRandom(state.epochRandomState) : undefined;
-      const order = epochOrder(inputs.train.length, random);
+      const order = epochOrder(inputs.train.length, random, settings.groupByLength ? { lengths: inputs.train.map((e) => e.inputIds.length), batchSize: settings.batchSize } : undefined);
       const nextEpochState = random ? random.state : state.epochRandomState;
       while (state.batchInEpoch < batchesPerEpoch && state.updates < totalUpdates) {
         const micro: Example[][] = [];

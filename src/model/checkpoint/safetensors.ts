@@ -1,6 +1,7 @@
 // Reads safetensors files: the header is parsed and validated when the file is opened, tensor values
 // are read one tensor at a time when asked for. From a path, each tensor is read from disk straight
-// into the Float32Array it is returned in (one copy, no whole-file buffer); from bytes in memory, an
+// into the Float32Array it is returned in (one copy, no whole-file buffer; into the caller's buffer when
+// it hands one, so that a model load reuses a few buffers); from bytes in memory, an
 // F32 tensor is a view on those bytes when aligned and a copy only when not. F16 and BF16 become
 // Float32Array exactly; I64, I32, U8 and BOOL come back as integer arrays; other dtypes are refused
 // when read. Left out: memory mapping (Node has none built in) and writing (safetensors-writer.ts).
@@ -34,8 +35,12 @@ export interface TensorStore {
   readonly names: readonly string[];
   has(name: string): boolean;
   info(name: string): TensorInfo;
-  /** An F32, F16 or BF16 tensor as Float32Array; other dtypes are an E_FORMAT error. */
-  tensor(name: string): FloatTensor;
+  /**
+   * An F32, F16 or BF16 tensor as Float32Array; other dtypes are an E_FORMAT error. With `into` of
+   * exactly the tensor's length, an F32 tensor read from disk is read into it and `data` is `into`
+   * (a buffer reused from tensor to tensor, for a caller that is done with each before the next).
+   */
+  tensor(name: string, into?: Float32Array): FloatTensor;
   /** An I64, I32, U8 or BOOL tensor as its integer array; other dtypes are an E_FORMAT error. */
   integerTensor(name: string): IntegerTensor;
 }
@@ -52,12 +57,15 @@ interface ByteSource {
   readonly size: number;
   /** `length` bytes at `position`: a view on memory (any alignment) or a fresh buffer read from disk. */
   bytes(position: number, length: number): Uint8Array;
+  /** Reads `target.length` bytes at `position` into `target`; false when the source is memory (use `bytes`, a view). */
+  readInto(target: Uint8Array, position: number): boolean;
 }
 
 function memorySource(bytes: Uint8Array): ByteSource {
   return {
     size: bytes.length,
     bytes: (position, length) => bytes.subarray(position, position + length),
+    readInto: () => false,
   };
 }
 
@@ -101,6 +109,10 @@ function fileSource(path: string): ByteSource {
       const out = new Uint8Array(length);
       readInto(out, position);
       return out;
+    },
+    readInto: (target, position) => {
+      readInto(target, position);
+      return true;
     },
   };
 }
@@ -157,11 +169,15 @@ class SafetensorsReader implements SafetensorsFile {
     throw new NerkitError("E_FORMAT", `tensor is ${entry.dtype}, not one of ${kinds}; ${hint}`, { file: this.source, field: entry.name });
   }
 
-  tensor(name: string): FloatTensor {
+  tensor(name: string, into?: Float32Array): FloatTensor {
     const entry = this.entry(name);
     if (DTYPES[entry.dtype].read !== "float") this.refuse(entry, "float");
     checkHost(this.source);
     const shape = [...entry.shape];
+    if (entry.dtype === "F32" && into && into.byteLength === entry.end - entry.begin) {
+      const target = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+      if (this.bytes.readInto(target, this.header.dataStart + entry.begin)) return { shape, data: into };
+    }
     if (entry.dtype === "F32") return { shape, data: this.typed(entry, (b, o, n) => new Float32Array(b, o, n)) };
     const bits = this.typed(entry, (buffer, offset, length) => new Uint16Array(buffer, offset, length));
     return { shape, data: entry.dtype === "F16" ? f16ToF32(bits) : bf16ToF32(bits) };

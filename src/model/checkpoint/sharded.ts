@@ -76,7 +76,7 @@ export function readShardedSafetensors(indexPath: string): ShardedSafetensors {
     names: [...weightMap.keys()],
     has: (name: string) => weightMap.has(name),
     info: (name: string): TensorInfo => fileOf(name).info(name),
-    tensor: (name: string): FloatTensor => fileOf(name).tensor(name),
+    tensor: (name: string, into?: Float32Array): FloatTensor => fileOf(name).tensor(name, into),
     integerTensor: (name: string): IntegerTensor => fileOf(name).integerTensor(name),
   };
 }

@@ -6,14 +6,14 @@
 // forward pass in standard operators (./encoder-layers.ts).
 
 import { NerkitError } from "../../errors.js";
-import { DataType } from "../onnx/proto.js";
+import { DataType, Message } from "../onnx/proto.js";
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { Architecture } from "../architecture.js";
 import { parameterTable } from "../parameters.js";
 import { encoderForward } from "./encoder-layers.js";
 import { fusedEncoderForward } from "./fused-encoder.js";
 import { LinearLayer, WeightInput } from "./linear.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor, TensorLookup, reusableBuffers } from "./tensor.js";
 
 // Re-exported: callers have always taken Tensor from here.
 export type { Tensor };
@@ -38,12 +38,23 @@ export interface BuildOptions {
   fused?: boolean;
 }
 
-export function buildTokenClassifier(arch: Architecture, weights: (name: string) => Tensor, options: BuildOptions = {}): Uint8Array {
+export function buildTokenClassifier(arch: Architecture, weights: TensorLookup, options: BuildOptions = {}): Uint8Array {
+  return tokenClassifierMessage(arch, weights, options).finish();
+}
+
+/**
+ * The same model as chunks not yet joined (../onnx/proto.ts's Message): a session writes them to a
+ * file for ONNX Runtime (../onnx/model-file.ts) without ever holding the whole model.
+ */
+export function tokenClassifierMessage(arch: Architecture, weights: TensorLookup, options: BuildOptions = {}): Message {
   const g = new GraphBuilder();
   const shapes = new Map(parameterTable(arch).map((p) => [p.name, p.shape]));
   const added = new Set<string>();
-  const checked = (name: string): Tensor => {
-    const tensor = weights(name);
+  // Slot 0: plain weights as they are written; fused-encoder.ts reads the parts of derived ones into
+  // the same slots (serialization writes one weight at a time).
+  const buffer = reusableBuffers();
+  const checked = (name: string, into?: Float32Array): Tensor => {
+    const tensor = weights(name, into);
     const expected = shapes.get(name);
     if (expected && expected.join(",") !== tensor.shape.join(",")) {
       throw new NerkitError("E_FORMAT", `tensor ${name} has shape [${tensor.shape.join(", ")}] but config.json implies [${expected.join(", ")}]${name.startsWith("classifier") ? " (id2label and the classifier disagree on the number of labels)" : ""}`);
@@ -51,21 +62,26 @@ export function buildTokenClassifier(arch: Architecture, weights: (name: string)
     return { shape: expected ?? tensor.shape, data: tensor.data };
   };
   const weight: WeightInput = (name) => {
-    if (!added.has(name)) {
-      const tensor = checked(name);
-      g.initializer(name, tensor.data, tensor.shape);
-      added.add(name);
+    if (added.has(name)) return name;
+    added.add(name);
+    const expected = shapes.get(name);
+    // A weight of the parameter table is read when the model is serialized (its shape checked then),
+    // so that no copy of it waits in the graph; any other is read now, for its shape.
+    if (expected) {
+      const count = expected.reduce((a, b) => a * b, 1);
+      return g.lazyFloats(name, expected, () => checked(name, buffer(0, count)).data);
     }
-    return name;
+    const tensor = checked(name);
+    return g.initializer(name, tensor.data, tensor.shape);
   };
   const dims = ["batch", "tokens"];
   const ids = g.input("input_ids", DataType.INT64, dims);
   const mask = g.input("attention_mask", DataType.INT64, dims);
   const types = arch.modelType === "bert" ? g.input("token_type_ids", DataType.INT64, dims) : undefined;
-  if ((options.fused ?? true) && !options.linear) fusedEncoderForward(g, arch, checked, (name) => shapes.get(name) ?? checked(name).shape, weight, ids, mask, types);
+  if ((options.fused ?? true) && !options.linear) fusedEncoderForward(g, arch, checked, (name) => shapes.get(name) ?? checked(name).shape, weight, ids, mask, types, buffer);
   else encoderForward(g, arch, weight, ids, mask, types, options.linear?.(checked, weight));
   g.nameLast("logits");
   g.output("logits", DataType.FLOAT, ["batch", "tokens", arch.labels.length]);
   const note = options.note ? `; ${options.note}` : "";
-  return g.build(`${arch.modelType} token classifier, ${arch.layers} layers, hidden ${arch.hidden}, ${arch.labels.length} labels${note}`);
+  return g.message(`${arch.modelType} token classifier, ${arch.layers} layers, hidden ${arch.hidden}, ${arch.labels.length} labels${note}`);
 }

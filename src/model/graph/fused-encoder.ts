@@ -14,7 +14,7 @@ import { Architecture } from "../architecture.js";
 import { modelNames } from "../parameters.js";
 import { embeddingSum } from "./embeddings.js";
 import { WeightInput } from "./linear.js";
-import type { Tensor } from "./tensor.js";
+import { Tensor, TensorLookup, reusableBuffers } from "./tensor.js";
 
 /**
  * Writes the weights of `parts` (each (out, in), row-major) side by side and transposed into `out`:
@@ -46,17 +46,18 @@ function concatenateInto(out: Float32Array, parts: readonly Tensor[]): void {
  * Logits (B, T, L) from ids and the 0/1 mask. `tensor` reads a checkpoint tensor (shape checked);
  * `weight` adds one to the graph under its checkpoint name.
  */
-export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor: (name: string) => Tensor, shapes: (name: string) => readonly number[], weight: WeightInput, ids: string, mask: string, typeIds?: string): string {
+export function fusedEncoderForward(g: GraphBuilder, arch: Architecture, tensor: TensorLookup, shapes: (name: string) => readonly number[], weight: WeightInput, ids: string, mask: string, typeIds?: string, buffer = reusableBuffers()): string {
   if (arch.hidden % arch.heads !== 0) throw new NerkitError("E_FORMAT", `hidden size ${arch.hidden} is not a multiple of ${arch.heads} heads`);
   const names = modelNames(arch);
   const H = arch.hidden;
   const epsilon = { float: arch.layerNormEps };
-  // Derived weights are read from the checkpoint when the model is serialized, not now (deferredFloats).
+  // Derived weights are read from the checkpoint when the model is serialized, not now (deferredFloats),
+  // each part into a buffer reused from one weight to the next (`buffer`, shared with the caller's).
   /** Linear layers' weights side by side as (in, Σ out), stored under `stored`. */
   const transposedWeights = (stored: string, names: readonly string[]): string => {
     const outs = names.map((n) => shapes(`${n}.weight`)[0]);
     const inputs = shapes(`${names[0]}.weight`)[1];
-    return g.deferredFloats(stored, [inputs, outs.reduce((a, b) => a + b, 0)], (out) => transposeInto(out, names.map((n) => tensor(`${n}.weight`))));
+    return g.deferredFloats(stored, [inputs, outs.reduce((a, b) => a + b, 0)], (out) => transposeInto(out, names.map((n, i) => tensor(`${n}.weight`, buffer(i, outs[i] * inputs)))));
   };
   /** A Linear's weight as (in, out), stored under `<name>.weight_t`. */
   const weightT = (name: string): string => transposedWeights(`${name}.weight_t`, [name]);

@@ -3,7 +3,7 @@
 // nothing about transformers.
 
 import { packageVersion } from "../../package-root.js";
-import { DataType, DataTypeCode, Dim, ModelData, NodeData, TensorData, ValueInfo, AttributeValue, modelProto } from "./proto.js";
+import { DataType, DataTypeCode, Dim, ModelData, NodeData, TensorData, ValueInfo, AttributeValue, Message, modelMessage } from "./proto.js";
 
 export const OPSET = 17;
 
@@ -81,11 +81,30 @@ export class GraphBuilder {
     const raw = {
       byteLength: count * 4,
       fill: (target: Uint8Array) => {
+        // Straight into the target when it is aligned for floats (a file write's buffer); through
+        // the scratch array when not (a joined model, where the weight lands at any offset).
+        if (target.byteOffset % 4 === 0) return fill(new Float32Array(target.buffer, target.byteOffset, count));
         if (this.scratch.length < count) this.scratch = new Float32Array(count);
         const values = this.scratch.subarray(0, count);
         fill(values);
         target.set(new Uint8Array(values.buffer, values.byteOffset, count * 4));
       },
+    };
+    this.used.add(name);
+    this.initializers.push({ name, dataType: DataType.FLOAT, dims, raw });
+    return name;
+  }
+
+  /**
+   * A float32 weight of a known shape that `read` fetches (from the checkpoint) only when the model
+   * is serialized, so the graph holds no copy of it meanwhile; `read` must return `dims`' count of values.
+   */
+  lazyFloats(name: string, dims: readonly number[], read: () => Float32Array): string {
+    const count = dims.reduce((a, b) => a * b, 1);
+    const raw = {
+      byteLength: count * 4,
+      fill: (target: Uint8Array) => target.set(bytesOf(read())),
+      read: () => bytesOf(read()),
     };
     this.used.add(name);
     this.initializers.push({ name, dataType: DataType.FLOAT, dims, raw });
@@ -128,6 +147,11 @@ export class GraphBuilder {
   }
 
   build(docString?: string): Uint8Array {
+    return this.message(docString).finish();
+  }
+
+  /** The serialized model as chunks (proto.ts's Message), for writing to a file without joining them. */
+  message(docString?: string): Message {
     const model: ModelData = {
       graphName: "nerkit",
       nodes: this.nodes,
@@ -139,6 +163,6 @@ export class GraphBuilder {
       producerVersion: packageVersion,
       docString,
     };
-    return modelProto(model);
+    return modelMessage(model);
   }
 }

@@ -20,6 +20,19 @@ const textEncoder = new TextEncoder();
 export interface DeferredBytes {
   readonly byteLength: number;
   fill(target: Uint8Array): void;
+  /** The bytes as an array of their own (a weight read from the checkpoint), when that is cheaper than filling a target. */
+  read?(): Uint8Array;
+}
+
+function deferredBytes(chunk: DeferredBytes, target: () => Uint8Array): Uint8Array {
+  if (chunk.read) {
+    const bytes = chunk.read();
+    if (bytes.byteLength !== chunk.byteLength) throw new Error(`deferred chunk of ${bytes.byteLength} bytes, ${chunk.byteLength} announced`);
+    return bytes;
+  }
+  const out = target();
+  chunk.fill(out);
+  return out;
 }
 
 export type Bytes = Uint8Array | DeferredBytes;
@@ -110,10 +123,34 @@ export class Message {
     let offset = 0;
     for (const chunk of this.chunks) {
       if (chunk instanceof Uint8Array) out.set(chunk, offset);
+      // A chunk that reads its own bytes never asks for the target: they are copied into place.
+      else if (chunk.read) out.set(deferredBytes(chunk, () => out), offset);
       else chunk.fill(out.subarray(offset, offset + chunk.byteLength));
       offset += chunk.byteLength;
     }
     return out;
+  }
+
+  /**
+   * Hands the message's bytes to `emit` in order, without joining them: deferred chunks are filled
+   * into one scratch buffer, reused, so the whole message never exists in memory at once. `emit`
+   * must be done with each array before it returns.
+   */
+  emitChunks(emit: (bytes: Uint8Array) => void): void {
+    this.flushScratch();
+    let scratch = new Uint8Array(0);
+    for (const chunk of this.chunks) {
+      if (chunk instanceof Uint8Array) {
+        emit(chunk);
+        continue;
+      }
+      emit(
+        deferredBytes(chunk, () => {
+          if (scratch.length < chunk.byteLength) scratch = new Uint8Array(chunk.byteLength);
+          return scratch.subarray(0, chunk.byteLength);
+        }),
+      );
+    }
   }
 
   /** Makes pending scalar bytes part of `chunks` before the message is nested. */
@@ -213,6 +250,11 @@ export interface ModelData {
 
 /** A serialized ONNX ModelProto. */
 export function modelProto(model: ModelData): Uint8Array {
+  return modelMessage(model).finish();
+}
+
+/** The ModelProto as chunks, to be joined (finish) or written out piece by piece (emitChunks). */
+export function modelMessage(model: ModelData): Message {
   const graph = new Message();
   for (const n of model.nodes) graph.message(1, nodeProto(n));
   graph.string(2, model.graphName);
@@ -226,5 +268,5 @@ export function modelProto(model: ModelData): Uint8Array {
   m.message(7, graph);
   m.message(8, new Message().string(1, "").int(2, model.opsetVersion).seal());
   for (const extra of model.extraOpsets ?? []) m.message(8, new Message().string(1, extra.domain).int(2, extra.version).seal());
-  return m.finish();
+  return m.seal();
 }
