@@ -54,7 +54,8 @@ export function goals(rows, minutes = 30) {
   const out = [];
 
   const random = byOrder.get("random"), uncertainty = byOrder.get("uncertainty");
-  if (random && uncertainty && random.at(-1).reviews > 0) {
+  const learnt = random && random.at(-1).reviews > 0 && random.at(-1).testF1 > random[0].testF1;
+  if (random && uncertainty && learnt) {
     const last = random.at(-1);
     const reached = uncertainty.find((r) => r.testF1 >= last.testF1);
     const budget = 0.6 * last.reviews;
@@ -65,7 +66,7 @@ export function goals(rows, minutes = 30) {
         ? `random ends at ${pct(last.testF1)} after ${last.reviews} reviews; uncertainty reaches it after ${reached.reviews} (${((100 * reached.reviews) / Math.max(1, last.reviews)).toFixed(0)}%; the goal allows ${Math.floor(budget)})`
         : `random ends at ${pct(last.testF1)} after ${last.reviews} reviews; uncertainty never reaches it (best ${pct(Math.max(...uncertainty.map((r) => r.testF1)))})`,
     });
-  } else out.push({ name: "uncertainty against random", met: null, detail: "needs both orders, and reviews spent by random" });
+  } else out.push({ name: "uncertainty against random", met: null, detail: random && uncertainty ? `not measurable: random's final F1 (${pct(random.at(-1).testF1)}) is no better than the first version's (${pct(random[0].testF1)})` : "needs both orders" });
 
   const falls = [];
   for (const [order, list] of byOrder) {

@@ -12,11 +12,11 @@
 //
 // Usage (after `npm run build`): NERKIT_SHARED=/path/to/shared node bench/loop/run.mjs
 //   [--rounds 6] [--per-round 200] [--orders uncertainty,random,fifo] [--first 1000]
-//   [--epochs 3] [--first-lr 1e-3] [--first-batch 32] [--retrain-epochs 1] [--retrain-lr 5e-4] [--retrain-max-steps N]
+//   [--epochs 10] [--first-lr 1e-3] [--first-batch 32] [--retrain-epochs 1] [--retrain-lr 5e-4] [--retrain-max-steps N]
 //   [--gold-size N] [--test-size N] [--slice N] [--threads 2] [--accept 0.95] [--review 0.8]
 //   [--json FILE] [--quick]
-// --quick: a first version on 200 sentences (5 epochs, batch 16, lr 2e-3: fewer steps predict no
-//   entity at all, so nothing would reach the review queue), 2 rounds of 20 reviews, slices of 60
+// --quick: a first version on 300 sentences (6 epochs, batch 16, lr 2e-3: 200 sentences for 5
+//   epochs predicted no entity at all, so nothing reached the review queue), 2 rounds of 20 reviews, slices of 60
 //   sentences, retrains of 1 epoch and at most 10 steps, 100 dev and 200 test sentences. It shows that
 //   every step works end to end; its F1 figures mean nothing.
 // The first version is kept in bench/out/loop/ under a name made of its settings and reused by a
@@ -42,8 +42,8 @@ const settings = {
   rounds: Number(flag("rounds", 6, 2)),
   perRound: Number(flag("per-round", 200, 20)),
   orders: String(flag("orders", "uncertainty,random,fifo", "uncertainty,random,fifo")).split(","),
-  first: Number(flag("first", 1000, 200)),
-  epochs: Number(flag("epochs", 3, 5)),
+  first: Number(flag("first", 1000, 300)),
+  epochs: Number(flag("epochs", 10, 6)),
   firstLr: Number(flag("first-lr", 1e-3, 2e-3)),
   firstBatch: Number(flag("first-batch", 32, 16)),
   retrainEpochs: Number(flag("retrain-epochs", 1, 1)),
