@@ -23,6 +23,11 @@
 // later run with the same settings. Routing keeps serve's defaults (--accept 0.95, --review 0.8): a
 // document enters the review queue when one of its entities scores in the review band, so the orders
 // choose from the same queue a user's server would build.
+// Time on a shared, loaded 2-core machine (distorted by other work): --quick about 6 min with the
+// first version reused (a round 40–70 s, nearly all of it the retrain), plus about 4 min to make
+// that version once. A full run is estimated there at 2–2.5 h: about 20 min for the first version
+// (1,000 sentences × 10 epochs), then 18 rounds of about 6 min (the job of 2,173 documents about 40 s,
+// the retrain's fine-tune of 36–61 steps 3–4 min, the gate on all of dev about 1 min, test F1 under 1 min).
 // Left out: workers and queues (retrains run in the server's child process), PostgreSQL.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
@@ -127,7 +132,8 @@ async function runOrder(order) {
   let reviews = 0;
   try {
     const v1 = await servingVersion(serve.url);
-    rows.push({ order, round: 0, reviews: 0, serving: v1.id, testF1: testF1(v1.folder) });
+    // v1 is a copy of the first version in this server's --models: scored once for every order.
+    rows.push({ order, round: 0, reviews: 0, serving: v1.id, testF1: testF1(firstModel) });
     log(`${order}: ${v1.id} serves, test F1 ${(100 * rows[0].testF1).toFixed(2)}`);
     for (let round = 1; round <= settings.rounds; round++) {
       const roundStart = performance.now();
