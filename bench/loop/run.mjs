@@ -23,15 +23,15 @@
 // later run with the same settings. Routing keeps serve's defaults (--accept 0.95, --review 0.8): a
 // document enters the review queue when one of its entities scores in the review band, so the orders
 // choose from the same queue a user's server would build.
-// Time on a shared, loaded 2-core machine (distorted by other work): --quick about 6 min with the
-// first version reused (a round 40–70 s, nearly all of it the retrain), plus about 4 min to make
+// Time on a shared, loaded 2-core machine (distorted by other work): --quick 3.5–6 min with the
+// first version reused (a round 24–71 s, nearly all of it the retrain), plus about 4 min to make
 // that version once. A full run is estimated there at 2–2.5 h: about 20 min for the first version
 // (1,000 sentences × 10 epochs), then 18 rounds of about 6 min (the job of 2,173 documents about 40 s,
 // the retrain's fine-tune of 36–61 steps 3–4 min, the gate on all of dev about 1 min, test F1 under 1 min).
 // Left out: workers and queues (retrains run in the server's child process), PostgreSQL.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
-import { spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -72,10 +72,17 @@ const started = performance.now();
 const seconds = (from = started) => (performance.now() - from) / 1000;
 const log = (line) => process.stderr.write(`[${seconds().toFixed(0).padStart(5)} s] ${line}\n`);
 
+/** Runs the CLI without blocking the event loop: a blocked loop misses the server closing an idle
+ * kept-alive connection, and the next fetch fails on it ("other side closed"). */
 function nerkit(args, what) {
-  const r = spawnSync(process.execPath, [join(root, "bin", "nerkit.js"), ...args], { encoding: "utf8", maxBuffer: 1 << 28 });
-  if (r.status !== 0) throw new Error(`${what}: nerkit ${args.join(" ")} exited ${r.status}:\n${(r.stderr ?? "").slice(-3000)}`);
-  return r.stdout;
+  return new Promise((resolveRun, reject) => {
+    const child = spawn(process.execPath, [join(root, "bin", "nerkit.js"), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "", stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr = (stderr + c).slice(-3000)));
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolveRun(stdout) : reject(new Error(`${what}: nerkit ${args.join(" ")} exited ${code}:\n${stderr}`))));
+  });
 }
 
 const readSentences = (file) => parseConll(readFileSync(file, "utf8"), { file }).sentences;
@@ -104,21 +111,23 @@ if (!existsSync(join(firstModel, "config.json"))) {
   writeFileSync(firstTrain, conll(firstSentences));
   const t = performance.now();
   log(`tokenizer from the whole training text → ${cache}/tokenizer`);
-  nerkit(["tokenizer", "train", "--data", join(data, "train.conll"), "--vocab-size", "8000", "--out", join(cache, "tokenizer")], "tokenizer");
+  await nerkit(["tokenizer", "train", "--data", join(data, "train.conll"), "--vocab-size", "8000", "--out", join(cache, "tokenizer")], "tokenizer");
   log(`first version: bert-mini from random weights on ${firstSentences.length} sentences, ${settings.epochs} epoch(s)`);
-  nerkit(["train", "--init", "bert-mini", "--tokenizer", join(cache, "tokenizer"), "--train", firstTrain, "--out", firstModel, "--epochs", String(settings.epochs), "--batch-size", String(settings.firstBatch), "--lr", String(settings.firstLr), "--warmup-ratio", "0.1", "--threads", String(settings.threads)], "first version");
+  await nerkit(["train", "--init", "bert-mini", "--tokenizer", join(cache, "tokenizer"), "--train", firstTrain, "--out", firstModel, "--epochs", String(settings.epochs), "--batch-size", String(settings.firstBatch), "--lr", String(settings.firstLr), "--warmup-ratio", "0.1", "--threads", String(settings.threads)], "first version");
   firstSeconds = seconds(t);
   log(`first version made in ${firstSeconds.toFixed(0)} s`);
 } else log(`first version reused from ${firstModel}`);
 
 const testScores = new Map(); // model folder → test micro F1 (a version's folder never changes)
-function testF1(folder) {
+async function testF1(folder) {
   if (!testScores.has(folder)) {
-    const report = JSON.parse(nerkit(["evaluate", "--model", folder, "--data", testFile, "--format", "json", "--threads", String(settings.threads)], "evaluate"));
+    const report = JSON.parse(await nerkit(["evaluate", "--model", folder, "--data", testFile, "--format", "json", "--threads", String(settings.threads)], "evaluate"));
     testScores.set(folder, report.overall.f1);
   }
   return testScores.get(folder);
 }
+// Every server's v1 is a copy of the first version: scored once for every order.
+const folderOf = (version) => (version.id === "v1" ? firstModel : version.folder);
 
 // ---- one order ----
 async function runOrder(order) {
@@ -132,8 +141,7 @@ async function runOrder(order) {
   let reviews = 0;
   try {
     const v1 = await servingVersion(serve.url);
-    // v1 is a copy of the first version in this server's --models: scored once for every order.
-    rows.push({ order, round: 0, reviews: 0, serving: v1.id, testF1: testF1(firstModel) });
+    rows.push({ order, round: 0, reviews: 0, serving: v1.id, testF1: await testF1(folderOf(v1)) });
     log(`${order}: ${v1.id} serves, test F1 ${(100 * rows[0].testF1).toFixed(2)}`);
     for (let round = 1; round <= settings.rounds; round++) {
       const roundStart = performance.now();
@@ -158,7 +166,7 @@ async function runOrder(order) {
       }
       const serving = await servingVersion(serve.url);
       row.serving = serving.id;
-      row.testF1 = testF1(serving.folder);
+      row.testF1 = await testF1(folderOf(serving));
       row.roundSeconds = seconds(roundStart);
       rows.push(row);
       log(`${order} round ${round}: ${row.error ?? `${row.decision} (${row.reason})`}; ${serving.id} serves, test F1 ${(100 * row.testF1).toFixed(2)}; round took ${row.roundSeconds.toFixed(0)} s (retrain ${row.retrainSeconds?.toFixed(0)} s)`);
