@@ -65,7 +65,7 @@ export interface BuildAppOptions {
   registry?: ModelRegistry;
   /** Retraining (retrain/service.ts: /v1/retrain): the model registry, the retrain settings and
    * --retrain-after; without it, no retrain routes. */
-  retrain?: { registry: ModelRegistry | Promise<ModelRegistry>; settings?: Partial<RetrainSettings>; after?: number; onTrainer?: (id: string, pid: number) => void; sweepEveryMs?: number };
+  retrain?: { registry: ModelRegistry | Promise<ModelRegistry>; settings?: Partial<RetrainSettings>; after?: number; onTrainer?: (id: string, pid: number) => void };
 }
 
 const OPEN_ROUTES = new Set<string>(["/healthz", "/readyz", ...UI_ROUTES]);
@@ -234,7 +234,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     onError: (error, message) => app.log.error({ err: error }, message),
     // With --queue a `nerkit worker --retrain` trains; BullMQ is loaded only then.
     queue: config.queue ? new (await import("./retrain/retrain-queue.js")).RetrainQueue(redisConnection(config.queue), (line) => app.log.warn(line)) : undefined,
-    sweepEveryMs: options.retrain.sweepEveryMs,
+    sweepEveryMs: config.sweepIntervalMs,
   });
   const keys = config.apiKeys.map(digest);
   /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */

@@ -41,7 +41,7 @@ export interface RetrainServiceOptions {
   failLeftRunning?: boolean;
   /** serve --queue: retrains run on `nerkit worker --retrain` processes. */
   queue?: RetrainQueueLike;
-  /** How often the queue's sweep runs (tests shorten it). */
+  /** How often the queue's sweep runs (serve --sweep-interval-ms). */
   sweepEveryMs?: number;
 }
 
@@ -60,10 +60,10 @@ export class RetrainService {
     const queue = options.queue;
     if (!queue) return;
     this.sweeper = setInterval(() => {
-      if (this.sweeping || !this.opened) return;
+      if (this.sweeping) return;
       this.sweeping = true;
-      void this.opened
-        .then((store) => queue.sweep(store))
+      void this.store()
+        .then((store) => store && queue.sweep(store))
         .catch((error: unknown) => this.options.onError?.(error, "cannot look at the running retrain's job on the queue; the next sweep tries again"))
         .finally(() => (this.sweeping = false));
     }, options.sweepEveryMs ?? SWEEP_EVERY_MS);
