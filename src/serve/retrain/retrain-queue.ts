@@ -61,6 +61,11 @@ export class RetrainQueue implements RetrainQueueLike {
   }
 
   async sweep(store: RetrainStore): Promise<void> {
+    // A Redis or a database that is down is said at a bounded rate; the next sweep tries again.
+    await this.look(store).catch((error: unknown) => this.errors.report(`cannot look at the running retrain's job on the queue: ${(error as Error).message}`));
+  }
+
+  private async look(store: RetrainStore): Promise<void> {
     const running = (await store.list(0, 20)).find((r) => r.status === "running");
     if (!running) return;
     const jobId = retrainJobId(running);
