@@ -5,7 +5,7 @@
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
 // model's reference profile, drift/monitor.ts), the model registry with `registry` (models/routes.ts: /v1/models; every
 // answer then names the model version that read it), retraining when given a model registry (retrain/routes.ts:
-// POST and GET /v1/retrain, GET /v1/retrain/:id), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
+// POST and GET /v1/retrain, GET /v1/retrain/:id; with config.queue run by `nerkit worker --retrain`), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
 // before routing and while closing too (early-errors.ts). Every route and job
@@ -31,6 +31,7 @@ import { postprocess } from "../postprocess/index.js";
 import { redact } from "../postprocess/redact.js";
 import { ApiEntity, annotator, modelEntities, wellFormed } from "./jobs/annotate.js";
 import { localDispatcher, queueDispatcher } from "./jobs/dispatcher.js";
+import { redisConnection } from "./jobs/chunks.js";
 import { JobService } from "./jobs/routes.js";
 import { reviewRoutes } from "./review/routes.js";
 import { evaluationRoutes } from "./evaluation/routes.js";
@@ -231,6 +232,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     retrainAfter: options.retrain.after,
     onTrainer: options.retrain.onTrainer,
     onError: (error, message) => app.log.error({ err: error }, message),
+    // With --queue a `nerkit worker --retrain` trains; BullMQ is loaded only then.
+    queue: config.queue ? new (await import("./retrain/retrain-queue.js")).RetrainQueue(redisConnection(config.queue), (line) => app.log.warn(line)) : undefined,
+    sweepEveryMs: config.sweepIntervalMs,
   });
   const keys = config.apiKeys.map(digest);
   /** The audit estimate and the review-based one, from the job database (review/audit-precision.ts). */

@@ -2,7 +2,8 @@
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
 // checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model (the
 // model registry's serving version, read again before each chunk: models/worker-models.ts), takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
-// them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
+// them as the server would (annotate.ts, read whole: reading.ts) and stores the results; with
+// `retrain`, it also takes retrains from their own queue, one at a time (retrain/retrain-worker.ts); once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
 // `loadPipeline`, `stop` and the callbacks).
@@ -21,6 +22,7 @@ import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readScoredTexts } from "./reading.js";
 import { followedPipeline } from "./models/worker-models.js";
+import { RetrainWorker } from "./retrain/retrain-worker.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -47,12 +49,15 @@ export interface WorkerOptions {
   lockDurationMs?: number;
   /** How often to look for chunks whose lock expired. */
   stalledIntervalMs?: number;
+  /** `nerkit worker --retrain`: also run the retrains `serve --queue` puts on the queue, with the
+   * registry's folder (the server's --models, on a shared filesystem) and the trainer's threads. */
+  retrain?: { modelsDir: string; threads?: number; onLog?: (retrainId: string, line: string) => void };
   /** Resolves when the worker should stop taking chunks. */
   stop: Promise<unknown>;
   /** The SQLite --db did not exist and was created (empty: it must be the server's --db for jobs to come). */
   onDatabaseCreated?: (path: string) => void;
   /** The worker is connected and taking chunks. */
-  onReady?: (worker: { name: string; connection: RedisConnection; modelVersion?: string }) => void;
+  onReady?: (worker: { name: string; connection: RedisConnection; modelVersion?: string; retrain: boolean }) => void;
   /** A chunk attempt failed; final: no attempt is left and the job was marked failed. */
   onFailure?: (chunk: Chunk, error: Error, final: boolean) => void;
   /** A line about a BullMQ or Redis error (Redis went away...), at most one per errorLogIntervalMs. */
@@ -113,10 +118,22 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
         errorLogIntervalMs: options.errorLogIntervalMs,
         storageRetry: { onRetry: options.onStorageRetry },
       });
+      const retrains = options.retrain && new RetrainWorker(repository, {
+        connection,
+        name,
+        modelsDir: options.retrain.modelsDir,
+        threads: options.retrain.threads,
+        lockDurationMs: options.lockDurationMs,
+        stalledIntervalMs: options.stalledIntervalMs,
+        onLog: options.retrain.onLog,
+        onError: options.onQueueError,
+        errorLogIntervalMs: options.errorLogIntervalMs,
+      });
       // Not awaited: a Redis that cannot be reached yet must not keep `stop` from stopping the worker.
-      void worker.ready().then(() => options.onReady?.({ name, connection, ...(version ? { modelVersion: version.id } : {}) }), () => undefined);
+      void Promise.all([worker.ready(), retrains?.ready()]).then(() => options.onReady?.({ name, connection, retrain: retrains !== undefined, ...(version ? { modelVersion: version.id } : {}) }), () => undefined);
       await options.stop;
-      await worker.close();
+      // A running retrain is stopped (recorded failed) while the chunks in progress finish.
+      await Promise.all([worker.close(), retrains?.close()]);
     } finally {
       await pipeline.close();
     }

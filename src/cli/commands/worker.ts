@@ -3,7 +3,9 @@
 // machines allow; each takes --concurrency chunks at a time. SIGINT or SIGTERM stop taking chunks,
 // finish the ones in progress and release the model; a worker killed outright loses nothing, its
 // chunks are taken again by another worker once their lock expires (--lock-duration-ms, hidden:
-// tests shorten it). The work is runWorker's (src/serve/worker.ts); this command parses the
+// tests shorten it). With --retrain it also runs the retrains that `serve --queue` queues (POST
+// /v1/retrain, --retrain-after), one at a time, its trainer a child process here: give it only to
+// workers on machines with the memory and time to train; the others annotate only. The work is runWorker's (src/serve/worker.ts); this command parses the
 // options, turns the first SIGINT or SIGTERM into its `stop`, and prints what it reports.
 
 import { Command, Option } from "commander";
@@ -34,6 +36,8 @@ interface WorkerCommandOptions {
   calibration: boolean;
   dbQueryTimeoutMs: number;
   dbConnectTimeoutMs: number;
+  retrain: boolean;
+  models: string;
 }
 
 function untilSignal(io: CommandIO): Promise<void> {
@@ -65,6 +69,8 @@ export function workerCommand(io: CommandIO): Command {
     .option("--no-calibration", "ignore the model folder's calibration.json (give it to the server too: both must score alike)")
     .option("--accept <x>", "entities scoring at least x are accepted, for chunks that do not carry the server's thresholds", probability("--accept"), 0.95)
     .option("--review <x>", "entities scoring at least x (below --accept) go to review, for chunks that do not carry the server's thresholds", probability("--review"), 0.8)
+    .option("--retrain", "also run the server's retrains (fine-tune, gate, promote), one at a time, on this machine; without it this worker only annotates")
+    .option("--models <dir>", "with --retrain: the server's --models folder (shared with it), where a retrain writes the new version", "./nerkit-models")
     .addOption(new Option("--lock-duration-ms <n>", "how long a chunk stays locked without renewal").argParser(integer("--lock-duration-ms")).default(30_000).hideHelp())
     .addOption(new Option("--stalled-interval-ms <n>", "how often to look for chunks whose lock expired").argParser(integer("--stalled-interval-ms")).default(30_000).hideHelp())
     .action(async (options: WorkerCommandOptions) => {
@@ -83,10 +89,11 @@ export function workerCommand(io: CommandIO): Command {
         routing: { accept: options.accept, review: options.review, perType: options.threshold },
         lockDurationMs: options.lockDurationMs,
         stalledIntervalMs: options.stalledIntervalMs,
+        ...(options.retrain ? { retrain: { modelsDir: options.models, threads: options.threads, onLog: (id: string, line: string) => io.stderr(`nerkit: worker: retrain ${id}: ${line}\n`) } } : {}),
         stop: untilSignal(io),
         onDatabaseCreated: (path) => io.stderr(`nerkit: ${path} did not exist: created an empty job database (the server's --db: its jobs will be read from there)\n`),
-        onReady: ({ name, connection, modelVersion }) =>
-          io.stderr(`nerkit: worker ${name} ready: ${modelVersion ? `model version ${modelVersion} (the registry's serving version)` : options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time\n`),
+        onReady: ({ name, connection, modelVersion, retrain }) =>
+          io.stderr(`nerkit: worker ${name} ready: ${modelVersion ? `model version ${modelVersion} (the registry's serving version)` : options.model}, queue ${connection.host}:${connection.port}/${connection.db}, ${options.concurrency} chunk(s) at a time${retrain ? `, and retrains (models folder ${options.models})` : ""}\n`),
         onQueueError: (line) => io.stderr(`nerkit: worker: ${line}\n`),
         onFailure: (chunk, error, final) =>
           io.stderr(`nerkit: documents ${chunk.first}-${chunk.last} of job ${chunk.jobId} failed${final ? " for the last time, the job is marked failed" : ", to be retried"}: ${error.message}\n`),

@@ -1,22 +1,26 @@
-// Retrains inside the service: at most one at a time (the database refuses a second running row:
-// storage/retrains.ts), started by hand (POST /v1/retrain) or after --retrain-after new reviews,
-// run in the background (run.ts; its trainer in a child process), its progress and the tail of its
-// log written to its row as it goes (at most once a second, and at each change of phase), its end
-// recorded as done (candidate, gate record, promoted or not) or failed (why). A retrain that a
-// stopped process left running is marked failed when the database is first opened: its trainer
-// died with that process or is an orphan whose folder no version records.
-// What it leaves out: running the retrain on a `nerkit worker` (with --queue it still runs here).
+// Retrains of the service: at most one at a time (the database refuses a second running row:
+// storage/retrains.ts), started by hand (POST /v1/retrain) or after --retrain-after new reviews.
+// Without a queue it runs here in the background (recorded-run.ts: run.ts with its trainer in a
+// child process, progress, log tail and end written to its row). A retrain that a stopped process
+// left running is then marked failed when the database is first opened: its trainer died with that
+// process or is an orphan whose folder no version records.
+// With a queue (serve --queue) the row is started here and the retrain handed to a `nerkit worker
+// --retrain` (retrain-queue.ts, retrain-worker.ts), which writes the row; nothing is marked failed at
+// open (a worker may be running it), the queue's sweep fails a row whose worker died instead.
+// What it leaves out: the HTTP routes (routes.ts).
 
-import { NerkitError } from "../../errors.js";
 import { ModelRegistry } from "../models/registry.js";
 import { JobRepository } from "../storage/repository.js";
 import { RetrainRecord, RetrainStore } from "../storage/retrains.js";
 import { retrainStore } from "../storage/open-retrains.js";
-import { RetrainSettings, allReviewed, runRetrain } from "./run.js";
+import { StorageUnavailableError } from "../storage/repository.js";
+import { RetrainSettings } from "./run.js";
+import { runRecordedRetrain } from "./recorded-run.js";
+import type { RetrainQueueLike } from "./retrain-queue.js";
 
-/** Lines of a retrain's log kept in its row. */
-export const LOG_TAIL = 50;
-const PROGRESS_EVERY_MS = 1000;
+export { LOG_TAIL } from "./recorded-run.js";
+/** How often, with a queue, the running retrain's job is looked at (a worker that died fails it). */
+const SWEEP_EVERY_MS = 5000;
 
 export interface RetrainServiceOptions {
   /** The job database, if one exists (the review routes' source). */
@@ -35,6 +39,10 @@ export interface RetrainServiceOptions {
   /** Mark retrains left running failed when the database is first opened (default true; `nerkit
    * retrain` does not: a server may be running one). */
   failLeftRunning?: boolean;
+  /** serve --queue: retrains run on `nerkit worker --retrain` processes. */
+  queue?: RetrainQueueLike;
+  /** How often the queue's sweep runs (serve --sweep-interval-ms). */
+  sweepEveryMs?: number;
 }
 
 export type StartOutcome = { started: RetrainRecord } | { running: RetrainRecord } | { noReviews: string };
@@ -45,8 +53,22 @@ export class RetrainService {
   private triggering = false;
   private countAgain = false;
   private closed = false;
+  private readonly sweeper: NodeJS.Timeout | undefined;
+  private sweeping = false;
 
-  constructor(private readonly options: RetrainServiceOptions) {}
+  constructor(private readonly options: RetrainServiceOptions) {
+    const queue = options.queue;
+    if (!queue) return;
+    this.sweeper = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = true;
+      void this.store()
+        .then((store) => store && queue.sweep(store))
+        .catch((error: unknown) => this.options.onError?.(error, "cannot look at the running retrain's job on the queue; the next sweep tries again"))
+        .finally(() => (this.sweeping = false));
+    }, options.sweepEveryMs ?? SWEEP_EVERY_MS);
+    this.sweeper.unref();
+  }
 
   /** The store, or undefined while no job database exists; the first open fails what a stopped process left running. */
   async store(): Promise<RetrainStore | undefined> {
@@ -54,7 +76,7 @@ export class RetrainService {
     const repository = await this.options.repository();
     if (!repository) return undefined;
     this.opened ??= retrainStore(repository).then(async (store) => {
-      if (this.options.failLeftRunning === false) return store;
+      if (this.options.failLeftRunning === false || this.options.queue) return store;
       const failed = await store.failRunning("the server stopped while this retrain ran");
       if (failed.length > 0) this.options.onError?.(undefined, `retrains left running by a stopped server were marked failed: ${failed.join(", ")}`);
       return store;
@@ -75,59 +97,36 @@ export class RetrainService {
       // Finished between the two statements: the caller may simply try again.
       return running ? { running } : this.start();
     }
+    if (this.options.queue) {
+      try {
+        await this.options.queue.enqueue(started, this.options.settings);
+      } catch (error) {
+        const reason = `the retrain queue cannot be reached: ${(error as Error).message}`;
+        await store.finish(started.id, { status: "failed", error: reason }, [`failed: ${reason}`]);
+        throw new StorageUnavailableError(`${reason}; retrain ${started.id} is recorded failed, start it again once Redis answers`, { cause: error });
+      }
+      return { started };
+    }
     const abort = new AbortController();
     this.current = { id: started.id, abort, done: this.run(store, started.id, abort.signal) };
     return { started };
   }
 
   private async run(store: RetrainStore, id: string, signal: AbortSignal): Promise<void> {
-    const log: string[] = [];
-    let fraction = 0;
-    let phase = "preparing";
-    let lastWrite = 0;
-    let writing: Promise<void> = Promise.resolve();
-    const write = (force: boolean) => {
-      if (!force && Date.now() - lastWrite < PROGRESS_EVERY_MS) return;
-      lastWrite = Date.now();
-      const snapshot = [fraction, phase, [...log]] as const;
-      writing = writing.then(() => store.progress(id, ...snapshot)).catch((error: unknown) => this.options.onError?.(error, `cannot store the progress of retrain ${id}`));
-    };
-    const addLine = (line: string) => {
-      this.options.onLog?.(id, line);
-      log.push(line);
-      if (log.length > LOG_TAIL) log.splice(0, log.length - LOG_TAIL);
-      write(false);
-    };
     try {
-      const repository = await this.options.repository();
-      const reviewed = repository ? await allReviewed(repository) : [];
-      const registry = await this.options.registry;
-      const outcome = await runRetrain(
-        id,
-        registry,
-        reviewed,
-        this.options.settings,
-        {
-          progress: (f, p) => {
-            const changed = p !== phase;
-            [fraction, phase] = [f, p];
-            this.options.onProgress?.(id, f, p);
-            write(changed);
-          },
-          log: addLine,
-          trainerStarted: (pid) => this.options.onTrainer?.(id, pid),
-        },
+      await runRecordedRetrain(store, id, {
+        repository: await this.options.repository(),
+        registry: this.options.registry,
+        settings: this.options.settings,
+        onError: this.options.onError,
+        onTrainer: (pid) => this.options.onTrainer?.(id, pid),
+        onLog: (line) => this.options.onLog?.(id, line),
+        onProgress: (fraction, phase) => this.options.onProgress?.(id, fraction, phase),
         signal,
-      );
-      addLine(outcome.promoted ? `${outcome.candidate.id} promoted: it serves now` : `${outcome.candidate.id} kept as a candidate, for a person to promote or retire`);
-      await writing;
-      await store.finish(id, { status: "done", candidate: outcome.candidate.id, gate: outcome.gate, promoted: outcome.promoted }, log);
+      });
     } catch (error) {
-      const message = error instanceof NerkitError ? error.describe() : `internal error: ${(error as Error)?.message ?? String(error)}`;
-      if (!(error instanceof NerkitError)) this.options.onError?.(error, `retrain ${id} failed`);
-      addLine(`failed: ${message}`);
-      await writing;
-      await store.finish(id, { status: "failed", error: message }, log).catch((e: unknown) => this.options.onError?.(e, `cannot record the end of retrain ${id}`));
+      // The database could not be opened: the row cannot be written either.
+      this.options.onError?.(error, `retrain ${id} could not start`);
     } finally {
       this.current = undefined;
     }
@@ -172,7 +171,9 @@ export class RetrainService {
   /** Stops a running retrain (its trainer gets SIGINT; the retrain is recorded failed) and waits for it. */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.sweeper);
     this.current?.abort.abort();
     await this.idle();
+    await this.options.queue?.close();
   }
 }
