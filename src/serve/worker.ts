@@ -21,6 +21,7 @@ import { redactedUrl } from "./storage/postgres-errors.js";
 import { JobRepository, StorageUnavailableError } from "./storage/repository.js";
 import { PipelineLike, readScoredTexts } from "./reading.js";
 import { followedPipeline } from "./models/worker-models.js";
+import { VersionCalibrations } from "./models/version-routing.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -94,13 +95,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
     await checkRedis(connection, options.redisTimeoutMs);
+    // Each version's calibration.json, read as it comes to serve: chunks from a server started with
+    // --target-precision are routed on the thresholds of the version that read each text.
+    const calibrations = new VersionCalibrations();
+    const hooks = { prepare: (v: { id: string; folder: string }) => void calibrations.remember(v) };
     const { pipeline, follow, version } = options.loadVersion
-      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError })
+      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError, hooks })
       : { pipeline: await options.loadPipeline(), follow: async () => undefined, version: undefined };
+    if (version) calibrations.remember(version);
     try {
       // The registry's serving version is read before each chunk: a promotion reaches the next one.
       const run = async (texts: string[]) => (await follow(), readScoredTexts(pipeline, texts));
-      const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
+      // A type the version's calibration records no threshold for goes to review (version-routing.ts).
+      const routingFor = (chunk: Chunk) => (chunk.routing && chunk.precision ? (v: string | undefined) => calibrations.routing(chunk.routing!, chunk.precision, v) : (chunk.routing ?? options.routing));
+      const annotateFor = (chunk: Chunk) => annotator(run, routingFor(chunk));
       const name = `${hostname()}:${process.pid}`;
       const worker = new ChunkWorker(repository, annotateFor, {
         connection,

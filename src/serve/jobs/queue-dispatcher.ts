@@ -56,7 +56,7 @@ export class QueueDispatcher implements JobDispatcher {
     connection: RedisConnection,
     private readonly chunkSize: number,
     /** Sent with every chunk, so that workers route as this server does. */
-    private readonly routing?: RoutingOptions,
+    private readonly routing?: Pick<Chunk, "routing" | "precision">,
     /** A line about a BullMQ or Redis error, at most one per errorLogIntervalMs (with the count of those left out). */
     onError: (line: string) => void = () => undefined,
     errorLogIntervalMs = ERROR_LOG_INTERVAL_MS,
@@ -165,7 +165,7 @@ export class QueueDispatcher implements JobDispatcher {
       await this.queue.addBulk(
         chunks.slice(i, i + ADD_BATCH).map((chunk) => ({
           name: "chunk",
-          data: this.routing ? { ...chunk, routing: this.routing } : chunk,
+          data: this.routing ? { ...chunk, ...this.routing } : chunk,
           opts: { jobId: chunkId(chunk), attempts: CHUNK_ATTEMPTS, backoff: CHUNK_BACKOFF, removeOnComplete: true },
         })),
       );
