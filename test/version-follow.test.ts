@@ -12,7 +12,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, calibrationJson } from "../src/metrics/calibration-file.js";
-import { addPrecisionTarget, noTargets } from "../src/metrics/precision-thresholds.js";
+import { addPrecisionTarget, chooseThreshold, thresholdsLike } from "../src/metrics/precision-thresholds.js";
 import { readModelCalibration } from "../src/model/checkpoint/calibration.js";
 import { loadPipeline } from "../src/infer/pipeline.js";
 import { PipelineLike, buildApp } from "../src/serve/app.js";
@@ -212,4 +212,18 @@ test("GET /v1/labels describes the serving version's calibration after a promoti
   assert.ok(before.entities.length > 0, "bert-tiny found nothing to compare");
   assert.deepEqual(after.entities.map((e) => e.raw_score), before.entities.map((e) => e.raw_score));
   assert.ok(after.entities.every((e, i) => e.score >= before.entities[i].score), "v2's sharper calibration scores each entity at least as high");
+});
+
+test("a retrain calibrates its candidate for the targets the serving version records (thresholdsLike)", () => {
+  // 60 PER entities all right: precision 0.9 at confidence 0.95 is shown (59 needed), 0.95 at 0.99 is not (90 needed).
+  const per = Array.from({ length: 60 }, (_, i) => ({ score: 0.5 + i / 200, correct: true }));
+  const like = new Map([["PER", [record(0.9, 0.2), { ...record(0.95, 0.3), confidence: 0.99 }]], ["LOC", [record(0.9, 0.4)]]]);
+  const chosen = thresholdsLike(like, new Map([["PER", per], ["MISC", per]]));
+  assert.deepEqual([...chosen.keys()], ["PER", "LOC"], "the serving version's types, no other");
+  assert.deepEqual(chosen.get("PER")!.map((r) => [r.target, r.confidence]), [[0.9, 0.95], [0.95, 0.99]]);
+  assert.deepEqual(chosen.get("PER")![0], chooseThreshold(per, 0.9, 0.95).record);
+  assert.equal(chosen.get("PER")![0].threshold, 0.5, "every PER entity accepted");
+  assert.equal(chosen.get("PER")![1].threshold, null, "too few entities for 0.95 at 0.99");
+  // A type without held-out entities: recorded, never auto-accepted.
+  assert.deepEqual([chosen.get("LOC")![0].threshold, chosen.get("LOC")![0].heldOut], [null, 0]);
 });
