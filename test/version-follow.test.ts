@@ -11,6 +11,9 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { runWorker } from "../src/serve/worker.js";
+import { redisSkipReason, startRedis } from "./redis-server.js";
+import { waitUntil } from "./processes.js";
 import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, calibrationJson } from "../src/metrics/calibration-file.js";
 import { addPrecisionTarget, chooseThreshold, thresholdsLike } from "../src/metrics/precision-thresholds.js";
 import { readModelCalibration } from "../src/model/checkpoint/calibration.js";
@@ -69,8 +72,8 @@ async function writeVersion(folder: string, files: VersionFiles): Promise<string
   return folder;
 }
 
-/** A server as `nerkit serve --target-precision 0.95` builds it: v1 serving, v2 a candidate, fake models. */
-async function twoVersions(dir: string, v1: VersionFiles, v2: VersionFiles) {
+/** A server as `nerkit serve --target-precision 0.95` builds it: v1 serving, v2 a candidate, fake models (with `queue`: jobs go to workers). */
+async function twoVersions(dir: string, v1: VersionFiles, v2: VersionFiles, queue?: string) {
   const db = join(dir, "jobs.db");
   const repository = await openRepository(db);
   const registry = openModelRegistry(repository, join(dir, "models"));
@@ -88,7 +91,7 @@ async function twoVersions(dir: string, v1: VersionFiles, v2: VersionFiles) {
     registry,
     precision: ask,
     drift: loadReferenceProfile(first.folder),
-    config: { db, maxBatch: 4, maxWaitMs: 2, targets, driftWindow: 50, auditRate: 0 },
+    config: { db, maxBatch: 4, maxWaitMs: 2, targets, driftWindow: 50, auditRate: 0, ...(queue ? { queue } : {}) },
   });
   return { app, registry, loaded, close: async () => (await app.close(), await repository.close()) };
 }
@@ -104,7 +107,7 @@ async function entities(app: Awaited<ReturnType<typeof twoVersions>>["app"], tex
 
 async function jobDecisions(app: Awaited<ReturnType<typeof twoVersions>>["app"]) {
   const job = await submitJob(app, ["Maria met IBM."]);
-  for (let i = 0; i < 500 && (await jobStatus(app, job.id)).status !== "done"; i++) await new Promise((r) => setTimeout(r, 5));
+  await waitUntil(async () => ((await jobStatus(app, job.id)).status === "done" ? true : undefined), "the job to finish", 20_000, 5);
   const [line] = (await app.inject(`/v1/jobs/${job.id}/results`)).body.trim().split("\n");
   const result = JSON.parse(line) as { model_version: string; entities: Routed[] };
   return { version: result.model_version, byType: new Map(result.entities.map((e) => [e.type, [e.decision, e.threshold]])) };
@@ -226,4 +229,36 @@ test("a retrain calibrates its candidate for the targets the serving version rec
   assert.equal(chosen.get("PER")![1].threshold, null, "too few entities for 0.95 at 0.99");
   // A type without held-out entities: recorded, never auto-accepted.
   assert.deepEqual([chosen.get("LOC")![0].threshold, chosen.get("LOC")![0].heldOut], [null, 0]);
+});
+
+test("nerkit worker routes each chunk on the thresholds of the version it follows", { skip: redisSkipReason() }, async (t) => {
+  const dir = tempDir("nerkit-follow-worker-");
+  const redis = await startRedis();
+  t.after(async () => (await redis.stop(), rmSync(dir, { recursive: true, force: true })));
+  const { app, close } = await twoVersions(dir, { calibration: calibration(V1) }, { calibration: calibration(V2) }, redis.url);
+  t.after(close);
+  let stop!: () => void;
+  const swaps: string[] = [];
+  const running = runWorker({
+    queue: redis.url,
+    db: join(dir, "jobs.db"),
+    loadPipeline: async () => assert.fail("the registry has a serving version"),
+    loadVersion: async () => new FakePipeline(),
+    onModelSwap: (version) => swaps.push(version),
+    concurrency: 1,
+    // The worker's own flags, which chunks carrying the server's routing override.
+    routing: { accept: 0.5, review: 0.1 },
+    stop: new Promise<void>((resolve) => (stop = resolve)),
+  });
+  t.after(async () => (stop(), await running));
+  assert.deepEqual(await jobDecisions(app), { version: "v1", byType: new Map([["PER", ["review", 0.995]], ["ORG", ["review", null]]]) });
+  // Promoted by another process (`nerkit retrain`); the worker reads the serving row before the next chunk.
+  const other = await openRepository(join(dir, "jobs.db"));
+  try {
+    await openModelRegistry(other, join(dir, "models")).promote("v2");
+  } finally {
+    await other.close();
+  }
+  assert.deepEqual(await jobDecisions(app), { version: "v2", byType: new Map([["PER", ["accept", 0.97]], ["ORG", ["accept", 0.8]]]) });
+  assert.deepEqual(swaps, ["v2"]);
 });
