@@ -4,7 +4,8 @@
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
 // model's reference profile, drift/monitor.ts), the model registry with `registry` (models/routes.ts: /v1/models; every
-// answer then names the model version that read it), retraining when given a model registry (retrain/routes.ts:
+// answer then names the model version that read it, is routed on that version's --target-precision thresholds, and a
+// promotion brings the new version's drift reference: models/version-routing.ts), retraining when given a model registry (retrain/routes.ts:
 // POST and GET /v1/retrain, GET /v1/retrain/:id), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives

@@ -2,7 +2,8 @@
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
 // checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model (the
 // model registry's serving version, read again before each chunk: models/worker-models.ts), takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
-// them as the server would (annotate.ts, read whole: reading.ts) and stores the results; once
+// them as the server would (annotate.ts, read whole: reading.ts; with the server's --target-precision,
+// on the thresholds of the version that read each text: models/version-routing.ts) and stores the results; once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
 // `loadPipeline`, `stop` and the callbacks).
