@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { runWorker } from "../src/serve/worker.js";
 import { redisSkipReason, startRedis } from "./redis-server.js";
-import { waitUntil } from "./processes.js";
+import { spawnNerkit, waitUntil } from "./processes.js";
 import { CALIBRATION_FILE, CalibrationFile, PrecisionThreshold, calibrationJson } from "../src/metrics/calibration-file.js";
 import { addPrecisionTarget, chooseThreshold, thresholdsLike } from "../src/metrics/precision-thresholds.js";
 import { readModelCalibration } from "../src/model/checkpoint/calibration.js";
@@ -261,4 +261,46 @@ test("nerkit worker routes each chunk on the thresholds of the version it follow
   }
   assert.deepEqual(await jobDecisions(app), { version: "v2", byType: new Map([["PER", ["accept", 0.97]], ["ORG", ["accept", 0.8]]]) });
   assert.deepEqual(swaps, ["v2"]);
+});
+
+test("nerkit serve --target-precision: after POST /v1/models/v2/promote, /v1/entities routes on v2's thresholds; v3 lacking the target is refused", async (t) => {
+  const dir = tempDir("nerkit-follow-serve-");
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const types = ["PER", "ORG", "LOC", "MISC"];
+  // v1 accepts every type from 0; v2 could not show the target for any (no auto-accept); v3 was calibrated for 0.8 only.
+  const v1 = calibratedModel("bert", calibration(new Map(types.map((type) => [type, [record(0.9, 0)]]))), (mkdirSync(join(dir, "m1")), join(dir, "m1")));
+  const db = join(dir, "jobs.db");
+  const server = spawnNerkit(["serve", "--model", v1, "--models", join(dir, "models"), "--db", db, "--port", "0", "--no-log", "--threads", "1", "--target-precision", "0.9", "--audit-rate", "0"]);
+  t.after(async () => (server.child.kill("SIGTERM"), await server.exited));
+  const [, address] = await server.waitFor(/listening on (\S+)/);
+  const repository = await openRepository(db);
+  try {
+    const registry = openModelRegistry(repository, join(dir, "models"));
+    for (const [thresholds, parent] of [[new Map(types.map((type) => [type, [record(0.9, null)]])), "v1"], [new Map(types.map((type) => [type, [record(0.8, 0)]])), "v2"]] as const) {
+      const { id, folder } = await registry.reserve();
+      mkdirSync(folder);
+      await registry.addCandidate({ id, parent, madeBy: "test", folder: calibratedModel("bert", calibration(new Map(thresholds)), folder) });
+    }
+  } finally {
+    await repository.close();
+  }
+  const text = "Angela Merkel visited Paris and met the Siemens board in Berlin on Monday with John Smith of Acme.";
+  const read = async () => {
+    const response = await fetch(`${address}/v1/entities`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text }) });
+    assert.equal(response.status, 200);
+    return (await response.json()) as { model_version: string; entities: { score: number; decision: string; threshold: number | null }[] };
+  };
+  const before = await read();
+  assert.ok(before.entities.length > 0, "bert-tiny found nothing to route");
+  assert.equal(before.model_version, "v1");
+  for (const e of before.entities) assert.deepEqual([e.decision, e.threshold], ["accept", 0]);
+  const promote = (id: string) => fetch(`${address}/v1/models/${id}/promote`, { method: "POST" });
+  assert.equal((await promote("v2")).status, 200);
+  const after = await read();
+  assert.equal(after.model_version, "v2");
+  for (const e of after.entities) assert.deepEqual([e.decision, e.threshold], [e.score >= 0.8 ? "review" : "reject", null]);
+  const refused = await promote("v3");
+  assert.equal(refused.status, 409);
+  assert.match(((await refused.json()) as { error: { message: string } }).error.message, /v3 is not promoted: .*no threshold for .* at precision 0\.9/);
+  assert.equal((await read()).model_version, "v2");
 });
