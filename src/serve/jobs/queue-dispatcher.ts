@@ -17,7 +17,6 @@
 
 import { Queue } from "bullmq";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
-import { RoutingOptions } from "../../postprocess/routing.js";
 import { CHUNK_ATTEMPTS, CHUNK_BACKOFF, Chunk, QUEUE_NAME, RedisConnection, chunkId, chunksOf } from "./chunks.js";
 import { JobDispatcher, Waiting } from "./job-dispatcher.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
