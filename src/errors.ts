@@ -15,6 +15,8 @@ export type ErrorCode =
   | "E_MODEL_NOT_FOUND"
   /** A model version's status forbids what was asked (retiring the serving version). */
   | "E_MODEL_STATUS"
+  /** A model version lacks the calibration serve routes on (--target-precision thresholds): it is not promoted. */
+  | "E_MODEL_CALIBRATION"
   /** A retrain could not make a candidate (its trainer failed or was killed, nothing to judge it on). */
   | "E_RETRAIN"
   /** The user stopped a long command (Ctrl-C); the message says how to continue. Exit code 130. */

@@ -146,3 +146,13 @@ export function chooseThresholds(samplesByType: ReadonlyMap<string, readonly Sco
 function countCorrectOfTop(samples: readonly ScoredSample[], n: number): number {
   return [...samples].sort((a, b) => b.score - a.score).slice(0, n).filter((s) => s.correct).length;
 }
+
+/**
+ * Thresholds for the same (type, target, confidence) records as `like` (another calibration's), chosen
+ * on `samplesByType`: a retrained version is calibrated for the targets its parent served with.
+ */
+export function thresholdsLike(like: ReadonlyMap<string, readonly PrecisionThreshold[]>, samplesByType: ReadonlyMap<string, readonly ScoredSample[]>): Map<string, PrecisionThreshold[]> {
+  const thresholds = new Map<string, PrecisionThreshold[]>();
+  for (const [type, records] of like) thresholds.set(type, records.map((r) => chooseThreshold(samplesByType.get(type) ?? [], r.target, r.confidence).record));
+  return thresholds;
+}

@@ -4,7 +4,8 @@
 // results (review/routes.ts: /v1/review, /v1/review/agreement, /v1/export), POST /v1/evaluate
 // (evaluation/routes.ts), GET /v1/monitor (monitor/routes.ts: audit precision, and drift of recent documents against the
 // model's reference profile, drift/monitor.ts), the model registry with `registry` (models/routes.ts: /v1/models; every
-// answer then names the model version that read it), retraining when given a model registry (retrain/routes.ts:
+// answer then names the model version that read it, is routed on that version's --target-precision thresholds, and a
+// promotion brings the new version's drift reference: models/version-routing.ts), retraining when given a model registry (retrain/routes.ts:
 // POST and GET /v1/retrain, GET /v1/retrain/:id; with config.queue run by `nerkit worker --retrain`), the web UI (ui/routes.ts: / and /ui/*), GET /healthz, /readyz, /metrics, /docs (OpenAPI UI) and /docs/json.
 // Bodies are validated with zod (schemas.ts); texts from concurrent requests share pipeline runs
 // (micro-batcher.ts); every 4xx/5xx answer is {"error": {"code", "message"}}, those fastify gives
@@ -40,7 +41,9 @@ import { ReviewPrecisionCache, auditMonitor, reviewPrecisionCounts } from "./rev
 import { UI_ROUTES, uiRoutes } from "./ui/routes.js";
 import { PipelineLike, ScoredRead, readScoredTexts, readTexts } from "./reading.js";
 import { modelRoutes } from "./models/routes.js";
-import { modelVersionOf } from "./models/swappable-pipeline.js";
+import { SwappablePipeline, modelVersionOf } from "./models/swappable-pipeline.js";
+import { followServedVersion } from "./models/version-routing.js";
+import type { PrecisionAsk } from "./precision-routing.js";
 import type { ModelRegistry } from "./models/registry.js";
 import { RequestBudget } from "./request-budget.js";
 import { limitConnections, serverTimeouts } from "./connection-limits.js";
@@ -63,6 +66,10 @@ export interface BuildAppOptions {
   drift?: { profile: ReferenceProfile } | { reason: string };
   /** The model registry (models/): its routes, and each answer names the version that read it (pipeline: a SwappablePipeline). */
   registry?: ModelRegistry;
+  /** serve --target-precision as asked: config.targets are the thresholds of the version serving at start; after a
+   * promotion each text is routed on those the calibration.json of the version that read it records, and a
+   * promotion to a version whose calibration lacks one is refused (409 E_MODEL_CALIBRATION: models/version-routing.ts). */
+  precision?: PrecisionAsk;
   /** Retraining (retrain/service.ts: /v1/retrain): the model registry, the retrain settings and
    * --retrain-after; without it, no retrain routes. */
   retrain?: { registry: ModelRegistry | Promise<ModelRegistry>; settings?: Partial<RetrainSettings>; after?: number; onTrainer?: (id: string, pid: number) => void };
@@ -129,7 +136,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   let pipeline: PipelineLike | undefined;
   let loadError: unknown;
   const loading = Promise.resolve(options.pipeline).then(
-    (p) => (pipeline = p),
+    (p) => {
+      // The drift reference given is that of the version serving at start.
+      if (p instanceof SwappablePipeline && drift.modelVersion === undefined) drift.modelVersion = p.version;
+      return (pipeline = p);
+    },
     (error) => {
       loadError = error;
       app.log.error({ err: error }, "the model failed to load");
@@ -152,11 +163,15 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const driftSource = options.drift ?? { reason: "no reference profile was given to the service" };
   const drift = new DriftMonitor("profile" in driftSource ? driftSource.profile : undefined, { window: config.driftWindow, psiThreshold: config.driftPsi, minDocuments: config.driftMinDocuments }, "reason" in driftSource ? driftSource.reason : undefined);
   registerDriftMetrics(metrics.registry, drift);
-  /** A document read with the reference's aggregation (first) enters the drift window; others score differently and stay out. */
-  const watch = (text: string, entities: readonly ApiEntity[], aggregation: AggregationStrategy) => {
+  /** A document read with the reference's aggregation (first) enters the drift window; others score differently and stay out,
+   * as do those a swapped-out version read after the swap (the window is the new version's). */
+  const watch = (text: string, entities: readonly ApiEntity[], aggregation: AggregationStrategy, version: string | undefined) => {
+    if (version !== undefined && drift.modelVersion !== undefined && version !== drift.modelVersion) return;
     if (drift.enabled && aggregation === DEFAULT_READING.aggregation && pipeline) drift.observe(profiledDocument(pipeline, text, entities));
   };
   const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType, ...(config.targets?.length ? { targets: config.targets } : {}) };
+  // What belongs to a model version follows a swap: its thresholds (per text, by the version that read it) and its drift reference.
+  const routingOf = followServedVersion(options.registry, { routing, precision: options.precision, drift, warn: (line) => app.log.warn(line) });
   /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */
   const count = (source: "entities" | "job", routed: Routed<ApiEntity>) => {
     metrics.documents.inc({ source });
@@ -186,9 +201,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-  }, routing, (routed, text) => {
+  }, routingOf, (routed, text, version) => {
     count("job", routed);
-    watch(text, routed.entities, DEFAULT_READING.aggregation);
+    watch(text, routed.entities, DEFAULT_READING.aggregation, version);
   });
   // Drawn here when not given, and logged: with it, the same documents are drawn again.
   const audit = { rate: config.auditRate, seed: config.auditSeed ?? randomInt(2 ** 31) };
@@ -204,7 +219,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     limits: { maxTextChars: config.maxTextChars, maxJobDocuments: config.maxJobDocuments },
     onSweepError: (error) => app.log.warn({ err: error }, "a sweep of batch jobs failed (unfinished jobs, or expired ones); the next one tries again"),
     dispatcher: config.queue
-      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing, onError: (line) => app.log.warn(line) })
+      ? queueDispatcher(config.queue, { chunkSize: config.maxBatch, routing, precision: options.precision, onError: (line) => app.log.warn(line) })
       : localDispatcher(annotate, {
           chunkSize: config.maxBatch,
           concurrency: 2,
@@ -339,12 +354,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const results = await read(texts.map(wellFormed), aggregation);
     const keep = body.labels ? new Set(body.labels) : undefined;
     const documents = results.map((items, i) => {
-      const found = modelEntities(items, texts[i]);
-      watch(texts[i], found, aggregation);
-      const entities = found.filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
-      const routed = route(entities, routing);
-      count("entities", routed);
       const version = modelVersionOf(items);
+      const found = modelEntities(items, texts[i]);
+      watch(texts[i], found, aggregation, version);
+      const entities = found.filter((e) => !keep || keep.has(e.type) || (e.label !== undefined && keep.has(e.label)));
+      const routed = route(entities, routingOf(version));
+      count("entities", routed);
       return { entities: routed.entities, decision: routed.decision, ...(version ? { model_version: version } : {}) };
     });
     return body.texts ? { documents } : documents[0];
@@ -360,7 +375,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const aggregation = body.aggregation ?? DEFAULT_READING.aggregation;
     const [items] = await read([wellFormed(body.text)], aggregation);
     const found = modelEntities(items, body.text);
-    watch(body.text, found, aggregation);
+    watch(body.text, found, aggregation, modelVersionOf(items));
     const merged = body.rules === false ? route(found).entities : postprocess(body.text, found).entities;
     const chosen = body.types ? merged.filter((e) => body.types!.includes(e.type)) : merged;
     const redacted = redact(body.text, chosen, { style, salt: config.redactSalt });

@@ -2,8 +2,9 @@
 // database (creating a SQLite one the server has not created yet, so a worker may start first),
 // checks that Redis answers (an unreachable one is a start-up error, not a wait), loads the model (the
 // model registry's serving version, read again before each chunk: models/worker-models.ts), takes chunks from the BullMQ queue that `nerkit serve --queue` fills, annotates
-// them as the server would (annotate.ts, read whole: reading.ts) and stores the results; with
-// `retrain`, it also takes retrains from their own queue, one at a time (retrain/retrain-worker.ts); once
+// them as the server would (annotate.ts, read whole: reading.ts; with the server's --target-precision,
+// on the thresholds of the version that read each text: models/version-routing.ts) and stores the results;
+// with `retrain`, it also takes retrains from their own queue, one at a time (retrain/retrain-worker.ts); once
 // `stop` resolves it takes no more chunks, finishes those in progress, and releases the model and
 // the database. What it leaves out: resolving a Hub id, signals and printing (the CLI's, through
 // `loadPipeline`, `stop` and the callbacks).
@@ -23,6 +24,7 @@ import { JobRepository, StorageUnavailableError } from "./storage/repository.js"
 import { PipelineLike, readScoredTexts } from "./reading.js";
 import { followedPipeline } from "./models/worker-models.js";
 import { RetrainWorker } from "./retrain/retrain-worker.js";
+import { VersionCalibrations } from "./models/version-routing.js";
 
 export interface WorkerOptions {
   /** redis://host:port[/db]: the server's --queue. */
@@ -99,13 +101,20 @@ export async function runWorker(options: WorkerOptions): Promise<void> {
   try {
     // An unreachable Redis is a start-up failure, before the model loads: BullMQ would wait for it for ever.
     await checkRedis(connection, options.redisTimeoutMs);
+    // Each version's calibration.json, read as it comes to serve: chunks from a server started with
+    // --target-precision are routed on the thresholds of the version that read each text.
+    const calibrations = new VersionCalibrations();
+    const hooks = { prepare: (v: { id: string; folder: string }) => void calibrations.remember(v) };
     const { pipeline, follow, version } = options.loadVersion
-      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError })
+      ? await followedPipeline(repository, { loadModel: options.loadPipeline, loadVersion: options.loadVersion, onSwap: options.onModelSwap, onError: options.onModelFollowError, hooks })
       : { pipeline: await options.loadPipeline(), follow: async () => undefined, version: undefined };
+    if (version) calibrations.remember(version);
     try {
       // The registry's serving version is read before each chunk: a promotion reaches the next one.
       const run = async (texts: string[]) => (await follow(), readScoredTexts(pipeline, texts));
-      const annotateFor = (chunk: Chunk) => annotator(run, chunk.routing ?? options.routing);
+      // A type the version's calibration records no threshold for goes to review (version-routing.ts).
+      const routingFor = (chunk: Chunk) => (chunk.routing && chunk.precision ? (v: string | undefined) => calibrations.routing(chunk.routing!, chunk.precision, v) : (chunk.routing ?? options.routing));
+      const annotateFor = (chunk: Chunk) => annotator(run, routingFor(chunk));
       const name = `${hostname()}:${process.pid}`;
       const worker = new ChunkWorker(repository, annotateFor, {
         connection,

@@ -4,7 +4,9 @@
 // line naming the flag, exit 2, and nothing listening. SIGINT or SIGTERM stop taking requests,
 // finish the ones in progress and release the model. With --queue, batch jobs are left to
 // `nerkit worker` processes (worker.ts). With --target-precision, the accept thresholds come from
-// the --model folder's calibration.json (serve/precision-routing.ts), checked before the model loads.
+// the served version's calibration.json (serve/precision-routing.ts), checked before the model loads;
+// after a promotion, from the new version's (a promotion to a version that lacks one is refused:
+// serve/models/version-routing.ts).
 // The model served is the model registry's serving version (--models, serve/models/serving-registry.ts):
 // --model itself, recorded as v1, on the first start only.
 
@@ -25,7 +27,7 @@ import { Quantization } from "../../model/export/export-model.js";
 import { TypeThresholds, integer, oneOf, positiveNumber, probability, quantizeOption, typeThreshold } from "../options.js";
 import { openPipeline } from "./predict.js";
 import { DEFAULT_CONFIDENCE, PrecisionTargets, addPrecisionTarget, noTargets } from "../../metrics/precision-thresholds.js";
-import { describeTargets, targetThresholds } from "../../serve/precision-routing.js";
+import { PrecisionAsk, askedTargets, describeTargets, precisionAsk, targetThresholds } from "../../serve/precision-routing.js";
 import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { resolveModel } from "../../model/hub/resolve-model.js";
 import { loadReferenceProfile } from "../../serve/drift/reference.js";
@@ -114,7 +116,10 @@ export function serveCommand(io: CommandIO): Command {
     .option("--retrain-after <n>", "start a retrain (POST /v1/retrain) once n reviews came since the last one started", integer("--retrain-after"))
     .action(async (options: ServeCommandOptions, command: Command) => {
       const apiKeys = loadApiKeys(options.apiKeyFile);
-      const targets = await precisionTargets(options);
+      // Checked now for what needs no model (--confidence, one target per type, no --threshold for a
+      // type a target covers); the thresholds are read from the served version's calibration.json before it loads.
+      const asked = askedPrecision(options);
+      let targets = asked ? targetThresholds(undefined, askedTargets(asked), asked.confidence, options.model, "review") : [];
       const auditSeed = options.auditSeed ?? randomInt(2 ** 31);
       const config = serveConfig({
         targets,
@@ -151,11 +156,13 @@ export function serveCommand(io: CommandIO): Command {
       });
       await checkDatabase(config);
       if (config.queue) await checkRedis(redisConnection(config.queue));
-      const models = await openModels(options, config, io);
+      const models = await openModels(options, config, io, (folder, label) => {
+        if (asked) targets = targetThresholds(readModelCalibration(folder), askedTargets(asked), asked.confidence, label);
+      });
       const drift = loadReferenceProfile(models.version.folder);
       if ("reason" in drift) io.stderr(`nerkit: drift monitoring is off: ${drift.reason}\n`);
       const retrain = serveRetrain(options, models.registry, options.threads);
-      const app = await buildApp({ pipeline: models.pipeline, registry: models.registry, logger: options.log ? { level: "info" } : false, config, drift, retrain });
+      const app = await buildApp({ pipeline: models.pipeline, registry: models.registry, logger: options.log ? { level: "info" } : false, config: { ...config, targets }, ...(asked ? { precision: asked } : {}), drift, retrain });
       app.addHook("onClose", () => models.close());
       let address: string;
       try {
@@ -186,19 +193,12 @@ export function serveCommand(io: CommandIO): Command {
     });
 }
 
-/** The accept thresholds --target-precision asks for, from the model's calibration.json (none without the flag). */
-async function precisionTargets(options: ServeCommandOptions) {
+/** --target-precision and --confidence as asked (none without the flag). */
+function askedPrecision(options: ServeCommandOptions): PrecisionAsk | undefined {
   const asked = options.targetPrecision;
-  if (asked.all.length === 0 && asked.perType.size === 0) return [];
+  if (asked.all.length === 0 && asked.perType.size === 0) return undefined;
   if (!(options.confidence > 0 && options.confidence < 1)) throw new NerkitError("E_USAGE", `--confidence must be between 0 and 1 (exclusive), got ${options.confidence}`);
-  let dir: string;
-  try {
-    dir = await resolveModel(options.model, { revision: options.revision });
-  } catch (error) {
-    if (error instanceof NerkitError) throw new NerkitError(error.code, `--model: ${error.describe()}`);
-    throw error;
-  }
-  return targetThresholds(readModelCalibration(dir), asked, options.confidence, options.model);
+  return precisionAsk(asked, options.confidence);
 }
 
 /** The --db, usable now or a usage error naming it (without a PostgreSQL password). */
@@ -216,7 +216,7 @@ async function checkDatabase(config: ServeConfig): Promise<void> {
  * listens; on a first start, --model, recorded as v1. Later starts say on stderr which version
  * serves, and that --model was not used when it names something else.
  */
-async function openModels(options: ServeCommandOptions, config: ServeConfig, io: CommandIO): Promise<ServingRegistry> {
+async function openModels(options: ServeCommandOptions, config: ServeConfig, io: CommandIO, check: (folder: string, label: string) => void): Promise<ServingRegistry> {
   const models = await openServingRegistry({
     db: config.db,
     timeouts: { busyTimeoutMs: config.dbBusyTimeoutMs, queryTimeoutMs: config.dbQueryTimeoutMs, connectTimeoutMs: config.dbConnectTimeoutMs },
@@ -231,6 +231,7 @@ async function openModels(options: ServeCommandOptions, config: ServeConfig, io:
     },
     modelArg: options.model,
     load: (folder) => loadModel(options, folder),
+    check,
     followEveryMs: 5000,
     onError: (error, what) => io.stderr(`nerkit: model registry: ${what === "close" ? "closing a swapped-out model" : "following a promotion made elsewhere"} failed: ${(error as Error).message}\n`),
   });

@@ -4,7 +4,9 @@
 // from running counts, so a document costs O(its entities) and a read (/metrics, /v1/monitor)
 // O(bins × types), never O(window). Also a series of entities per 1,000 characters per
 // SERIES_BUCKET_MS (one minute) of wall time, the last SERIES_LENGTH buckets, for the UI.
-// Without a reference profile the monitor is off and says why.
+// Without a reference profile the monitor is off and says why. A promotion (switchTo) brings the new
+// model version's profile, or its absence, and restarts the window: documents the old version read
+// are not the new one's (the entity-rate series goes on: it compares with no reference).
 // What it leaves out: documents `nerkit worker`s annotate (they never pass through the server),
 // and requests with an aggregation other than the reference's (first): their scores differ.
 
@@ -40,6 +42,8 @@ interface SeriesBucket {
 /** The `drift` key of GET /v1/monitor. */
 export interface DriftReport {
   enabled: boolean;
+  /** The model version whose reference profile, and whose documents, the window holds (with a model registry). */
+  modelVersion?: string;
   /** Why drift monitoring is off (enabled false). */
   reason?: string;
   window: number;
@@ -56,19 +60,21 @@ export interface DriftReport {
 }
 
 export class DriftMonitor {
-  private readonly ring: DocumentBins[] = [];
+  private ring: DocumentBins[] = [];
   private next = 0;
-  private readonly counts = new DriftCounts();
+  private counts = new DriftCounts();
   private readonly series: SeriesBucket[] = [];
   private readonly now: () => number;
   readonly minDocuments: number;
   readonly minEntities: number;
 
   constructor(
-    private readonly reference: ReferenceProfile | undefined,
+    private reference: ReferenceProfile | undefined,
     private readonly options: DriftMonitorOptions,
     /** Why there is no reference (shown by /v1/monitor). */
-    private readonly reason?: string,
+    private reason?: string,
+    /** The model version the reference belongs to. */
+    public modelVersion?: string,
   ) {
     this.now = options.now ?? Date.now;
     this.minDocuments = options.minDocuments ?? Math.min(MIN_DOCUMENTS, options.window);
@@ -77,6 +83,16 @@ export class DriftMonitor {
 
   get enabled(): boolean {
     return this.reference !== undefined;
+  }
+
+  /** Another model version serves: its reference profile (or why it has none), and an empty window. */
+  switchTo(version: string, source: { profile: ReferenceProfile } | { reason: string }): void {
+    this.reference = "profile" in source ? source.profile : undefined;
+    this.reason = "reason" in source ? source.reason : undefined;
+    this.modelVersion = version;
+    this.ring = [];
+    this.next = 0;
+    this.counts = new DriftCounts();
   }
 
   /** One annotated document enters the window (and the oldest leaves when it is full). */
@@ -118,6 +134,7 @@ export class DriftMonitor {
     const statistics = this.statistics();
     const base = {
       enabled: this.enabled,
+      ...(this.modelVersion !== undefined ? { modelVersion: this.modelVersion } : {}),
       window: this.options.window,
       documents: this.counts.documents,
       entities: this.counts.entities,

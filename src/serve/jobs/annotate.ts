@@ -52,19 +52,22 @@ export function modelEntities(items: readonly (Entity | TokenItem)[], text: stri
  * text, or with readScoredTexts each text's items and informativeness (the review order). */
 export type ModelRun = (texts: string[]) => Promise<(Entity[] | TokenItem[] | ScoredRead)[]>;
 
+/** Thresholds, or the thresholds of the model version that read the text (serve --target-precision: models/version-routing.ts). */
+export type JobRouting = RoutingOptions | ((modelVersion: string | undefined) => RoutingOptions);
+
 /**
  * Annotate for batch jobs: the model's entities routed accept/review/reject, and a decision per
- * document; `onRouted` sees each routed document and its text (the server's metrics and drift window).
+ * document; `onRouted` sees each routed document, its text and the version that read it (the server's metrics and drift window).
  */
-export function annotator(run: ModelRun, routing: RoutingOptions, onRouted?: (routed: Routed<ApiEntity>, text: string) => void): Annotate {
+export function annotator(run: ModelRun, routing: JobRouting, onRouted?: (routed: Routed<ApiEntity>, text: string, modelVersion: string | undefined) => void): Annotate {
   return async (texts) => {
     const results = await run(texts.map(wellFormed));
     if (results.length !== texts.length) throw new Error(`the model returned ${results.length} results for ${texts.length} texts`);
     return results.map((result, i) => {
       const read: ScoredRead = Array.isArray(result) ? { items: result } : result;
-      const routed = route(modelEntities(read.items, texts[i]), routing);
-      onRouted?.(routed, texts[i]);
       const modelVersion = modelVersionOf(read.items);
+      const routed = route(modelEntities(read.items, texts[i]), typeof routing === "function" ? routing(modelVersion) : routing);
+      onRouted?.(routed, texts[i], modelVersion);
       return {
         entities: routed.entities,
         decision: routed.decision,

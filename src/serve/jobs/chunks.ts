@@ -10,6 +10,7 @@
 import { createRequire } from "node:module";
 import { NerkitError } from "../../errors.js";
 import { RoutingOptions } from "../../postprocess/routing.js";
+import type { PrecisionAsk } from "../precision-routing.js";
 
 export const QUEUE_NAME = "nerkit-chunks";
 
@@ -20,6 +21,10 @@ export interface Chunk {
   last: number;
   /** The server's routing thresholds, so that every worker routes as the server would. */
   routing?: RoutingOptions;
+  /** serve --target-precision as asked: the worker routes each text on the thresholds the calibration of
+   * the model version that read it records (a promotion changes them; `routing.targets` are the ones the
+   * server started with, for a worker outside the registry). */
+  precision?: PrecisionAsk;
 }
 
 /** What BullMQ needs to reach Redis (ioredis options). */

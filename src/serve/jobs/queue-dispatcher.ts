@@ -17,7 +17,6 @@
 
 import { Queue } from "bullmq";
 import { JobRepository, StorageUnavailableError } from "../storage/repository.js";
-import { RoutingOptions } from "../../postprocess/routing.js";
 import { CHUNK_ATTEMPTS, CHUNK_BACKOFF, Chunk, QUEUE_NAME, RedisConnection, chunkId, chunksOf } from "./chunks.js";
 import { JobDispatcher, Waiting } from "./job-dispatcher.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
@@ -56,7 +55,7 @@ export class QueueDispatcher implements JobDispatcher {
     connection: RedisConnection,
     private readonly chunkSize: number,
     /** Sent with every chunk, so that workers route as this server does. */
-    private readonly routing?: RoutingOptions,
+    private readonly routing?: Pick<Chunk, "routing" | "precision">,
     /** A line about a BullMQ or Redis error, at most one per errorLogIntervalMs (with the count of those left out). */
     onError: (line: string) => void = () => undefined,
     errorLogIntervalMs = ERROR_LOG_INTERVAL_MS,
@@ -165,7 +164,7 @@ export class QueueDispatcher implements JobDispatcher {
       await this.queue.addBulk(
         chunks.slice(i, i + ADD_BATCH).map((chunk) => ({
           name: "chunk",
-          data: this.routing ? { ...chunk, routing: this.routing } : chunk,
+          data: this.routing ? { ...chunk, ...this.routing } : chunk,
           opts: { jobId: chunkId(chunk), attempts: CHUNK_ATTEMPTS, backoff: CHUNK_BACKOFF, removeOnComplete: true },
         })),
       );

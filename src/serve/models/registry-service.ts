@@ -14,7 +14,7 @@ import { NerkitError } from "../../errors.js";
 import type { PipelineLike } from "../reading.js";
 import type { JobRepository } from "../storage/repository.js";
 import { ModelVersionStore, versionNumber } from "../storage/model-versions.js";
-import type { ModelRegistry, ModelVersion, NewModelVersion } from "./registry.js";
+import type { ModelRegistry, ModelVersion, NewModelVersion, VersionHooks } from "./registry.js";
 import type { SwappablePipeline } from "./swappable-pipeline.js";
 
 export interface RegistryServing {
@@ -34,6 +34,7 @@ export class FolderModelRegistry implements ModelRegistry {
   readonly modelsDir: string;
   /** The last promotion or retirement of this process: the next waits for it. */
   private turn: Promise<unknown> = Promise.resolve();
+  private readonly hooks: VersionHooks[] = [];
 
   constructor(
     readonly store: ModelVersionStore,
@@ -46,6 +47,10 @@ export class FolderModelRegistry implements ModelRegistry {
   /** From now on promotions swap serve.pipeline's model (once the serving version is loaded). */
   attach(serve: RegistryServing): void {
     this.serve = serve;
+  }
+
+  watch(hooks: VersionHooks): void {
+    this.hooks.push(hooks);
   }
 
   list(): Promise<ModelVersion[]> {
@@ -83,7 +88,10 @@ export class FolderModelRegistry implements ModelRegistry {
     return this.inTurn(async () => {
       const target = await this.get(id);
       if (!target) throw modelNotFound(id);
-      const loaded = this.serve && this.serve.pipeline.version !== id ? await this.serve.load(target.folder) : undefined;
+      const swapping = this.serve !== undefined && this.serve.pipeline.version !== id;
+      // Before loading: a version that cannot serve here (its calibration lacks a threshold) costs no load.
+      if (swapping) for (const h of this.hooks) h.prepare?.(target, "promote");
+      const loaded = swapping ? await this.serve!.load(target.folder) : undefined;
       let promoted: ModelVersion | undefined;
       try {
         promoted = target.status === "serving" ? target : await this.store.promote(id, new Date().toISOString());
@@ -92,7 +100,7 @@ export class FolderModelRegistry implements ModelRegistry {
         await loaded?.close();
         throw error;
       }
-      if (loaded) this.serve!.pipeline.swap(id, loaded).catch((error) => this.serve!.onCloseError?.(error));
+      if (loaded) this.swapIn(promoted, loaded);
       return promoted;
     });
   }
@@ -116,9 +124,14 @@ export class FolderModelRegistry implements ModelRegistry {
     return this.inTurn(async () => {
       const serving = await this.store.serving();
       if (!serving || serving.id === this.serve!.pipeline.version) return;
-      const loaded = await this.serve!.load(serving.folder);
-      this.serve!.pipeline.swap(serving.id, loaded).catch((error) => this.serve!.onCloseError?.(error));
+      for (const h of this.hooks) h.prepare?.(serving, "follow");
+      this.swapIn(serving, await this.serve!.load(serving.folder));
     });
+  }
+
+  private swapIn(version: ModelVersion, loaded: PipelineLike): void {
+    this.serve!.pipeline.swap(version.id, loaded).catch((error) => this.serve!.onCloseError?.(error));
+    for (const h of this.hooks) h.swapped?.(version);
   }
 
   private inTurn<T>(fn: () => Promise<T>): Promise<T> {

@@ -72,6 +72,14 @@ export interface NewModelVersion {
   calibration?: ModelVersion["calibration"];
 }
 
+/** What a process that serves a model does when the version serving it changes (app.ts: routing thresholds, drift). */
+export interface VersionHooks {
+  /** `version` is about to serve here: "promote" (asked of this process: throwing refuses the promotion, the old version serves on) or "follow" (another process promoted it). */
+  prepare?: (version: ModelVersion, cause: "promote" | "follow") => void;
+  /** `version` now serves here: new runs use it. */
+  swapped?: (version: ModelVersion) => void;
+}
+
 export interface ModelRegistry {
   /** Every version, oldest first. */
   list(): Promise<ModelVersion[]>;
@@ -90,4 +98,6 @@ export interface ModelRegistry {
   promote(id: string): Promise<ModelVersion>;
   /** A candidate (or retired) version is retired; retiring the serving version is refused (E_MODEL_STATUS). */
   retire(id: string): Promise<ModelVersion>;
+  /** Hooks run on each swap of this process's served model (registries that serve a model have it). */
+  watch?(hooks: VersionHooks): void;
 }

@@ -2,7 +2,8 @@
 // and every version, oldest first), GET /v1/models/:id, POST /v1/models/:id/promote (answers the new
 // serving version once new requests go to it; rollback is promoting the previous version) and
 // POST /v1/models/:id/retire. An unknown id is 404 E_MODEL_NOT_FOUND, a refused retirement 409
-// E_MODEL_STATUS, a database that cannot be reached 503.
+// E_MODEL_STATUS, a promotion refused because the version's calibration.json lacks a threshold serve
+// routes on (--target-precision) 409 E_MODEL_CALIBRATION, a database that cannot be reached 503.
 // What it leaves out: what promotion does (registry-service.ts) and retraining's routes.
 
 import { FastifyInstance } from "fastify";
@@ -46,7 +47,7 @@ const idParams = z.object({ id: z.string().describe("a model version id, e.g. v2
 /** The registry's errors as the API answers them. */
 function answered(error: unknown): unknown {
   if (error instanceof NerkitError && error.code === "E_MODEL_NOT_FOUND") return new HttpError(404, error.code, error.message);
-  if (error instanceof NerkitError && error.code === "E_MODEL_STATUS") return new HttpError(409, error.code, error.message);
+  if (error instanceof NerkitError && (error.code === "E_MODEL_STATUS" || error.code === "E_MODEL_CALIBRATION")) return new HttpError(409, error.code, error.message);
   if (error instanceof StorageUnavailableError) return new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
   return error;
 }
@@ -78,7 +79,7 @@ export function modelRoutes(registry: ModelRegistry) {
       }),
     );
     const promote = "Makes the version serving without downtime (loaded beside the serving one, new requests switched to it, the old one closed when its requests finish; the old one becomes retired). Rollback: promote the previous version";
-    scope.post<{ Params: { id: string } }>("/v1/models/:id/promote", { schema: { summary: promote, params, response: { 200: version, 400: error, 401: error, 404: error, 503: error } } }, async (req) =>
+    scope.post<{ Params: { id: string } }>("/v1/models/:id/promote", { schema: { summary: promote, params, response: { 200: version, 400: error, 401: error, 404: error, 409: error, 503: error } } }, async (req) =>
       guard(() => registry.promote(req.params.id)),
     );
     scope.post<{ Params: { id: string } }>("/v1/models/:id/retire", { schema: { summary: "Retires a candidate or retired version (the serving one cannot be: 409)", params, response: { 200: version, 401: error, 404: error, 409: error, 503: error } } }, async (req) =>

@@ -30,6 +30,9 @@ export interface ServingRegistryOptions {
   modelArg: string;
   /** Loads a version's folder with the command's settings. */
   load: (folder: string) => Promise<PipelineLike>;
+  /** Checks the folder about to be served before it loads (serve --target-precision reads its calibration.json);
+   * `label` names it in messages: --model as given on a first start, else the version's folder. */
+  check?: (folder: string, label: string) => void;
   /** How often the serving row is read for promotions made elsewhere; 0: never. */
   followEveryMs?: number;
   /** A swapped-out model failed to close, or following a promotion failed (it is tried again at the next read). */
@@ -56,9 +59,11 @@ export async function openServingRegistry(options: ServingRegistryOptions): Prom
     let loaded: PipelineLike;
     const created = !version;
     if (version) {
+      options.check?.(version.folder, version.folder);
       loaded = await loadVersion(options.load, version.folder, version.id);
     } else {
       const source = await options.modelDir();
+      options.check?.(source, options.modelArg);
       loaded = await options.load(source);
       try {
         version = await recordFirstVersion(registry, source, options.modelArg, options.db !== ":memory:");

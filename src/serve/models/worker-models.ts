@@ -9,7 +9,7 @@ import type { PipelineLike } from "../reading.js";
 import type { JobRepository } from "../storage/repository.js";
 import { FolderModelRegistry } from "./registry-service.js";
 import { SwappablePipeline } from "./swappable-pipeline.js";
-import type { ModelVersion } from "./registry.js";
+import type { ModelVersion, VersionHooks } from "./registry.js";
 
 /** The version of a pipeline loaded from --model, not from the registry: results name no version. */
 const UNREGISTERED = "";
@@ -31,6 +31,8 @@ export interface FollowOptions {
   onError?: (error: unknown) => void;
   /** Another version now serves here. */
   onSwap?: (version: string) => void;
+  /** Run on each swap (the worker remembers each version's calibration: its routing thresholds). */
+  hooks?: VersionHooks;
 }
 
 export async function followedPipeline(repository: JobRepository, options: FollowOptions): Promise<FollowedPipeline> {
@@ -40,6 +42,7 @@ export async function followedPipeline(repository: JobRepository, options: Follo
   const pipeline = new SwappablePipeline(version?.id ?? UNREGISTERED, version ? await options.loadVersion(version.folder) : await options.loadModel());
   // The folder argument only matters for reserve(), which a worker never calls.
   const registry = new FolderModelRegistry(store, ".", { pipeline, load: options.loadVersion, onCloseError: options.onError });
+  if (options.hooks) registry.watch(options.hooks);
   return {
     pipeline,
     ...(version ? { version } : {}),

@@ -6,6 +6,9 @@
 // (reference-profile.json, as `nerkit calibrate` writes them). The models load in this process,
 // one at a time: tagging runs in ONNX Runtime's threads, and a gold set is small next to training,
 // which runs in a child (trainer-process.ts).
+// The candidate's calibration records precision thresholds for the same types, targets and
+// confidences as the serving version's calibration.json (thresholdsLike), so that a server routing
+// on --target-precision can promote it (models/version-routing.ts refuses a version that lacks one).
 // A candidate that cannot be calibrated (too few held-out entities) is never promoted automatically.
 // What it leaves out: the registry (run.ts records and promotes).
 
@@ -16,6 +19,9 @@ import { CALIBRATION_FILE, CalibrationMethod, calibrationJson } from "../../metr
 import { GateScores, GateThresholds, gate, gateScores } from "../../metrics/gate.js";
 import { loadPipeline, NerPipeline } from "../../infer/pipeline.js";
 import { fileDigest, fitCalibration, heldOutSamples } from "../../train/calibration-fit.js";
+import { thresholdsLike } from "../../metrics/precision-thresholds.js";
+import { calibratedOutcomesByType } from "../../metrics/calibration/apply.js";
+import { readModelCalibration } from "../../model/checkpoint/calibration.js";
 import { evaluateModelOnData, readLabelledData } from "../../train/evaluate-file.js";
 import { GateRecord, ModelVersion } from "../models/registry.js";
 import { readProfileTexts } from "../../data/profile-texts.js";
@@ -65,6 +71,8 @@ export async function judgeCandidate(input: JudgeInput, onPhase: (phase: "evalua
     try {
       const held = await heldOutSamples(pipeline, data);
       const fitted = fitCalibration({ held, method: input.calibrationMethod, data: { path: input.calibrationData, sha256: fileDigest(input.calibrationData), sentences: data.sentences.length } });
+      const servingThresholds = readModelCalibration(input.serving.folder)?.thresholds;
+      if (servingThresholds?.size) fitted.thresholds = thresholdsLike(servingThresholds, calibratedOutcomesByType(held.samples, fitted));
       writeFileAtomic(join(input.candidateFolder, CALIBRATION_FILE), JSON.stringify(calibrationJson(fitted), null, 2) + "\n");
       calibration = { method: fitted.method, created: fitted.created, entities: fitted.data.entities };
     } catch (error) {
