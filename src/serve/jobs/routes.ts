@@ -19,7 +19,7 @@ import { existsSync } from "node:fs";
 import { Readable } from "node:stream";
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { HttpError, validationMessage } from "../http-error.js";
+import { HttpError, storageAnswer, validationMessage } from "../http-error.js";
 import { textTooLong } from "../request-budget.js";
 import { jobRouteSchemas, pageQuery } from "../schemas.js";
 import { AuditSettings, Job, JobRepository, NewDocument, StorageUnavailableError } from "../storage/repository.js";
@@ -117,8 +117,7 @@ export function parseJobBody(body: string, limits: JobLimits = UNBOUNDED): NewDo
 }
 
 function unavailable(error: unknown): never {
-  if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
-  throw error;
+  throw storageAnswer(error);
 }
 
 export class JobService {

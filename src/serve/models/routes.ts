@@ -9,9 +9,8 @@
 import { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { NerkitError } from "../../errors.js";
-import { HttpError } from "../http-error.js";
+import { HttpError, storageAnswer } from "../http-error.js";
 import { errorResponse, jsonSchema } from "../schemas.js";
-import { StorageUnavailableError } from "../storage/repository.js";
 import type { ModelRegistry, ModelVersion } from "./registry.js";
 import { modelNotFound } from "./registry-service.js";
 
@@ -48,8 +47,7 @@ const idParams = z.object({ id: z.string().describe("a model version id, e.g. v2
 function answered(error: unknown): unknown {
   if (error instanceof NerkitError && error.code === "E_MODEL_NOT_FOUND") return new HttpError(404, error.code, error.message);
   if (error instanceof NerkitError && (error.code === "E_MODEL_STATUS" || error.code === "E_MODEL_CALIBRATION")) return new HttpError(409, error.code, error.message);
-  if (error instanceof StorageUnavailableError) return new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
-  return error;
+  return storageAnswer(error);
 }
 
 async function guard<T>(fn: () => Promise<T>): Promise<T> {

@@ -7,9 +7,8 @@
 // What it leaves out: computing anything itself; each key is its owner's report.
 
 import { FastifyInstance } from "fastify";
-import { HttpError } from "../http-error.js";
+import { storageAnswer } from "../http-error.js";
 import { AuditMonitor } from "../review/audit-precision.js";
-import { StorageUnavailableError } from "../storage/repository.js";
 import { DriftMonitor } from "../drift/monitor.js";
 
 export interface MonitorSources {
@@ -24,8 +23,7 @@ export function monitorRoutes(sources: MonitorSources) {
       try {
         return { audit: await sources.audit(), drift: sources.drift.report() };
       } catch (error) {
-        if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
-        throw error;
+        throw storageAnswer(error);
       }
     });
   };

@@ -4,23 +4,16 @@
 // an unknown id), GET /v1/retrain lists retrains newest first. The work is service.ts's.
 
 import { FastifyInstance } from "fastify";
-import { HttpError, validationMessage } from "../http-error.js";
+import { HttpError, answeringStorage, validationMessage } from "../http-error.js";
 import { pageQuery } from "../schemas.js";
-import { StorageUnavailableError } from "../storage/repository.js";
 import { RetrainRecord } from "../storage/retrains.js";
 import { RetrainService } from "./service.js";
 
 const MAX_PAGE = 1000;
 const listQuery = pageQuery(MAX_PAGE);
 
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
-    throw error;
-  }
-}
+/** A database that cannot be reached is a 503 (../http-error.ts). */
+const guard = answeringStorage;
 
 function body(r: RetrainRecord) {
   return {

@@ -19,9 +19,9 @@ import { NerkitError } from "../../errors.js";
 import { SCHEMES } from "../../data/schemes.js";
 import { disjointSpans } from "../../postprocess/disjoint.js";
 import { spansToTags } from "../../data/spans.js";
-import { HttpError, validationMessage } from "../http-error.js";
+import { HttpError, answeringStorage, validationMessage } from "../http-error.js";
 import { pageQuery, reviewRouteSchemas } from "../schemas.js";
-import { JobRepository, ReviewOrder, ReviewedPage, ReviewedResult, StorageUnavailableError } from "../storage/repository.js";
+import { JobRepository, ReviewOrder, ReviewedPage, ReviewedResult } from "../storage/repository.js";
 import { ReviewQueueOrder } from "./queue-order.js";
 import { AgreementCounter } from "./agreement.js";
 import { EXPORT_FORMATS, formatTrainingData, trainingDocuments } from "./training-data.js";
@@ -66,14 +66,8 @@ function parseId(id: string): { jobId: string; seq: number } | undefined {
   return colon > 0 && /^\d+$/.test(id.slice(colon + 1)) && Number.isSafeInteger(seq) ? { jobId: id.slice(0, colon), seq } : undefined;
 }
 
-async function guard<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof StorageUnavailableError) throw new HttpError(503, "E_STORAGE_UNAVAILABLE", error.message, { "retry-after": "1" });
-    throw error;
-  }
-}
+/** A database that cannot be reached is a 503 (../http-error.ts). */
+const guard = answeringStorage;
 
 /** The pages after `first`, read one at a time as the consumer asks for them. */
 async function* laterPages(repository: JobRepository, first: ReviewedPage): AsyncGenerator<ReviewedResult[]> {
