@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { readFileSync } from "node:fs";
 import { parseConll } from "../src/data/conll.js";
 import { tagsToSpans } from "../src/data/spans.js";
-import { ReviewedResult } from "../src/serve/storage/repository.js";
+import { JobRepository, ReviewedResult } from "../src/serve/storage/repository.js";
 import { repoRoot } from "./helpers.js";
 import { tinyModelDir } from "./model-cases.js";
 import { MemoryRegistry } from "./memory-registry.js";
@@ -33,6 +33,14 @@ export function reviewedDocuments(count: number, jobId = "job-retrain"): Reviewe
     const doc = tagsToSpans(s.tokens, s.tags);
     return { jobId, seq, text: doc.text, entities: [], decision: "review", reviews: [{ reviewer: "ann", action: "correct", spans: doc.spans, createdAt: new Date(seq * 1000).toISOString() }] };
   });
+}
+
+/** Stores `count` reviewed documents (reviewedDocuments) in `repository`: one job, a "review" result each, ann's correction of each. */
+export async function storeReviewedDocuments(repository: JobRepository, count: number): Promise<void> {
+  const documents = reviewedDocuments(count);
+  const job = await repository.createJob(documents.map((d) => ({ text: d.text })));
+  await repository.saveResults(job.id, documents.map((_, seq) => ({ seq, entities: [], decision: "review" })));
+  for (const [seq, d] of documents.entries()) await repository.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "correct", spans: d.reviews[0].spans });
 }
 
 /** A registry whose serving v1 is the bert-tiny fixture trained (as recorded) on `original`. */

@@ -17,16 +17,13 @@ import { readModelCalibration } from "../src/model/checkpoint/calibration.js";
 import { existsSync, rmSync } from "node:fs";
 import { tinyModelDir } from "./model-cases.js";
 import { nerkit, tempDir } from "./helpers.js";
-import { demoGold, originalTraining, reviewedDocuments, tinyRegistry } from "./retrain-cases.js";
+import { demoGold, originalTraining, storeReviewedDocuments, tinyRegistry } from "./retrain-cases.js";
 
 test("retrainNow: the command's run, recorded in the retrains table, with the command's options", async () => {
   const dir = tempDir();
   const repository = await openRepository(join(dir, "jobs.db"));
   try {
-    const documents = reviewedDocuments(12);
-    const job = await repository.createJob(documents.map((d) => ({ text: d.text })));
-    await repository.saveResults(job.id, documents.map((_, seq) => ({ seq, entities: [], decision: "review" })));
-    for (const [seq, d] of documents.entries()) await repository.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "correct", spans: d.reviews[0].spans });
+    await storeReviewedDocuments(repository, 12);
     const original = originalTraining(dir);
     const registry = tinyRegistry(join(dir, "models"), original);
     const settings = retrainSettings({ holdout: 0.3, gold: demoGold, promoteMargin: 1.5, maxTypeDrop: 3, maxSteps: 2, batchSize: 4, lr: 1e-3 }, 1);
@@ -75,10 +72,7 @@ test("nerkit retrain on the real registry: v1 recorded as serve records it, revi
   try {
     const v1 = await recordFirstVersion(openModelRegistry(repository, models), tinyModelDir("bert"), "bert-tiny");
     assert.equal(v1.status, "serving");
-    const documents = reviewedDocuments(12);
-    const job = await repository.createJob(documents.map((d) => ({ text: d.text })));
-    await repository.saveResults(job.id, documents.map((_, seq) => ({ seq, entities: [], decision: "review" })));
-    for (const [seq, d] of documents.entries()) await repository.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "correct", spans: d.reviews[0].spans });
+    await storeReviewedDocuments(repository, 12);
   } finally {
     await repository.close();
   }

@@ -17,7 +17,7 @@ import { tempDir } from "./helpers.js";
 import { tinyModelDir } from "./model-cases.js";
 import { NerkitProcess, spawnNerkit, waitUntil } from "./processes.js";
 import { RedisServer, redisSkipReason, startRedis } from "./redis-server.js";
-import { demoGold, originalTraining, reviewedDocuments } from "./retrain-cases.js";
+import { demoGold, originalTraining, storeReviewedDocuments } from "./retrain-cases.js";
 
 interface RetrainBody {
   id: string;
@@ -69,10 +69,7 @@ describe("serve --queue: retrains run on nerkit worker --retrain", { skip: redis
     // Twelve reviewed documents in the job database the server and the workers share.
     const repository = await openRepository(db);
     try {
-      const documents = reviewedDocuments(12);
-      const job = await repository.createJob(documents.map((d) => ({ text: d.text })));
-      await repository.saveResults(job.id, documents.map((_, seq) => ({ seq, entities: [], decision: "review" })));
-      for (const [seq, d] of documents.entries()) await repository.saveReview({ jobId: job.id, seq, reviewer: "ann", action: "correct", spans: d.reviews[0].spans });
+      await storeReviewedDocuments(repository, 12);
     } finally {
       await repository.close();
     }
