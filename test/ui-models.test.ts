@@ -11,7 +11,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Browser, Page } from "playwright-core";
-import { launchChromium, skipWithoutChromium } from "./chromium.js";
+import { launchChromium, skipWithoutChromium, withErrorFreePage } from "./chromium.js";
 import { buildApp } from "../src/serve/app.js";
 import { openModelRegistry } from "../src/serve/models/registry-service.js";
 import { SwappablePipeline } from "../src/serve/models/swappable-pipeline.js";
@@ -70,20 +70,7 @@ describe("the Models page in Chromium", { skip: skipWithoutChromium }, () => {
     await browser?.close();
   });
 
-  async function withPage(base: string, fn: (page: Page) => Promise<void>): Promise<void> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => message.type() === "error" && !/status of 404/.test(message.text()) && errors.push(message.text()));
-    try {
-      await page.goto(`${base}/#models`);
-      await fn(page);
-      assert.deepEqual(errors, [], "errors in the page");
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (base: string, fn: (page: Page) => Promise<void>) => withErrorFreePage(browser, `${base}/#models`, fn, { expectedConsoleErrors: /status of 404/ });
 
   const statuses = (page: Page) => page.$$eval(".model-version", (nodes: any[]) => nodes.map((n) => [n.dataset.version, n.dataset.status]));
 

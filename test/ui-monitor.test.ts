@@ -11,7 +11,7 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Browser, Page } from "playwright-core";
-import { launchChromium, skipWithoutChromium } from "./chromium.js";
+import { launchChromium, skipWithoutChromium, withErrorFreePage } from "./chromium.js";
 import { Entity } from "../src/infer/pipeline.js";
 import { BuildAppOptions, PipelineLike, buildApp } from "../src/serve/app.js";
 import { profileTexts } from "../src/serve/drift/profile-writer.js";
@@ -68,21 +68,8 @@ describe("the Monitor page in Chromium", { skip: skipWithoutChromium }, () => {
     await browser?.close();
   });
 
-  async function withPage(base: string, fn: (page: Page) => Promise<void>, prepare?: (page: Page) => Promise<void>): Promise<void> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 900 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => message.type() === "error" && !/status of 401/.test(message.text()) && errors.push(message.text()));
-    try {
-      await prepare?.(page);
-      await page.goto(`${base}/#monitor`);
-      await fn(page);
-      assert.deepEqual(errors, [], "errors in the page");
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (base: string, fn: (page: Page) => Promise<void>, prepare?: (page: Page) => Promise<void>) =>
+    withErrorFreePage(browser, `${base}/#monitor`, fn, { expectedConsoleErrors: /status of 401/, prepare });
 
   const shares = (page: Page, selector: string) => page.$$eval(selector, (nodes: any[]) => nodes.map((n) => Number(n.dataset.share)));
 

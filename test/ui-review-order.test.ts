@@ -8,7 +8,7 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Browser, Page } from "playwright-core";
-import { launchChromium, skipWithoutChromium } from "./chromium.js";
+import { launchChromium, skipWithoutChromium, withErrorFreePage } from "./chromium.js";
 import { buildApp } from "../src/serve/app.js";
 import { ReviewOrderMode } from "../src/serve/storage/repository.js";
 import { normalisedEntropy } from "../src/metrics/informativeness.js";
@@ -49,20 +49,7 @@ describe("the Review page's order in Chromium", { skip: skipWithoutChromium }, (
     await browser?.close();
   });
 
-  async function withPage(base: string, fn: (page: Page) => Promise<void>): Promise<void> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on("pageerror", (error) => errors.push(error.message));
-    page.on("console", (message) => message.type() === "error" && errors.push(message.text()));
-    try {
-      await page.goto(`${base}/#review`);
-      await fn(page);
-      assert.deepEqual(errors, [], "errors in the page");
-    } finally {
-      await context.close();
-    }
-  }
+  const withPage = (base: string, fn: (page: Page) => Promise<void>) => withErrorFreePage(browser, `${base}/#review`, fn, { viewport: { width: 1180, height: 760 } });
 
   /** The documents as the page shows them, one after the other (n skips), each with its informativeness line. */
   async function shown(page: Page): Promise<[string, string][]> {
