@@ -35,19 +35,9 @@ function record(target: number, threshold: number | null): PrecisionThreshold {
   return { target, confidence: 0.95, threshold, lowerBound: threshold === null ? null : target + 0.001, accepted: 100, correct: 99, heldOut: 200, autoAcceptRate: 0.5 };
 }
 
+/** A temperature calibration (calibration-cases.ts) recording `thresholds`. */
 function calibration(thresholds: Map<string, PrecisionThreshold[]>, temperature = 1.3): CalibrationFile {
-  const quality = { ece: 0.05, nll: 0.3, brier: 0.1 };
-  return {
-    version: 1,
-    method: "temperature",
-    temperature,
-    data: { path: "dev.conll", sha256: "0".repeat(64), sentences: 10, entities: 400 },
-    counts: new Map([["PER", { predicted: 200, correct: 190, gold: 198 }]]),
-    before: quality,
-    after: quality,
-    thresholds,
-    created: "2026-12-03T00:00:00.000Z",
-  };
+  return { ...temperatureCalibration(temperature), thresholds };
 }
 
 // At precision 0.95, v1 accepts PER from 0.995 (0.99 goes to review) and never ORG; v2 accepts PER from 0.97 and ORG from 0.8.
