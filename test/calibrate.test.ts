@@ -156,6 +156,7 @@ test("calibration.json records the weights' digest; beside other weights it is r
   const bytes = readFileSync(weightsFile);
   bytes[bytes.length - 1] ^= 0x01;
   writeFileSync(weightsFile, bytes);
+  assert.equal(weightsDigest(model), digest(), "a rewritten file is hashed again in the same process");
   const stale = nerkit(["predict", "--model", model, "--threads", "1"], text);
   assert.equal(stale.code, 2);
   assert.match(stale.stderr, /calibration\.json: weights: fitted on other weights .* run `nerkit calibrate` again/);
