@@ -151,6 +151,7 @@ const BAD_ROUTING: Array<[Parameters<typeof route>[1], RegExp]> = [
   [{ review: -0.1 }, /review threshold must be a number between 0 and 1/],
   [{ perType: { PER: { review: 0.99 } } }, /must not exceed/],
   [{ accept: Number.NaN }, /between 0 and 1/],
+  [{ uncertain: 1.2 }, /informativeness that sends a document to review must be a number between 0 and 1/],
 ];
 
 for (const [options, message] of BAD_ROUTING) {
@@ -158,6 +159,27 @@ for (const [options, message] of BAD_ROUTING) {
     assert.throws(() => route([], options), (error: unknown) => error instanceof NerkitError && error.code === "E_USAGE" && message.test(error.message));
   });
 }
+
+test("route: an informative document goes to review on its informativeness alone, at or above options.uncertain", () => {
+  const accepted = [model("PER", 0, 1, 0.99)];
+  const cases: Array<[string, Parameters<typeof route>[1], number | undefined, "accept" | "review", true | undefined]> = [
+    ["off by default", {}, 0.9, "accept", undefined],
+    ["below", { uncertain: 0.5 }, 0.49, "accept", undefined],
+    ["at", { uncertain: 0.5 }, 0.5, "review", true],
+    ["unmeasured", { uncertain: 0 }, undefined, "accept", undefined],
+  ];
+  for (const [name, options, informativeness, decision, uncertain] of cases) {
+    const routed = route(accepted, options, informativeness);
+    assert.equal(routed.decision, decision, name);
+    assert.equal(routed.uncertain, uncertain, name);
+    assert.deepEqual(routed.entities.map((e) => e.decision), ["accept"], name);
+  }
+  // No entity at all: the missed-entity case.
+  assert.equal(route([], { uncertain: 0.3 }, 0.4).decision, "review");
+  // An entity in the review band decides first, without the flag.
+  const band = route([model("ORG", 0, 1, 0.85)], { uncertain: 0.3 }, 0.9);
+  assert.deepEqual([band.decision, band.uncertain], ["review", undefined]);
+});
 
 // The emoji before the name is two UTF-16 units and one code point.
 const TEXT = "😀 Ann Lee met Bob at Acme";

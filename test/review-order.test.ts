@@ -202,6 +202,35 @@ describe("GET /v1/review in each order", () => {
     }
   });
 
+  test("--review-uncertain: a document with no entity in the review band goes to review when informative enough (server and worker alike)", async (t) => {
+    // "Ann??", "Bob???", "Cy": one accepted PER each, informativeness entropy(0.2), entropy(0.3), 0; "ann": no entity, 0.
+    const plain = ["Ann??", "Bob???", "Cy", "ann"];
+    const u = (entropy(0.2) + entropy(0.3)) / 2; // between the two
+    const queued = async (reviewUncertain?: number) => {
+      const app = await buildApp({ pipeline: new ScoringPipeline(), config: { db: join(dir, `uncertain-${files++}.db`), ...(reviewUncertain !== undefined ? { reviewUncertain } : {}) } });
+      try {
+        const { id } = await submitJob(app, plain);
+        await untilDone(app, id);
+        const body = (await app.inject("/v1/review?limit=100")).json() as { items: { id: string; informativeness: number }[] };
+        return body.items.map((i) => Number(i.id.split(":")[1]));
+      } finally {
+        await app.close();
+      }
+    };
+    assert.deepEqual(await queued(), []);
+    assert.deepEqual(await queued(u), [1]);
+    assert.deepEqual(await queued(0), [1, 0, 2, 3]);
+    // A worker routes on the chunk's routing, which carries the same option.
+    const repo = await targets[0][1](t);
+    const job = await repo.createJob(plain.map((text) => ({ text })));
+    const pipeline = new ScoringPipeline();
+    const annotate = annotator((batch) => readScoredTexts(pipeline, batch), { accept: 0.95, review: 0.8, perType: {}, uncertain: u });
+    await processChunk(repo, annotate, { jobId: job.id, first: 0, last: plain.length - 1 });
+    const stored = await Promise.all(plain.map(async (_, seq) => (await repo.result(job.id, seq))!.decision));
+    assert.deepEqual(stored, ["accept", "review", "accept", "accept"]);
+    assert.throws(() => serveConfig({ reviewUncertain: 1.5 }), /between 0 and 1/);
+  });
+
   test("a worker's chunk stores the informativeness as the server does", async (t) => {
     const repo = await targets[0][1](t);
     const job = await repo.createJob(texts.map((text) => ({ text })));

@@ -13,7 +13,7 @@
 // Usage (after `npm run build`): NERKIT_SHARED=/path/to/shared node bench/loop/run.mjs
 //   [--rounds 6] [--per-round 200] [--orders uncertainty,random,fifo] [--first 1000]
 //   [--epochs 10] [--first-lr 1e-3] [--first-batch 32] [--retrain-epochs 1] [--retrain-lr 5e-4] [--retrain-max-steps N]
-//   [--gold-size N] [--test-size N] [--slice N] [--threads 2] [--accept 0.95] [--review 0.8]
+//   [--gold-size N] [--test-size N] [--slice N] [--threads 2] [--accept 0.95] [--review 0.8] [--review-uncertain U]
 //   [--json FILE] [--quick]
 // --quick: a first version on 300 sentences (6 epochs, batch 16, lr 2e-3: 200 sentences for 5
 //   epochs predicted no entity at all, so nothing reached the review queue), 2 rounds of 20 reviews, slices of 60
@@ -60,6 +60,7 @@ const settings = {
   threads: Number(flag("threads", 2, 2)),
   accept: flag("accept", "0.95", "0.95"),
   review: flag("review", "0.8", "0.8"),
+  reviewUncertain: flag("review-uncertain", undefined, undefined),
   json: flag("json", undefined, undefined),
 };
 const shared = process.env.NERKIT_SHARED ?? join(root, "..", "shared");
@@ -134,7 +135,7 @@ async function runOrder(order) {
   const dir = join(work, order);
   mkdirSync(dir);
   const retrainArgs = ["--train", firstTrain, "--gold", goldFile, "--epochs", String(settings.retrainEpochs), "--lr", String(settings.retrainLr), "--batch-size", "32", ...(settings.retrainMaxSteps ? ["--max-steps", String(settings.retrainMaxSteps)] : [])];
-  const args = ["--model", firstModel, "--db", join(dir, "jobs.db"), "--models", join(dir, "models"), "--review-order", order, "--review-seed", "1", "--audit-rate", "0", "--accept", settings.accept, "--review", settings.review, "--threads", String(settings.threads), ...retrainArgs];
+  const args = ["--model", firstModel, "--db", join(dir, "jobs.db"), "--models", join(dir, "models"), "--review-order", order, "--review-seed", "1", "--audit-rate", "0", "--accept", settings.accept, "--review", settings.review, ...(settings.reviewUncertain ? ["--review-uncertain", settings.reviewUncertain] : []), "--threads", String(settings.threads), ...retrainArgs];
   const serve = await startServe(args);
   const rows = [];
   const jobs = new Map(); // job id → its slice

@@ -6,6 +6,10 @@
 // above the review threshold goes to review), the review threshold is clamped to it, and each of
 // those entities says the threshold and the target it stands for. Manual per-type thresholds for a
 // type a target covers are refused: one type, one accept threshold.
+// Uncertain documents (serve --review-uncertain U): a document whose informativeness (the mean
+// normalised entropy of its least certain words: metrics/informativeness.ts) is at least U goes to
+// review even when none of its entities does, or it has none: the entities the model missed or
+// half-saw are found only there, and routing by entity scores never shows them to a person.
 
 import { NerkitError } from "../errors.js";
 import { SpanEntity } from "./entity.js";
@@ -28,6 +32,8 @@ export interface RoutingOptions {
   /** Accept thresholds standing for precision targets, per type; type "*" covers the types without
    * their own. An array, not a map: routing travels as JSON to `nerkit worker`s. */
   targets?: TargetThreshold[];
+  /** A document at least this informative goes to review whatever its entities' scores; unset: never on informativeness alone. */
+  uncertain?: number;
 }
 
 /** The accept threshold recorded for a precision target (calibration.json's thresholds). */
@@ -46,6 +52,8 @@ export type RoutedEntity<E> = E & { decision: Decision; threshold?: number | nul
 export interface Routed<E extends SpanEntity> {
   entities: Array<RoutedEntity<E>>;
   decision: DocumentDecision;
+  /** Set when informativeness alone sent the document to review (RoutingOptions.uncertain). */
+  uncertain?: true;
 }
 
 /** A type's resolved thresholds; `target` set when a precision target chose accept (Infinity: never). */
@@ -89,6 +97,9 @@ export function resolveRouting(options: RoutingOptions = {}): Map<string, Resolv
     const thresholds = { accept: partial?.accept ?? global.accept, review: partial?.review ?? global.review };
     resolved.set(type, checkThresholds(thresholds, `routing.perType.${type}`));
   }
+  if (options.uncertain !== undefined && !(typeof options.uncertain === "number" && options.uncertain >= 0 && options.uncertain <= 1)) {
+    throw new NerkitError("E_USAGE", `the informativeness that sends a document to review must be a number between 0 and 1, got ${String(options.uncertain)}`, { field: "routing.uncertain" });
+  }
   for (const target of checkTargets(options.targets)) {
     // "*" covers every type, so any manual per-type threshold would contradict it.
     const own = target.type === "*" ? Object.keys(perType)[0] : Object.hasOwn(perType, target.type) ? target.type : undefined;
@@ -126,7 +137,8 @@ export function decide(score: number, thresholds: Thresholds): Decision {
   return "reject";
 }
 
-export function route<E extends SpanEntity>(entities: readonly E[], options: RoutingOptions = {}): Routed<E> {
+/** Routes a document's entities; `informativeness`, when known, sends an uncertain document to review (options.uncertain). */
+export function route<E extends SpanEntity>(entities: readonly E[], options: RoutingOptions = {}, informativeness?: number): Routed<E> {
   const thresholds = resolveRouting(options);
   const global = thresholds.get("*")!;
   const routed = entities.map((entity): RoutedEntity<E> => {
@@ -135,5 +147,9 @@ export function route<E extends SpanEntity>(entities: readonly E[], options: Rou
     if (!own.target) return { ...entity, decision };
     return { ...entity, decision, threshold: own.target.accept, target: own.target.target };
   });
-  return { entities: routed, decision: routed.some((entity) => entity.decision === "review") ? "review" : "accept" };
+  if (routed.some((entity) => entity.decision === "review")) return { entities: routed, decision: "review" };
+  if (options.uncertain !== undefined && informativeness !== undefined && informativeness >= options.uncertain) {
+    return { entities: routed, decision: "review", uncertain: true };
+  }
+  return { entities: routed, decision: "accept" };
 }

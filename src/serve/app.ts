@@ -169,7 +169,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     if (version !== undefined && drift.modelVersion !== undefined && version !== drift.modelVersion) return;
     if (drift.enabled && aggregation === DEFAULT_READING.aggregation && pipeline) drift.observe(profiledDocument(pipeline, text, entities));
   };
-  const routing: RoutingOptions = { accept: config.accept, review: config.review, perType: config.perType, ...(config.targets?.length ? { targets: config.targets } : {}) };
+  const routing: RoutingOptions = {
+    accept: config.accept,
+    review: config.review,
+    perType: config.perType,
+    ...(config.targets?.length ? { targets: config.targets } : {}),
+    ...(config.reviewUncertain !== undefined ? { uncertain: config.reviewUncertain } : {}),
+  };
   // What belongs to a model version follows a swap: its thresholds (per text, by the version that read it) and its drift reference.
   const routingOf = followServedVersion(options.registry, { routing, precision: options.precision, drift, warn: (line) => app.log.warn(line) });
   /** One routed document in the metrics (documents that `nerkit worker`s annotate are not counted: workers serve no metrics). */

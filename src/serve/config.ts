@@ -33,6 +33,8 @@ export interface ServeConfig {
   reviewOrder: ReviewOrderMode;
   /** The seed of the random review order (the same seed, the same shuffle). */
   reviewSeed: number;
+  /** A batch-job document at least this informative goes to review even when no entity does (--review-uncertain); unset: off. */
+  reviewUncertain?: number;
   /** Accepted keys; empty: no authentication. */
   apiKeys: readonly string[];
   /** Texts per request (the "texts" array's maximum length); more is 413. */
@@ -117,7 +119,7 @@ export function serveConfig(overrides: Partial<ServeConfig> = {}): ServeConfig {
   if (!(config.review >= 0 && config.review <= config.accept && config.accept <= 1)) {
     throw new NerkitError("E_USAGE", `thresholds must satisfy 0 <= review <= accept <= 1, got review ${config.review} and accept ${config.accept}`);
   }
-  resolveRouting({ accept: config.accept, review: config.review, perType: config.perType, targets: config.targets });
+  resolveRouting({ accept: config.accept, review: config.review, perType: config.perType, targets: config.targets, uncertain: config.reviewUncertain });
   if (!(typeof config.auditRate === "number" && config.auditRate >= 0 && config.auditRate <= 1)) {
     throw new NerkitError("E_USAGE", `--audit-rate must be a share between 0 and 1 (0 turns the audit sample off), got ${config.auditRate}`);
   }

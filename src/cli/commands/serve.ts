@@ -40,7 +40,7 @@ interface ServeCommandOptions
     ServeConfig,
     | "maxBatch" | "maxWaitMs" | "maxQueue" | "bodyLimit" | "accept" | "review" | "db" | "queue" | "sweepIntervalMs" | "retainDays" | "dbQueryTimeoutMs" | "dbConnectTimeoutMs"
     | "maxTexts" | "maxTextChars" | "maxJobDocuments" | "driftWindow" | "driftPsi" | "driftMinDocuments" | "maxCharsInFlight" | "requestTimeoutMs" | "headersTimeoutMs" | "keepAliveTimeoutMs" | "maxConnections"
-    | "auditRate" | "auditSeed" | "reviewOrder" | "reviewSeed"
+    | "auditRate" | "auditSeed" | "reviewOrder" | "reviewSeed" | "reviewUncertain"
   > {
   targetPrecision: PrecisionTargets;
   confidence: number;
@@ -108,6 +108,7 @@ export function serveCommand(io: CommandIO): Command {
     .option("--drift-psi <x>", "drift alert (nerkit_drift_alert, GET /v1/monitor) when a statistic's population stability index exceeds x", positiveNumber("--drift-psi"), DEFAULT_CONFIG.driftPsi)
     .option("--drift-min-documents <n>", "documents the window needs before drift may alert (default: 200, or --drift-window when smaller)", integer("--drift-min-documents"))
     .option("--review-order <order>", "order of GET /v1/review: uncertainty (most informative documents first, near-duplicates spread), random (a seeded shuffle) or fifo (oldest job first); audit documents come first in the first two", oneOf("--review-order", REVIEW_ORDERS), DEFAULT_CONFIG.reviewOrder)
+    .option("--review-uncertain <u>", "a batch-job document whose informativeness (mean normalised entropy of its 10 least certain words, 0 to 1, as GET /v1/review shows it) is at least u goes to review even when no entity does, or it has none: the place where missed entities are found (default: off)", probability("--review-uncertain"))
     .option("--review-seed <n>", "seed of --review-order random: the same seed gives the same order", integer("--review-seed"), DEFAULT_CONFIG.reviewSeed)
     .option("--no-log", "no request log (JSON lines on stdout)")
     .option("--no-calibration", "ignore the model folder's calibration.json: route on raw scores (entities then carry no raw_score)");
@@ -127,6 +128,7 @@ export function serveCommand(io: CommandIO): Command {
         auditSeed,
         reviewOrder: options.reviewOrder,
         reviewSeed: options.reviewSeed,
+        reviewUncertain: options.reviewUncertain,
         maxBatch: options.maxBatch,
         maxWaitMs: options.maxWaitMs,
         maxQueue: options.maxQueue,

@@ -66,7 +66,7 @@ export function annotator(run: ModelRun, routing: JobRouting, onRouted?: (routed
     return results.map((result, i) => {
       const read: ScoredRead = Array.isArray(result) ? { items: result } : result;
       const modelVersion = modelVersionOf(read.items);
-      const routed = route(modelEntities(read.items, texts[i]), typeof routing === "function" ? routing(modelVersion) : routing);
+      const routed = route(modelEntities(read.items, texts[i]), typeof routing === "function" ? routing(modelVersion) : routing, read.informativeness);
       onRouted?.(routed, texts[i], modelVersion);
       return {
         entities: routed.entities,
