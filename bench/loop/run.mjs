@@ -23,11 +23,9 @@
 // later run with the same settings. Routing keeps serve's defaults (--accept 0.95, --review 0.8): a
 // document enters the review queue when one of its entities scores in the review band, so the orders
 // choose from the same queue a user's server would build.
-// Time on a shared, loaded 2-core machine (distorted by other work): --quick 3.5–6 min with the
-// first version reused (a round 24–71 s, nearly all of it the retrain), plus about 4 min to make
-// that version once. A full run is estimated there at 2–2.5 h: about 20 min for the first version
-// (1,000 sentences × 10 epochs), then 18 rounds of about 6 min (the job of 2,173 documents about 40 s,
-// the retrain's fine-tune of 36–61 steps 3–4 min, the gate on all of dev about 1 min, test F1 under 1 min).
+// Time (2 cores): the first version 3.5 min; a round 40–70 s (the job of 2,173 documents 4–6 s, the
+// retrain 30–60 s: one epoch over 1,200–2,200 sentences, the gate on all of dev, calibration); a full
+// run of 18 rounds 30.6 min with five helpers' builds sharing the machine for part of it (bench/RESULTS.md).
 // Left out: workers and queues (retrains run in the server's child process), PostgreSQL.
 
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, appendFileSync } from "node:fs";
