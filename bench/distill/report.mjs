@@ -8,6 +8,7 @@ const pct = (x) => (Number.isFinite(x) ? (100 * x).toFixed(2) : "—");
 const fixed = (x, digits = 0) => (Number.isFinite(x) ? x.toLocaleString("en", { maximumFractionDigits: digits, minimumFractionDigits: digits }) : "—");
 const ratio = (a, b) => (b > 0 && Number.isFinite(a / b) ? a / b : NaN);
 const megabytes = (bytes) => (bytes / 1e6).toFixed(1);
+const percentOf = (a, b) => (Number.isFinite(ratio(a, b)) ? `${pct(ratio(a, b))}%` : "—");
 
 /** The fp32 or int8 row of the teacher. */
 export const teacherRow = (rows, precision) => rows.find((r) => r.role === "teacher" && r.precision === precision);
@@ -21,7 +22,7 @@ export function table(rows) {
   for (const r of rows) {
     const t = teacherRow(rows, r.precision);
     lines.push(
-      `| ${r.size} | ${r.role} | ${r.precision} | ${pct(r.devF1)} | ${pct(r.testF1)} | ${pct(ratio(r.testF1, t.testF1))}% | ${fixed(r.tokensPerSecond)} | ` +
+      `| ${r.size} | ${r.role} | ${r.precision} | ${pct(r.devF1)} | ${pct(r.testF1)} | ${percentOf(r.testF1, t.testF1)} | ${fixed(r.tokensPerSecond)} | ` +
         `${fixed(ratio(r.tokensPerSecond, t.tokensPerSecond), 2)}× | ${fixed(r.latencyMs, 1)} | ${fixed(ratio(t.latencyMs, r.latencyMs), 2)}× | ${megabytes(r.bytes)} |`,
     );
   }
@@ -37,7 +38,7 @@ export function goals(rows, load) {
     if (!r) continue;
     const kept = ratio(r.testF1, teacher.testF1);
     const faster = ratio(r.tokensPerSecond, teacher.tokensPerSecond);
-    out.push({ goal: `distilled ${size} keeps ≥ ${100 * share}% of the teacher's test F1`, met: kept >= share, detail: `${pct(r.testF1)} / ${pct(teacher.testF1)} = ${pct(kept)}%` });
+    out.push({ goal: `distilled ${size} keeps ≥ ${100 * share}% of the teacher's test F1`, met: kept >= share, detail: `${pct(r.testF1)} / ${pct(teacher.testF1)} = ${percentOf(r.testF1, teacher.testF1)}` });
     out.push({ goal: `distilled ${size} runs ≥ ${speedUp}× the teacher's tokens/s (fp32)`, met: faster >= speedUp, detail: `${fixed(r.tokensPerSecond)} / ${fixed(teacher.tokensPerSecond)} = ${fixed(faster, 2)}×; one 100-token text ${fixed(ratio(teacher.latencyMs, r.latencyMs), 2)}× faster` });
     const d = findRow(rows, size, "direct");
     if (direct && d) out.push({ goal: `distilled ${size} beats ${size} trained directly (test F1)`, met: r.testF1 > d.testF1, detail: `${pct(r.testF1)} vs ${pct(d.testF1)}` });

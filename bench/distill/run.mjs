@@ -27,13 +27,17 @@
 // teacher, each student, its scores and exports, the teacher's cached logits), and a rerun with the
 // same settings reuses what is finished; a training run killed part-way resumes from its last
 // checkpoint. Speeds and the load test are measured afresh every run.
-// Time: the quick run took about 12 min on the shared 2-core machine while five other sessions and
-// benchmarks were running (so every figure is inflated; stage timings are printed at the end). A
-// full run, scaled from bench/train/conll-e2e.sh (bert-mini, 3 epochs on all of train: 13.5 min on
-// that machine, quieter) by each model's multiply-adds per token: the teacher (about 3.5× bert-mini)
-// 45–50 min; bert-mini direct 14 min and distilled 30 min (twice the steps, plus the teacher's logits
-// on 28,000 examples once, about 3 min); bert-tiny direct 3 min and distilled 7 min; scoring,
-// exports and speed about 10 min; the load test 1 min: about 2 h on a quiet 2-core machine.
+// Time: the quick run took 27 min on the shared 2-core machine while other sessions' training and
+// benchmarks ran (load average 5 to 19), so its figures are inflated several times over: tokenizer
+// 4 s; training the teacher 253 s, bert-mini 99 s, bert-tiny 25 s, distilling bert-mini 206 s
+// (its teacher logits included) and bert-tiny 61 s; scores and exports 16–389 s a model, speeds
+// 3–100 s, the load test 26 s. A second --quick run reuses every stage and measures speed and the
+// service again. A full run, estimated from those ratios (the teacher 2.6× bert-mini's training
+// time, a distillation about 2.1× its direct training) and from bench/train/conll-e2e.sh (bert-mini,
+// 3 epochs on all of train: 13.5 min on that machine when quieter): the teacher 35–55 min, bert-mini
+// 14 min direct and about 30 min distilled, bert-tiny 4 and 8 min, scores and exports (dev and test,
+// fp32 and int8, 33× the quick run's data) about 6 min, speeds about 5 min, the load test 1 min:
+// about 2 h on a quiet 2-core machine, longer on a loaded one.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
