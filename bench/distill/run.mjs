@@ -75,6 +75,10 @@ const settings = {
   json: flag("json", undefined, undefined),
 };
 settings.teacherLr ??= settings.lr;
+if (settings.serveModel !== undefined && !["bert-mini", "bert-tiny"].includes(settings.serveModel)) {
+  console.error(`--serve-model ${settings.serveModel}: use bert-mini or bert-tiny (the distilled student served)`);
+  process.exit(2);
+}
 const shared = process.env.NERKIT_SHARED ?? join(root, "..", "shared");
 const data = join(shared, "data", "conll2003");
 if (!existsSync(join(data, "train.conll"))) {
