@@ -5,7 +5,8 @@
 // Left out: choosing texts and printing the table (run.mjs does both).
 //
 // Usage: node bench/infer/nerkit-side.mjs WORK.json BATCHES.json RESULT.json
-//   WORK.json: {model, threads, batchSizes, repeat, latencyRuns, texts, latencyText}
+//   WORK.json: {model, threads, batchSizes, repeat, latencyRuns, texts, latencyText, quantize?}
+//   (quantize: "int8" runs the model as `--quantize int8` does; bench/distill uses it)
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { loadPipeline } from "../../dist/src/index.js";
@@ -16,7 +17,7 @@ const ms = () => performance.now();
 const log = (line) => process.stderr.write(`[nerkit] ${line}\n`);
 
 let t = ms();
-const pipeline = await loadPipeline(work.model, { threads: work.threads });
+const pipeline = await loadPipeline(work.model, { threads: work.threads, quantize: work.quantize });
 const loadSeconds = (ms() - t) / 1000;
 const rssAfterLoad = process.memoryUsage().rss;
 const peakAfterLoad = process.resourceUsage().maxRSS * 1024;

@@ -7,6 +7,8 @@
 //
 // Usage (after `npm run build`): node bench/serve/load.mjs [--seconds 10] [--clients 1,10,50]
 //   [--threads 2] [--model DIR]   (default: a DistilBERT-shaped model made under bench/out/serve)
+//   [--quantize int8] (serve's own flag)  [--batching on,off] (which settings; both by default)
+//   [--json FILE] (the rows; default bench/out/serve/load.json)
 
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +19,9 @@ import { benchModel, flag, freePort, nerkit, out, shared, stop, waitReady } from
 const seconds = Number(flag("seconds", 10));
 const clients = String(flag("clients", "1,10,50")).split(",").map(Number);
 const threads = Number(flag("threads", 2));
+const quantize = flag("quantize", undefined);
+const batching = String(flag("batching", "on,off")).split(",");
+const jsonFile = flag("json", join(out, "load.json"));
 const modelDir = benchModel();
 
 // A text of about 100 tokens ([CLS] and [SEP] included): CoNLL-2003 dev sentences joined.
@@ -33,7 +38,7 @@ const tokens = tokenizer.encode(text, { addSpecialTokens: true }).ids.length;
 
 async function startServer(extra) {
   const port = await freePort();
-  const child = nerkit(["serve", "--model", modelDir, "--port", String(port), "--threads", String(threads), "--no-log", "--db", ":memory:", "--max-queue", "4096", ...extra]);
+  const child = nerkit(["serve", "--model", modelDir, "--port", String(port), "--threads", String(threads), "--no-log", "--db", ":memory:", "--max-queue", "4096", ...(quantize ? ["--quantize", quantize] : []), ...extra]);
   const url = `http://127.0.0.1:${port}`;
   await waitReady(url, child);
   return { url, child };
@@ -51,7 +56,7 @@ function load(url, connections, duration) {
 const settings = [
   { name: "on", args: ["--max-batch", "16", "--max-wait-ms", "5"] },
   { name: "off", args: ["--max-batch", "1", "--max-wait-ms", "0"] },
-];
+].filter((s) => batching.includes(s.name));
 const rows = [];
 for (const setting of settings) {
   const { url, child } = await startServer(setting.args);
@@ -66,7 +71,7 @@ for (const setting of settings) {
 }
 
 const config = JSON.parse(readFileSync(join(modelDir, "config.json"), "utf8"));
-console.log(`\n## nerkit serve under load: ${config.model_type}, ${config.n_layers ?? config.num_hidden_layers} layers, hidden ${config.dim ?? config.hidden_size}; one ${tokens}-token text per request; ${threads} ONNX Runtime threads; ${seconds} s per row\n`);
+console.log(`\n## nerkit serve under load: ${config.model_type}, ${config.n_layers ?? config.num_hidden_layers} layers, hidden ${config.dim ?? config.hidden_size}; one ${tokens}-token text per request; ${quantize ? `${quantize}; ` : ""}${threads} ONNX Runtime threads; ${seconds} s per row\n`);
 console.log("| micro-batching | clients | requests/s | p50 (ms) | p99 (ms) | errors |\n|---|---|---|---|---|---|");
 for (const r of rows) console.log(`| ${r.batching} | ${r.clients} | ${r.rps.toFixed(1)} | ${r.p50} | ${r.p99} | ${r.errors} |`);
-writeFileSync(join(out, "load.json"), JSON.stringify({ tokens, threads, seconds, rows }, null, 2));
+writeFileSync(jsonFile, JSON.stringify({ model: modelDir, quantize, tokens, threads, seconds, rows }, null, 2));
