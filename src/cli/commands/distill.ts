@@ -16,6 +16,7 @@ import { train } from "../../train/trainer.js";
 import { checkRunFolder } from "../../train/run-folder.js";
 import { DEFAULT_HIDDEN_CACHE_LIMIT, prepareDistill } from "../../train/distill/prepare-distill.js";
 import { formatLayerPairs, parseLayerPairs } from "../../train/distill/layer-pairs.js";
+import { size } from "../../train/distill/teacher-hidden.js";
 import { LayerPair } from "../../model/graph/hidden-matching-loss.js";
 import { NerkitError } from "../../errors.js";
 import { CommandIO } from "../io.js";
@@ -88,7 +89,7 @@ export function distillCommand(io: CommandIO): Command {
       const { settings, cache } = hidden;
       const projection = settings.studentWidth === settings.teacherWidth ? "no projection (equal widths)" : `projections ${settings.studentWidth} → ${settings.teacherWidth}, trained with the student and not saved in it`;
       io.stderr(`nerkit: matching hidden states (teacher:student) ${formatLayerPairs(settings.pairs)} with weight ${settings.weight}, ${projection}\n`);
-      io.stderr(`nerkit: teacher hidden states ${cache.reused ? "reused from" : "computed and cached in"} ${cache.file} (${(cache.bytes / 2 ** 20).toFixed(cache.bytes < 2 ** 20 ? 3 : 1)} MiB)\n`);
+      io.stderr(`nerkit: teacher hidden states ${cache.reused ? "reused from" : "computed and cached in"} ${cache.file} (${size(cache.bytes)})\n`);
     }
     const distillation = { temperature: options.temperature, alpha: options.alpha, teacher: targets.key, hidden: hidden ? { ...hidden.settings, teacherStates: hidden.cache.key } : undefined };
     await renderTraining(io, (stop) => train(inputs, { ...settings, distillation, stop }), options.metric, "distilled model");

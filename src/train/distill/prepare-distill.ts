@@ -19,7 +19,7 @@ import { HiddenMatchingSettings, LayerPair, projectionTable } from "../../model/
 import { initialise } from "../initial-weights.js";
 import { SeededRandom } from "../random.js";
 import { checkLayerPairs, defaultLayerPairs } from "./layer-pairs.js";
-import { TeacherHidden, attachTeacherHidden } from "./teacher-hidden.js";
+import { TeacherHidden, attachTeacherHidden, checkHiddenCacheLimit } from "./teacher-hidden.js";
 
 export interface DistillPrepareOptions extends Omit<PrepareOptions, "modelDir" | "init" | "tokenizerDir" | "labels"> {
   teacherDir: string;
@@ -96,10 +96,12 @@ export async function prepareDistill(options: DistillPrepareOptions): Promise<Pr
     const random = new SeededRandom((options.seed ^ 0x5bd1e995) >>> 0);
     for (const spec of projectionTable(settings)) inputs.weights.set(spec.name, initialise(spec, inputs.arch.initializerRange, random));
   }
+  const hiddenLimit = options.hiddenCacheLimit ?? DEFAULT_HIDDEN_CACHE_LIMIT;
+  if (settings) checkHiddenCacheLimit(teacher, settings.pairs.map((p) => p.teacher), inputs.train, hiddenLimit);
   const cacheOptions = { cacheDir: options.cacheDir, batchSize: options.batchSize, padTokenId: inputs.tokenizer.padTokenId, threads: options.threads };
   const targets = await attachTeacherLogits(teacher, inputs.train, positions, cacheOptions);
   const hidden = settings
-    ? { settings, cache: await attachTeacherHidden(teacher, inputs.train, settings.pairs.map((p) => p.teacher), { ...cacheOptions, limitBytes: options.hiddenCacheLimit ?? DEFAULT_HIDDEN_CACHE_LIMIT }) }
+    ? { settings, cache: await attachTeacherHidden(teacher, inputs.train, settings.pairs.map((p) => p.teacher), { ...cacheOptions, limitBytes: hiddenLimit }) }
     : undefined;
   return { ...prepared, teacher, targets, unlabelledExamples: unlabelledCount, hidden };
 }

@@ -55,9 +55,24 @@ export function hiddenCacheKey(teacher: Teacher, layers: readonly number[], exam
   return hash.digest("hex").slice(0, 32);
 }
 
-/** Bytes the cache of `layers` takes for `examples`. */
-export function hiddenCacheBytes(teacher: Teacher, layers: readonly number[], examples: readonly Example[]): number {
-  return examples.reduce((n, e) => n + e.inputIds.length, 0) * layers.length * teacher.arch.hidden * 2;
+/** Bytes the cache of the teacher's `pairLayers` takes for `examples`; refused over `limitBytes`, before anything runs. */
+export function checkHiddenCacheLimit(teacher: Teacher, pairLayers: readonly number[], examples: readonly Example[], limitBytes: number): number {
+  const layers = [...new Set(pairLayers)].sort((a, b) => a - b);
+  const bytes = examples.reduce((n, e) => n + e.inputIds.length, 0) * layers.length * teacher.arch.hidden * 2;
+  if (bytes > limitBytes) {
+    throw new NerkitError(
+      "E_USAGE",
+      `--match-hidden: the teacher's hidden states at layers ${layers.join(", ")} would take ${size(bytes)} on disk (2 bytes × width ${teacher.arch.hidden} × ${layers.length} layers × every token), over --hidden-cache-limit (${size(limitBytes)}): match fewer teacher layers, train on less data, or raise the limit`,
+    );
+  }
+  return bytes;
+}
+
+/** A size in the largest binary unit under it. */
+export function size(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${Math.ceil(bytes / 2 ** 10)} KiB`;
 }
 
 /**
@@ -72,13 +87,7 @@ export async function attachTeacherHidden(
 ): Promise<TeacherHidden> {
   if (!HOST_IS_LITTLE_ENDIAN) throw new NerkitError("E_USAGE", "the teacher-state cache is little-endian; this host is not");
   const layers = [...new Set(pairLayers)].sort((a, b) => a - b);
-  const bytes = hiddenCacheBytes(teacher, layers, examples);
-  if (bytes > options.limitBytes) {
-    throw new NerkitError(
-      "E_USAGE",
-      `--match-hidden: the teacher's hidden states at layers ${layers.join(", ")} would take ${gib(bytes)} GiB on disk (2 bytes × width ${teacher.arch.hidden} × ${layers.length} layers × every token), over --hidden-cache-limit ${gib(options.limitBytes)} GiB: match fewer teacher layers, train on less data, or raise the limit`,
-    );
-  }
+  const bytes = checkHiddenCacheLimit(teacher, layers, examples, options.limitBytes);
   const key = hiddenCacheKey(teacher, layers, examples);
   const file = join(options.cacheDir, `${key}.hidden.f16`);
   const meta = join(options.cacheDir, `${key}.hidden.json`);
@@ -98,8 +107,6 @@ export async function attachTeacherHidden(
   }
   return { key, file, reused, bytes };
 }
-
-const gib = (bytes: number) => (bytes / 2 ** 30).toFixed(bytes < 2 ** 30 ? 3 : 1);
 
 /** Runs the teacher over every example (batches of similar lengths) and writes the cache file, each example's rows at its offset. */
 async function runTeacher(teacher: Teacher, examples: readonly Example[], store: TeacherHiddenStore, options: { batchSize: number; padTokenId: number; threads?: number }): Promise<void> {
