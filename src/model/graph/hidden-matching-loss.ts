@@ -8,7 +8,11 @@
 // tokens, as TinyBERT's intermediate-layer loss (Jiao et al. 2020, https://arxiv.org/abs/1909.10351,
 // eq. 8: MSE(H^S W_h, H^T), one W_h per matched layer here) and DistilBERT's hidden-state loss
 // (which masks the padding) do. Layer 0 is the embeddings' output, layer l the output of encoder
-// layer l, as transformers' `hidden_states`.
+// layer l, as transformers' `hidden_states`. β is 1 unless --hidden-weight says otherwise: the
+// teacher's states leave a LayerNorm (mean square about 1 per feature while its weights are near 1)
+// and a fresh projection gives nearly 0, so the term starts near 1, the scale of the label losses
+// (cross-entropy starts at ln L), and the mean over pairs keeps it there however many layers are
+// matched (TinyBERT weighs its terms 1 too).
 // Every non-padding token takes part, [CLS], [SEP] and inner sub-tokens included, not only the word
 // starts that the label losses use: a hidden state is the representation the next layer reads at
 // every position, so a word start's output depends on all of them, and TinyBERT matches all

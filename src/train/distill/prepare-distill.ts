@@ -16,6 +16,7 @@ import { Teacher, TeacherTargets, attachTeacherLogits } from "./teacher-cache.js
 import { labelledPositions } from "./soft-targets.js";
 import { readUnlabelledWords, unlabelledExamples } from "./unlabelled-text.js";
 import { HiddenMatchingSettings, LayerPair, projectionTable } from "../../model/graph/hidden-matching-loss.js";
+import { parameterCount } from "../../model/parameters.js";
 import { initialise } from "../initial-weights.js";
 import { SeededRandom } from "../random.js";
 import { checkLayerPairs, defaultLayerPairs } from "./layer-pairs.js";
@@ -47,6 +48,18 @@ export interface PreparedDistill extends Prepared {
 
 /** The largest teacher-state cache accepted unless --hidden-cache-limit says otherwise: 8 GiB. */
 export const DEFAULT_HIDDEN_CACHE_LIMIT = 8 * 2 ** 30;
+
+/**
+ * What --match-hidden adds to training's memory (../prepare.ts's estimate), counted as that estimate
+ * counts, not measured on its own: 48 bytes per projection parameter (values, moments, their spare
+ * buffers, gradient), and per pair and token of the largest batch the teacher's states fed, the
+ * projected states, the residual and its gradient (4 H floats) and the student state's gradient (S),
+ * × 1.17 for the arena's growth over batches of changing shapes.
+ */
+export function hiddenMatchingMemory(settings: HiddenMatchingSettings, batchTokens: number): number {
+  const projections = parameterCount(projectionTable(settings));
+  return 12 * 4 * projections + 1.17 * batchTokens * settings.pairs.length * 4 * (4 * settings.teacherWidth + settings.studentWidth);
+}
 
 export function loadTeacher(dir: string): Teacher {
   const checkpoint = loadCheckpoint(dir);
@@ -103,5 +116,6 @@ export async function prepareDistill(options: DistillPrepareOptions): Promise<Pr
   const hidden = settings
     ? { settings, cache: await attachTeacherHidden(teacher, inputs.train, settings.pairs.map((p) => p.teacher), { ...cacheOptions, limitBytes: hiddenLimit }) }
     : undefined;
-  return { ...prepared, teacher, targets, unlabelledExamples: unlabelledCount, hidden };
+  const memoryBytes = prepared.memoryBytes + (settings ? hiddenMatchingMemory(settings, Math.min(options.batchSize, inputs.train.length) * Math.max(...inputs.train.map((e) => e.inputIds.length))) : 0);
+  return { ...prepared, memoryBytes, teacher, targets, unlabelledExamples: unlabelledCount, hidden };
 }
