@@ -22,7 +22,8 @@ import { buildHiddenStatesModel, hiddenStatesOutput } from "../src/model/graph/h
 import { loadTokenizer } from "../src/text/tokenizers/index.js";
 import { buildExamples } from "../src/train/examples.js";
 import { readLabelledFile } from "../src/train/prepare.js";
-import { attachTeacherHidden, collateTeacherHidden, hiddenCacheKey } from "../src/train/distill/teacher-hidden.js";
+import { attachTeacherHidden, hiddenCacheKey } from "../src/train/distill/teacher-hidden.js";
+import { collateTeacherHidden } from "../src/train/distill/hidden-targets.js";
 import { loadTeacher } from "../src/train/distill/prepare-distill.js";
 import { nerkit, nerkitBin, repoRoot, tempDir } from "./helpers.js";
 import { waitUntil } from "./processes.js";

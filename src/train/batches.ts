@@ -6,7 +6,7 @@ import { Example } from "./examples.js";
 import { TrainingBatch } from "./step-runner.js";
 import { SeededRandom } from "./random.js";
 import { collateSoftTargets } from "./distill/soft-targets.js";
-import { collateTeacherHidden } from "./distill/teacher-hidden.js";
+import { collateTeacherHidden } from "./distill/hidden-targets.js";
 import { lengthGroupedOrder } from "./length-groups.js";
 
 export const IGNORE_LABEL = -100;

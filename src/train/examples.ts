@@ -6,7 +6,7 @@
 import { NerkitError } from "../errors.js";
 import { Tokenizer, alignLabels } from "../text/tokenizers/index.js";
 import type { SoftTargets } from "./distill/soft-targets.js";
-import type { HiddenRows } from "./distill/teacher-hidden.js";
+import type { HiddenRows } from "./distill/hidden-targets.js";
 
 export interface LabelledSentence {
   tokens: string[];

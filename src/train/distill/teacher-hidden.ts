@@ -7,38 +7,23 @@
 // another, (tokens, H) each, little-endian binary16) and <key>.hidden.json (written last: an entry
 // without it is computed again). The key is a SHA-256 of the teacher's files, the layers and every
 // example's token ids.
-// Size: 2 bytes × H × layers × tokens, e.g. CoNLL-2003's training set (about 300,000 tokens with
+// Size: 2 bytes × H × layers × tokens, e.g. CoNLL-2003's training set (309,080 tokens with
 // [CLS] and [SEP]) at two layers of a 512-wide teacher is about 600 MiB. So the states are never
-// held in memory: each batch reads its examples' rows from the file (a few MB per batch), and a
+// held in memory: each batch reads its examples' rows from the file (hidden-targets.ts), and a
 // cache larger than the limit (--hidden-cache-limit, 8 GiB by default) is refused before anything
 // runs, with the size it would take. Left out: removing old entries.
 
 import { createHash } from "node:crypto";
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
 import { writeFileAtomic } from "../../io/files.js";
 import { ort } from "../../model/onnx-runtime.js";
-import { HOST_IS_LITTLE_ENDIAN, f16ToF32, f32ToF16 } from "../../model/checkpoint/dtypes.js";
+import { HOST_IS_LITTLE_ENDIAN, f32ToF16 } from "../../model/checkpoint/dtypes.js";
 import { buildHiddenStatesModel, hiddenStatesOutput } from "../../model/graph/hidden-states-graph.js";
 import { Example } from "../examples.js";
 import { Teacher } from "./teacher-cache.js";
-
-/** Where one example's teacher states lie in the cache file. */
-export interface HiddenRows {
-  store: TeacherHiddenStore;
-  /** Byte offset of the example's first layer. */
-  offset: number;
-  tokens: number;
-}
-
-/** The cache file of a run and what it holds: the teacher layers (ascending) and their width; the teacher layer of each pair, in pair order. */
-export interface TeacherHiddenStore {
-  file: string;
-  layers: number[];
-  width: number;
-  pairLayers: number[];
-}
+import { TeacherHiddenStore } from "./hidden-targets.js";
 
 export interface TeacherHidden {
   key: string;
@@ -157,33 +142,4 @@ async function runTeacher(teacher: Teacher, examples: readonly Example[], store:
   } finally {
     await session.release();
   }
-}
-
-/**
- * The teacher's states of a batch for each pair's teacher layer, (B, T, H) float32 each (zeros on
- * padding, which the loss does not read), read from the cache file; nothing when the examples carry none.
- */
-export function collateTeacherHidden(examples: readonly { teacherHidden?: HiddenRows }[], rows: number, length: number): { teacherHidden: Float32Array[] } | Record<string, never> {
-  const first = examples.find((e) => e.teacherHidden)?.teacherHidden;
-  if (!first) return {};
-  const { store } = first;
-  const { pairLayers, width: H } = store;
-  const out = pairLayers.map(() => new Float32Array(rows * length * H));
-  const fd = openSync(store.file, "r");
-  try {
-    examples.forEach((e, r) => {
-      if (!e.teacherHidden) throw new Error("distillation: an example without the teacher's hidden states");
-      const { offset, tokens } = e.teacherHidden;
-      const block = new Uint16Array(tokens * store.layers.length * H);
-      const read = readSync(fd, new Uint8Array(block.buffer), 0, block.byteLength, offset);
-      if (read !== block.byteLength) throw new NerkitError("E_IO", "the teacher-state cache file is shorter than its record says (changed while training?)", { file: store.file });
-      pairLayers.forEach((layer, k) => {
-        const j = store.layers.indexOf(layer);
-        out[k].set(f16ToF32(block.subarray(j * tokens * H, (j + 1) * tokens * H)), r * length * H);
-      });
-    });
-  } finally {
-    closeSync(fd);
-  }
-  return { teacherHidden: out };
 }
