@@ -5,8 +5,9 @@
 // and reused, and a run killed with SIGKILL and resumed ends with the parameters, projections and
 // moments of an uninterrupted one; --resume with other pairs is refused. In process: the cached
 // states are the teacher's hidden states at each token, to binary16 rounding, batched in pair
-// order; the cache key follows the layers and the data. Clear usage errors for a layer out of
-// range, a malformed list and a cache over --hidden-cache-limit.
+// order; the cache key follows the layers and the data. Layer lists parsed and checked (a table of
+// cases) and the bare option's TinyBERT mapping; on the command line, clear usage errors for a
+// layer out of range, a malformed list and a cache over --hidden-cache-limit, before the teacher runs.
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -25,6 +26,8 @@ import { readLabelledFile } from "../src/train/prepare.js";
 import { attachTeacherHidden, hiddenCacheKey } from "../src/train/distill/teacher-hidden.js";
 import { collateTeacherHidden } from "../src/train/distill/hidden-targets.js";
 import { loadTeacher } from "../src/train/distill/prepare-distill.js";
+import { checkLayerPairs, defaultLayerPairs, formatLayerPairs, parseLayerPairs } from "../src/train/distill/layer-pairs.js";
+import { NerkitError } from "../src/errors.js";
 import { nerkit, nerkitBin, repoRoot, tempDir } from "./helpers.js";
 import { waitUntil } from "./processes.js";
 import { maxSafetensorsDifference, tinyModelDir } from "./model-cases.js";
@@ -72,7 +75,7 @@ test("distill --match-hidden: an ordinary student, projections only in the train
   const interrupted = join(dir, "interrupted");
   const child = spawn(process.execPath, [nerkitBin, ...args(interrupted)], { stdio: "ignore" });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once("exit", (code, signal) => r({ code, signal })));
-  await waitUntil(() => (existsSync(interrupted) && newestCheckpoint(interrupted) >= 3 ? true : undefined), "checkpoint 3", 60_000);
+  await waitUntil(() => (existsSync(interrupted) && newestCheckpoint(interrupted) >= 3 ? true : undefined), "checkpoint 3", 120_000);
   child.kill("SIGKILL");
   assert.deepEqual(await exited, { code: null, signal: "SIGKILL" });
   const atKill = newestCheckpoint(interrupted);
@@ -145,28 +148,45 @@ test("the cached states are the teacher's hidden states at every token, to binar
   await assert.rejects(attachTeacherHidden(teacher, again, [1], { ...options, limitBytes: 1024 }), /--match-hidden: the teacher's hidden states at layers 1 would take \d+ KiB on disk .*over --hidden-cache-limit \(1 KiB\)/);
 });
 
-test("--match-hidden: a layer out of range, a malformed list, a cache over the limit and --hidden-weight alone are usage errors naming the flag", (t) => {
+const pairCases: { pairs: string; teacherLayers: number; studentLayers: number; error?: RegExp }[] = [
+  { pairs: "3:1", teacherLayers: 2, studentLayers: 1, error: /--match-hidden 3:1: the teacher has 2 layers, so its layers are 0 \(the embeddings' output\) to 2/ },
+  { pairs: "2:2", teacherLayers: 2, studentLayers: 1, error: /--match-hidden 2:2: the student has 1 layer, so its layers are 0 \(the embeddings' output\) to 1/ },
+  { pairs: "2-1", teacherLayers: 2, studentLayers: 1, error: /--match-hidden expects TEACHER:STUDENT layer pairs separated by commas, e\.g\. 4:2,8:4 .*got '2-1'/ },
+  { pairs: "2:1,", teacherLayers: 2, studentLayers: 1, error: /--match-hidden expects TEACHER:STUDENT .*'' is not a pair/ },
+  { pairs: "2:1:0", teacherLayers: 2, studentLayers: 1, error: /'2:1:0' is not a pair/ },
+  { pairs: "-1:1", teacherLayers: 2, studentLayers: 1, error: /'-1:1' is not a pair/ },
+  { pairs: "2:1,2:1", teacherLayers: 2, studentLayers: 1, error: /--match-hidden names the pair 2:1 twice/ },
+  { pairs: "12:4, 8:3,0:0", teacherLayers: 12, studentLayers: 4 },
+];
+
+test("--match-hidden lists: parsed and checked against both models' layers, table-driven; the bare option's TinyBERT mapping", () => {
+  for (const c of pairCases) {
+    const check = () => checkLayerPairs(parseLayerPairs(c.pairs), c.teacherLayers, c.studentLayers);
+    if (c.error) assert.throws(check, (e: unknown) => e instanceof NerkitError && e.code === "E_USAGE" && c.error!.test(e.message), c.pairs);
+    else assert.doesNotThrow(check, c.pairs);
+  }
+  assert.equal(formatLayerPairs(parseLayerPairs("12:4, 8:3,0:0")), "12:4,8:3,0:0");
+  // Student layer m imitates teacher layer m·N/M, rounded: the last always the last.
+  for (const [teacher, student, expected] of [[12, 4, "3:1,6:2,9:3,12:4"], [12, 6, "2:1,4:2,6:3,8:4,10:5,12:6"], [4, 3, "1:1,3:2,4:3"], [2, 1, "2:1"], [4, 4, "1:1,2:2,3:3,4:4"]] as const) {
+    assert.equal(formatLayerPairs(defaultLayerPairs(teacher, student)), expected, `${teacher} → ${student}`);
+  }
+});
+
+test("--match-hidden on the command line: a layer out of range, a malformed list, a cache over the limit and --hidden-weight alone are usage errors naming the flag", (t) => {
   const dir = tempDir();
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const cache = join(dir, "cache");
   const run = (...extra: string[]) => nerkit(["distill", "--teacher", teacherDir, "--student", studentConfig(dir), "--train", demo, "--out", join(dir, "out"), "--teacher-cache", cache, ...extra]);
   for (const [extra, message] of [
-    [["--match-hidden", "3:1"], /--match-hidden 3:1: the teacher has 2 layers, so its layers are 0 \(the embeddings' output\) to 2/],
-    [["--match-hidden", "2:2"], /--match-hidden 2:2: the student has 1 layer, so its layers are 0/],
-    [["--match-hidden", "2-1"], /--match-hidden expects TEACHER:STUDENT layer pairs separated by commas, e\.g\. 4:2,8:4 .*got '2-1'/],
-    [["--match-hidden", "2:1,"], /--match-hidden expects TEACHER:STUDENT .*'' is not a pair/],
-    [["--match-hidden", "2:1,2:1"], /--match-hidden names the pair 2:1 twice/],
+    [["--match-hidden", "3:1"], /--match-hidden 3:1: the teacher has 2 layers/],
+    [["--match-hidden", "2-1"], /--match-hidden expects TEACHER:STUDENT layer pairs/],
     [["--hidden-weight", "2"], /--hidden-weight and --hidden-cache-limit apply to --match-hidden, which is not given/],
-    [["--match-hidden", "--hidden-weight", "0"], /--hidden-weight/],
+    [["--match-hidden", "--hidden-cache-limit", String(2 / 2 ** 20)], /--match-hidden: the teacher's hidden states at layers 2 would take \d+ KiB on disk .*over --hidden-cache-limit \(2 KiB\)/],
   ] as const) {
     const result = run(...extra);
     assert.equal(result.code, 2, `${extra.join(" ")}: ${result.stderr}`);
     assert.match(result.stderr, message);
     assert.doesNotMatch(result.stderr, /at .*\.js:\d+/);
   }
-  assert.ok(!existsSync(join(dir, "out", "model.safetensors")));
-  const limited = run("--match-hidden", "--hidden-cache-limit", String(2 / 2 ** 20));
-  assert.equal(limited.code, 2, limited.stderr);
-  assert.match(limited.stderr, /--match-hidden: the teacher's hidden states at layers 2 would take \d+ KiB on disk .*over --hidden-cache-limit \(2 KiB\)/);
   assert.ok(!existsSync(cache), "refused before the teacher ran: nothing cached");
 });
