@@ -14,6 +14,8 @@ export interface ParameterSpec {
   shape: number[];
   init: Initialiser;
   decay: boolean;
+  /** A parameter of training only (distillation's projections): kept in a checkpoint's training state, never in the model. */
+  trainingOnly?: boolean;
 }
 
 /** Checkpoint names of the tensors one encoder layer reads (each with .weight and .bias). */

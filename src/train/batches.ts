@@ -6,6 +6,7 @@ import { Example } from "./examples.js";
 import { TrainingBatch } from "./step-runner.js";
 import { SeededRandom } from "./random.js";
 import { collateSoftTargets } from "./distill/soft-targets.js";
+import { collateTeacherHidden } from "./distill/hidden-targets.js";
 import { lengthGroupedOrder } from "./length-groups.js";
 
 export const IGNORE_LABEL = -100;
@@ -35,7 +36,7 @@ export function collate(examples: readonly Example[], padTokenId: number): Train
       labels[r * length + t] = BigInt(e.labels[t]);
     }
   });
-  return { rows, length, inputIds, attentionMask, labels, ...collateSoftTargets(examples, rows, length) };
+  return { rows, length, inputIds, attentionMask, labels, ...collateSoftTargets(examples, rows, length), ...collateTeacherHidden(examples, rows, length) };
 }
 
 /** Tokens that carry a label (the loss is averaged over them). */

@@ -2,7 +2,8 @@
 // cannot load: everything goes into a temporary folder that is renamed into place at the end.
 // A checkpoint folder holds config.json (with the trained label set), model.safetensors and the
 // tokenizer files (what `nerkit predict` and transformers load), plus optimizer.safetensors and
-// trainer_state.json, which `--resume` reads.
+// trainer_state.json, which `--resume` reads. optimizer.safetensors holds the AdamW moments and the
+// parameters of training only (distillation's projections), which never go into the model.
 
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
@@ -51,8 +52,11 @@ export interface CheckpointContent {
   config: Record<string, unknown>;
   parameters: readonly ParameterSpec[];
   tensor: (name: string) => Float32Array;
-  /** Optimizer moments and trainer state; absent for the final model folder. */
-  training?: { moments: (name: string) => Float32Array; momentNames: string[]; state: TrainerState };
+  /**
+   * Optimizer moments and trainer state, and the parameters of training only (`parameters` being
+   * the model's), read with `moments` too; absent for the final model folder.
+   */
+  training?: { moments: (name: string) => Float32Array; momentNames: string[]; state: TrainerState; parameters?: readonly ParameterSpec[] };
   tokenizerDir: string;
 }
 
@@ -78,10 +82,12 @@ export function saveCheckpoint(dir: string, content: CheckpointContent): void {
     saveModelFiles(temp, content);
     if (content.training) {
       const { moments, momentNames, state } = content.training;
-      const shapes = new Map(content.parameters.map((p) => [p.name, p.shape]));
+      const trainingOnly = content.training.parameters ?? [];
+      const shapes = new Map([...content.parameters, ...trainingOnly].map((p) => [p.name, p.shape]));
+      const names = [...momentNames, ...trainingOnly.map((p) => p.name)];
       writeSafetensors(
         join(temp, "optimizer.safetensors"),
-        Object.fromEntries(momentNames.map((n) => [n, { shape: shapes.get(n.replace(/^adam_[mv]\./, ""))!, data: moments(n) }])),
+        Object.fromEntries(names.map((n) => [n, { shape: shapes.get(n.replace(/^adam_[mv]\./, ""))!, data: moments(n) }])),
       );
       writeFileAtomic(join(temp, "trainer_state.json"), JSON.stringify(state, null, 2) + "\n");
     }

@@ -6,6 +6,7 @@
 import { NerkitError } from "../errors.js";
 import { Tokenizer, alignLabels } from "../text/tokenizers/index.js";
 import type { SoftTargets } from "./distill/soft-targets.js";
+import type { HiddenRows } from "./distill/hidden-targets.js";
 
 export interface LabelledSentence {
   tokens: string[];
@@ -20,6 +21,8 @@ export interface Example {
   labels: number[];
   /** Distillation only: the teacher's soft targets for this example (./distill/soft-targets.ts). */
   soft?: SoftTargets;
+  /** Distillation with --match-hidden only: where the teacher's hidden states for this example lie (./distill/teacher-hidden.ts). */
+  teacherHidden?: HiddenRows;
 }
 
 /** The label list of a training corpus, sorted as transformers' run_ner does. */

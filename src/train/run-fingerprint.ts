@@ -12,6 +12,7 @@ import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
 import { TOKENIZER_FILES } from "../text/tokenizers/tokenizer-files.js";
 import { Example, LabelledSentence } from "./examples.js";
+import type { HiddenMatchingSettings } from "../model/graph/hidden-matching-loss.js";
 
 /** Field name (as the user knows it: an option name or a word for the input) → value as text. */
 export type RunFingerprint = Record<string, string>;
@@ -35,8 +36,11 @@ export interface ShapingSettings {
   evalEvery: "epoch" | number;
   earlyStopping?: number;
   classWeights?: Float32Array;
-  /** `nerkit distill`: its temperature and α, and the key of the teacher's cached logits (teacher, data and tokenization). */
-  distillation?: { temperature: number; alpha: number; teacher: string };
+  /**
+   * `nerkit distill`: its temperature and α, and the key of the teacher's cached logits (teacher,
+   * data and tokenization); with --match-hidden, the pairs, β and the key of the teacher's cached states.
+   */
+  distillation?: { temperature: number; alpha: number; teacher: string; hidden?: HiddenMatchingSettings & { teacherStates: string } };
 }
 
 export interface RunContent {
@@ -121,6 +125,14 @@ export function runFingerprint(content: RunContent, settings: ShapingSettings): 
     "--early-stopping": text(settings.earlyStopping),
     ...(settings.distillation
       ? { "--temperature": text(settings.distillation.temperature), "--alpha": text(settings.distillation.alpha), "teacher logits": settings.distillation.teacher }
+      : {}),
+    // Recorded only when on, as --group-by-length.
+    ...(settings.distillation?.hidden
+      ? {
+          "--match-hidden": settings.distillation.hidden.pairs.map((p) => `${p.teacher}:${p.student}`).join(","),
+          "--hidden-weight": text(settings.distillation.hidden.weight),
+          "teacher hidden states": settings.distillation.hidden.teacherStates,
+        }
       : {}),
   };
 }

@@ -8,7 +8,7 @@ import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";
 import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
-import { buildGradientGraph, gradName } from "./graph/gradient-graph.js";
+import { buildGradientGraph, gradName, teacherHiddenName } from "./graph/gradient-graph.js";
 import { biasCorrection } from "./schedule.js";
 import { DropoutSite } from "../model/graph/dropout.js";
 import { DistillationSettings } from "../model/graph/distillation-loss.js";
@@ -39,6 +39,8 @@ export interface TrainingBatch {
   /** Distillation only: the teacher's logits (B, T, L) and the tokens that get them (B, T), 0 or 1. */
   teacherLogits?: Float32Array;
   softMask?: Float32Array;
+  /** Distillation with --match-hidden: the teacher's hidden states for each pair, (B, T, H) each. */
+  teacherHidden?: Float32Array[];
 }
 
 export interface AdamWSettings {
@@ -138,6 +140,11 @@ export class StepRunner {
       if (!batch.teacherLogits || !batch.softMask) throw new NerkitError("E_USAGE", "a distillation step needs the teacher's logits with every batch");
       feeds.teacher_logits = new ort.Tensor("float32", batch.teacherLogits, [...dims, this.arch.labels.length]);
       feeds.soft_mask = new ort.Tensor("float32", batch.softMask, dims);
+      const hidden = this.distillation.hidden;
+      if (hidden) {
+        if (batch.teacherHidden?.length !== hidden.pairs.length) throw new NerkitError("E_USAGE", "a distillation step with --match-hidden needs the teacher's hidden states with every batch");
+        batch.teacherHidden.forEach((states, k) => (feeds[teacherHiddenName(k)] = new ort.Tensor("float32", states, [...dims, hidden.teacherWidth])));
+      }
     }
     for (const site of this.dropoutSites) {
       const dims = site.dims.map((d) => (d === "batch" ? batch.rows : d === "tokens" ? batch.length : (d as number)));

@@ -82,7 +82,13 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   let resumedWeights: ((name: string) => Float32Array) | undefined;
   if (resumeDir) {
     const file = readSafetensors(join(resumeDir, "model.safetensors"));
-    resumedWeights = (name) => file.tensor(name).data;
+    // A parameter of training only (distillation's projections) is saved beside the moments.
+    resumedWeights = (name) => {
+      if (file.has(name)) return file.tensor(name).data;
+      const saved = restored!.moments(name);
+      if (!saved) throw new NerkitError("E_FORMAT", `--resume: the checkpoint holds no tensor ${name}`, { file: join(resumeDir, "optimizer.safetensors") });
+      return saved;
+    };
   }
   const runner = await StepRunner.create(arch, (name) => resumedWeights?.(name) ?? inputs.weights.get(name)!, {
     threads: settings.threads,
@@ -108,14 +114,16 @@ export async function* train(inputs: TrainInputs, settings: TrainSettings): Asyn
   if (resumeDir) truncateLog(logPath, state.updates);
   const log = (record: object) => appendFileSync(logPath, JSON.stringify(record) + "\n");
   const momentNames = runner.parameters.flatMap((p) => [firstMomentName(p.name), secondMomentName(p.name)]);
+  const modelParameters = runner.parameters.filter((p) => !p.trainingOnly);
+  const trainingParameters = runner.parameters.filter((p) => p.trainingOnly);
   const content = (withTraining: boolean): CheckpointContent => ({
     config,
-    parameters: runner.parameters,
+    parameters: modelParameters,
     tensor: (name) => runner.tensor(name),
     tokenizerDir: inputs.tokenizerDir,
-    training: withTraining ? { moments: (n) => runner.tensor(n), momentNames, state: { ...state } } : undefined,
+    training: withTraining ? { moments: (n) => runner.tensor(n), momentNames, state: { ...state }, parameters: trainingParameters } : undefined,
   });
-  const shapes = new Map(runner.parameters.map((p) => [p.name, p.shape]));
+  const shapes = new Map(modelParameters.map((p) => [p.name, p.shape]));
 
   yield { kind: "start", totalUpdates, examples: inputs.train.length, resumedFrom: resumeDir, updates: state.updates };
   const started = Date.now();

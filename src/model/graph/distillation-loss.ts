@@ -13,14 +13,18 @@
 // CE is torch's CrossEntropyLoss(ignore_index=−100) and is 0 (not NaN) for a batch of unlabelled
 // text only. Backward (d loss / d z_i):
 //   α · (softmax(z_i) − onehot(y_i)) · w_i / Σ w  +  (1 − α) · T · (q_i − p_i) · m_i / Σ m
-// T and α are constants of the graph: a run has one of each. Left out: hidden-state matching.
+// T and α are constants of the graph: a run has one of each. Hidden-state matching (--match-hidden),
+// when on, is a term of its own added to this loss: ./hidden-matching-loss.ts.
 
 import { GraphBuilder } from "../onnx/graph-builder.js";
 import { IGNORE_INDEX } from "./cross-entropy.js";
+import { HiddenMatchingSettings } from "./hidden-matching-loss.js";
 
 export interface DistillationSettings {
   temperature: number;
   alpha: number;
+  /** --match-hidden: the hidden-state term added to the loss. */
+  hidden?: HiddenMatchingSettings;
 }
 
 export interface DistillationInputs {

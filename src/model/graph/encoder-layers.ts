@@ -46,8 +46,11 @@ export function attentionBias(g: GraphBuilder, mask: string): string {
   return g.op("Unsqueeze", [g.op("Mul", [masked, g.float([-3.4028234663852886e38])]), g.int64([1, 2])]);
 }
 
-/** `dense` replaces the encoder's Linear layers (int8 inference); the tape is then not for backward. */
-export function encoderForward(g: GraphBuilder, arch: Architecture, weight: WeightInput, ids: string, mask: string, typeIds?: string, dense?: LinearLayer, dropout?: DropoutPlan): { logits: string; tape: EncoderTape } {
+/**
+ * `dense` replaces the encoder's Linear layers (int8 inference); the tape is then not for backward.
+ * `hidden` are transformers' hidden_states: [0] the embeddings' output (after dropout), [l] layer l's output, (B, T, H) each.
+ */
+export function encoderForward(g: GraphBuilder, arch: Architecture, weight: WeightInput, ids: string, mask: string, typeIds?: string, dense?: LinearLayer, dropout?: DropoutPlan): { logits: string; tape: EncoderTape; hidden: string[] } {
   const names = modelNames(arch);
   const { hidden: H, intermediate: I } = arch;
   const hiddenDims = ["batch", "tokens", H];
@@ -56,6 +59,7 @@ export function encoderForward(g: GraphBuilder, arch: Architecture, weight: Weig
   const embeddingsDropout = drop(embeddings.y, dropout?.hidden, "embeddings");
   const bias = attentionBias(g, mask);
   let x = embeddingsDropout.y;
+  const hidden = [x];
   const layers: LayerTape[] = [];
   names.layers.forEach((n, i) =>
     g.scope(`layer.${i}`, () => {
@@ -79,21 +83,29 @@ export function encoderForward(g: GraphBuilder, arch: Architecture, weight: Weig
         outputNorm: outputNorm.saved,
       });
       x = outputNorm.y;
+      hidden.push(x);
     }),
   );
   const classifierDropout = drop(x, dropout?.classifier, "classifier");
   const classifier = linearForward(g, classifierDropout.y, weight, names.classifier, H, arch.labels.length);
   return {
     logits: classifier.y,
+    hidden,
     tape: { embeddings: embeddings.saved, embeddingsDropout: embeddingsDropout.saved, layers, classifierDropout: classifierDropout.saved, classifier: classifier.saved },
   };
 }
 
-/** Gradients of every parameter, into `sink`, from the gradient of the logits. */
-export function encoderBackward(g: GraphBuilder, arch: Architecture, tape: EncoderTape, dlogits: string, sink: GradientSink): void {
+/**
+ * Gradients of every parameter, into `sink`, from the gradient of the logits and, for a loss that
+ * also reads hidden states (distillation's --match-hidden), of those: `dHidden` by hidden_states
+ * index (0: embeddings' output, l: layer l's), each added where that state feeds the layers above.
+ */
+export function encoderBackward(g: GraphBuilder, arch: Architecture, tape: EncoderTape, dlogits: string, sink: GradientSink, dHidden: ReadonlyMap<number, string> = new Map()): void {
+  const withHidden = (dx: string, index: number) => (dHidden.has(index) ? g.op("Add", [dx, dHidden.get(index)!]) : dx);
   let dx = dropoutBackward(g, tape.classifierDropout, linearBackward(g, tape.classifier, dlogits, sink));
   for (let i = tape.layers.length - 1; i >= 0; i--) {
     const layer = tape.layers[i];
+    dx = withHidden(dx, i + 1);
     g.scope(`layer.${i}.backward`, () => {
       const dOutputSum = layerNormBackward(g, layer.outputNorm, dx, sink); // flows to the FFN and the residual
       const dActivation = linearBackward(g, layer.output, dropoutBackward(g, layer.outputDropout, dOutputSum), sink);
@@ -103,6 +115,6 @@ export function encoderBackward(g: GraphBuilder, arch: Architecture, tape: Encod
       dx = g.op("Add", [attentionBackward(g, layer.attention, dropoutBackward(g, layer.attentionDropout, dAttentionSum), sink), dAttentionSum]);
     });
   }
-  const dEmbeddings = dropoutBackward(g, tape.embeddingsDropout, dx);
+  const dEmbeddings = dropoutBackward(g, tape.embeddingsDropout, withHidden(dx, 0));
   g.scope("embeddings.backward", () => embeddingsBackward(g, arch, modelNames(arch), tape.embeddings, dEmbeddings, sink));
 }

@@ -2,7 +2,9 @@
 // checkpoint), the student with random weights of a named size or a config.json, built on the
 // teacher's tokenizer and label set (prepare.ts does the rest as for `train --init`), the
 // unlabelled texts as examples with soft targets only, and the teacher's logits on every example
-// (teacher-cache.ts). Left out: a pretrained student (students start from random weights).
+// (teacher-cache.ts); with --match-hidden, the layer pairs (layer-pairs.ts), the projections'
+// starting weights and the teacher's hidden states (teacher-hidden.ts). Left out: a pretrained
+// student (students start from random weights).
 
 import { join } from "node:path";
 import { NerkitError } from "../../errors.js";
@@ -13,6 +15,12 @@ import { initConfig } from "../init-config.js";
 import { Teacher, TeacherTargets, attachTeacherLogits } from "./teacher-cache.js";
 import { labelledPositions } from "./soft-targets.js";
 import { readUnlabelledWords, unlabelledExamples } from "./unlabelled-text.js";
+import { HiddenMatchingSettings, LayerPair, projectionTable } from "../../model/graph/hidden-matching-loss.js";
+import { parameterCount } from "../../model/parameters.js";
+import { initialise } from "../initial-weights.js";
+import { SeededRandom } from "../random.js";
+import { checkLayerPairs, defaultLayerPairs } from "./layer-pairs.js";
+import { TeacherHidden, attachTeacherHidden, checkHiddenCacheLimit } from "./teacher-hidden.js";
 
 export interface DistillPrepareOptions extends Omit<PrepareOptions, "modelDir" | "init" | "tokenizerDir" | "labels"> {
   teacherDir: string;
@@ -21,6 +29,12 @@ export interface DistillPrepareOptions extends Omit<PrepareOptions, "modelDir" |
   unlabelled?: string;
   cacheDir: string;
   threads?: number;
+  /** --match-hidden: the pairs, or "default" for the uniform mapping; absent: no hidden-state matching. */
+  matchHidden?: LayerPair[] | "default";
+  /** β of the hidden-state term (1 when absent). */
+  hiddenWeight?: number;
+  /** Largest teacher-state cache accepted, in bytes. */
+  hiddenCacheLimit?: number;
 }
 
 export interface PreparedDistill extends Prepared {
@@ -28,6 +42,23 @@ export interface PreparedDistill extends Prepared {
   targets: TeacherTargets;
   /** Examples made of the unlabelled texts (appended to the training examples). */
   unlabelledExamples: number;
+  /** --match-hidden: the loss's settings and the teacher's cached states. */
+  hidden?: { settings: HiddenMatchingSettings; cache: TeacherHidden };
+}
+
+/** The largest teacher-state cache accepted unless --hidden-cache-limit says otherwise: 8 GiB. */
+export const DEFAULT_HIDDEN_CACHE_LIMIT = 8 * 2 ** 30;
+
+/**
+ * What --match-hidden adds to training's memory (../prepare.ts's estimate), counted as that estimate
+ * counts, not measured on its own: 48 bytes per projection parameter (values, moments, their spare
+ * buffers, gradient), and per pair and token of the largest batch the teacher's states fed, the
+ * projected states, the residual and its gradient (4 H floats) and the student state's gradient (S),
+ * × 1.17 for the arena's growth over batches of changing shapes.
+ */
+export function hiddenMatchingMemory(settings: HiddenMatchingSettings, batchTokens: number): number {
+  const projections = parameterCount(projectionTable(settings));
+  return 12 * 4 * projections + 1.17 * batchTokens * settings.pairs.length * 4 * (4 * settings.teacherWidth + settings.studentWidth);
 }
 
 export function loadTeacher(dir: string): Teacher {
@@ -69,11 +100,22 @@ export async function prepareDistill(options: DistillPrepareOptions): Promise<Pr
     positions.push(...built.positions);
     unlabelledCount = built.examples.length;
   }
-  const targets = await attachTeacherLogits(teacher, inputs.train, positions, {
-    cacheDir: options.cacheDir,
-    batchSize: options.batchSize,
-    padTokenId: inputs.tokenizer.padTokenId,
-    threads: options.threads,
-  });
-  return { ...prepared, teacher, targets, unlabelledExamples: unlabelledCount };
+  let settings: HiddenMatchingSettings | undefined;
+  if (options.matchHidden) {
+    const pairs = options.matchHidden === "default" ? defaultLayerPairs(teacher.arch.layers, inputs.arch.layers) : options.matchHidden;
+    checkLayerPairs(pairs, teacher.arch.layers, inputs.arch.layers);
+    settings = { pairs, weight: options.hiddenWeight ?? 1, studentWidth: inputs.arch.hidden, teacherWidth: teacher.arch.hidden };
+    // Their own generator (from the seed), so the student's weights are those of a run without them.
+    const random = new SeededRandom((options.seed ^ 0x5bd1e995) >>> 0);
+    for (const spec of projectionTable(settings)) inputs.weights.set(spec.name, initialise(spec, inputs.arch.initializerRange, random));
+  }
+  const hiddenLimit = options.hiddenCacheLimit ?? DEFAULT_HIDDEN_CACHE_LIMIT;
+  if (settings) checkHiddenCacheLimit(teacher, settings.pairs.map((p) => p.teacher), inputs.train, hiddenLimit);
+  const cacheOptions = { cacheDir: options.cacheDir, batchSize: options.batchSize, padTokenId: inputs.tokenizer.padTokenId, threads: options.threads };
+  const targets = await attachTeacherLogits(teacher, inputs.train, positions, cacheOptions);
+  const hidden = settings
+    ? { settings, cache: await attachTeacherHidden(teacher, inputs.train, settings.pairs.map((p) => p.teacher), { ...cacheOptions, limitBytes: hiddenLimit }) }
+    : undefined;
+  const memoryBytes = prepared.memoryBytes + (settings ? hiddenMatchingMemory(settings, Math.min(options.batchSize, inputs.train.length) * Math.max(...inputs.train.map((e) => e.inputIds.length))) : 0);
+  return { ...prepared, memoryBytes, teacher, targets, unlabelledExamples: unlabelledCount, hidden };
 }
