@@ -42,6 +42,7 @@ test("a retrain queue that cannot be reached: the start fails as unavailable, th
         if (!reachable) throw new Error("connect ECONNREFUSED 127.0.0.1:1");
       },
       sweep: async () => undefined,
+      cancel: async () => undefined,
       close: async () => undefined,
     },
   });

@@ -41,6 +41,7 @@ import {
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 import { POSTGRES_RETRAINS_MIGRATION } from "./retrains-schema.js";
+import { POSTGRES_RETRAINS_MIGRATION_7 } from "./retrains-schema-7.js";
 
 /**
  * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
@@ -105,6 +106,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MODEL_VERSIONS_MIGRATION,
   POSTGRES_MIGRATION_5,
   POSTGRES_RETRAINS_MIGRATION,
+  POSTGRES_RETRAINS_MIGRATION_7,
 ];
 
 /** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */

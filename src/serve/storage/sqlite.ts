@@ -34,6 +34,7 @@ import {
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
 import { SQLITE_RETRAINS_MIGRATION } from "./retrains-schema.js";
+import { SQLITE_RETRAINS_MIGRATION_7 } from "./retrains-schema-7.js";
 
 /** Numbered migrations; a new one is appended, never edited once released. */
 export const MIGRATIONS: readonly Migration[] = [
@@ -90,6 +91,7 @@ export const MIGRATIONS: readonly Migration[] = [
   MODEL_VERSIONS_MIGRATION,
   SQLITE_MIGRATION_5,
   SQLITE_RETRAINS_MIGRATION,
+  SQLITE_RETRAINS_MIGRATION_7,
 ];
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
