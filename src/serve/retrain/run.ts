@@ -189,7 +189,7 @@ export async function runRetrain(id: string, registry: ModelRegistry, reviewed: 
   } catch (error) {
     // A refusal the registry explains (a NerkitError); anything else is a fault, and fails the retrain.
     if (!(error instanceof NerkitError)) throw error;
-    const refused = `the gate would promote ${versionId}, but the promotion was refused: ${error.describe()}`;
+    const refused = `the gate would promote ${versionId}, but the promotion was refused (${error.code}): ${error.describe()}`;
     log(refused);
     return { candidate, gate, promoted: false, promotionRefused: refused };
   }

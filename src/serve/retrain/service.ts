@@ -135,7 +135,8 @@ export class RetrainService {
       // The database could not be opened: the row cannot be written either.
       this.options.onError?.(error, `retrain ${id} could not start`);
     } finally {
-      this.current = undefined;
+      // A cancelled run may end after the next retrain started: only its own entry goes.
+      if (this.current?.id === id) this.current = undefined;
     }
   }
 
