@@ -130,7 +130,7 @@ test("a run whose row was cancelled elsewhere (as a worker sees a cancel made on
     settings: { ...DEFAULT_RETRAIN, holdout: 0.3, gold: demoGold, trainArgs: ["--max-steps", "100000", "--batch-size", "1", "--threads", "1"], threads: 1 },
     onTrainer: (pid) => (trainer = pid),
   });
-  await waitUntil(() => trainer, "the trainer to start", 20_000);
+  await waitUntil(() => trainer, "the trainer to start", 60_000);
   const cancelled = await store.cancel(row.id, CANCELLED_BY_REQUEST);
   assert.equal(cancelled?.status, "cancelled");
   const started = Date.now();

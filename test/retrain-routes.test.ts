@@ -196,8 +196,8 @@ function suite(name: string, freshDatabase: () => Promise<string>, skip?: string
       const app = await reviewedApp(await freshDatabase(), registry, { trainArgs: ["--max-steps", "100000", "--batch-size", "1", "--threads", "1"], onTrainer: (_id, pid) => (trainer = pid) });
       try {
         assert.equal((await app.inject({ method: "POST", url: "/v1/retrain" })).statusCode, 202);
-        const pid = await waitUntil(() => trainer, "the trainer to start", 20_000);
-        await waitUntil(async () => ((await retrain(app, "r1")).progress > 0.02 ? true : undefined), "the trainer's first step", 30_000, 50);
+        const pid = await waitUntil(() => trainer, "the trainer to start", 60_000);
+        await waitUntil(async () => ((await retrain(app, "r1")).progress > 0.02 ? true : undefined), "the trainer's first step", 60_000, 50);
         const cancelled = await app.inject({ method: "POST", url: "/v1/retrain/r1/cancel" });
         assert.equal(cancelled.statusCode, 200, cancelled.body);
         assert.equal(cancelled.json().status, "cancelled");
