@@ -2,15 +2,21 @@
 // POST /v1/review, then POST /v1/retrain (202 with an id and its URL; 409 while it runs), GET
 // /v1/retrain/:id (progress, log tail, candidate, gate record; 404 for an unknown id) and GET
 // /v1/retrain; a trainer killed with SIGKILL ends the retrain failed with serving untouched; a
-// retrain a stopped server left running reads as failed; --retrain-after starts one by itself.
+// retrain a stopped server left running reads as failed; --retrain-after starts one by itself; a
+// promotion the registry refuses (E_MODEL_CALIBRATION) ends the retrain done with its candidate
+// kept and the reason recorded; POST /v1/retrain/:id/cancel stops the trainer (cancelled, no
+// candidate, serving untouched; 409 once ended, 404 for an unknown id).
 // The registry is in memory (test/memory-registry.ts); the model trained is the bert-tiny fixture.
 
 import assert from "node:assert/strict";
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { FastifyInstance } from "fastify";
+import { NerkitError } from "../src/errors.js";
 import { buildApp } from "../src/serve/app.js";
+import { ModelVersion } from "../src/serve/models/registry.js";
+import { CANCELLED_BY_REQUEST } from "../src/serve/retrain/service.js";
 import { openRepository } from "../src/serve/storage/open.js";
 import { retrainStore } from "../src/serve/storage/open-retrains.js";
 import { tempDir } from "./helpers.js";
@@ -35,16 +41,38 @@ interface Retrain {
   log: string[];
   candidate?: string;
   promoted?: boolean;
+  promotionRefused?: string;
   gate?: { decision: string; reason: string; serving: { version: string } };
   error?: string;
 }
 
+/** A registry that refuses every promotion as serve --target-precision refuses a version whose calibration lacks a target. */
+class RefusingRegistry extends MemoryRegistry {
+  override async promote(id: string): Promise<ModelVersion> {
+    throw new NerkitError("E_MODEL_CALIBRATION", `model version ${id} is not promoted: serve routes on --target-precision, and its calibration has no threshold for PER at 0.95`);
+  }
+}
+
+/** Whether process pid still runs. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An app whose job database holds `count` documents, each corrected by a reviewer to its gold spans. */
-async function reviewedApp(db: string, registry: MemoryRegistry, options: { trainArgs?: string[]; after?: number; count?: number; onTrainer?: (id: string, pid: number) => void } = {}): Promise<FastifyInstance> {
+async function reviewedApp(
+  db: string,
+  registry: MemoryRegistry,
+  options: { trainArgs?: string[]; after?: number; count?: number; onTrainer?: (id: string, pid: number) => void; settings?: { holdout?: number; promoteMargin?: number; maxTypeDrop?: number } } = {},
+): Promise<FastifyInstance> {
   const app = await buildApp({
     pipeline: new FakePipeline(),
     config: { db },
-    retrain: { registry, settings: { holdout: 0.3, gold: demoGold, trainArgs: options.trainArgs ?? shortTraining, threads: 1 }, after: options.after, onTrainer: options.onTrainer },
+    retrain: { registry, settings: { holdout: 0.3, gold: demoGold, trainArgs: options.trainArgs ?? shortTraining, threads: 1, ...options.settings }, after: options.after, onTrainer: options.onTrainer },
   });
   const documents = reviewedDocuments(options.count ?? 12);
   const { id: jobId } = await submitJob(app, documents.map((d) => d.text));
@@ -135,6 +163,57 @@ function suite(name: string, freshDatabase: () => Promise<string>, skip?: string
         assert.match(failed.error ?? "", /the trainer \(nerkit train\) was killed \(SIGKILL\)/);
         assert.equal(failed.candidate, undefined);
         assert.deepEqual((await registry.list()).map((v) => [v.id, v.status]), [["v1", "serving"]]);
+      } finally {
+        await app.close();
+      }
+    });
+
+    test("regression: a promotion refused (E_MODEL_CALIBRATION) ends the retrain done, its candidate kept with the gate record and the reason", async () => {
+      const registry = new RefusingRegistry(join(tempDir(), "models"), { folder: tinyRegistry(dir, original).versions[0].folder, trainingData: { files: [original], sha256: "0".repeat(64), reviewedDocuments: 0 } });
+      // Judged and calibrated on the gold file (no holdout), and thresholds any candidate passes: the gate says promote.
+      const app = await reviewedApp(await freshDatabase(), registry, { settings: { holdout: 0, promoteMargin: -100, maxTypeDrop: 100 } });
+      try {
+        assert.equal((await app.inject({ method: "POST", url: "/v1/retrain" })).statusCode, 202);
+        const done = await finished(app, "r1");
+        assert.equal(done.status, "done", JSON.stringify(done));
+        assert.equal(done.gate?.decision, "promote", done.gate?.reason);
+        assert.equal(done.candidate, "v2");
+        assert.equal(done.promoted, false);
+        assert.match(done.promotionRefused ?? "", /^the gate would promote v2, but the promotion was refused \(E_MODEL_CALIBRATION\): model version v2 is not promoted: .*no threshold for PER/);
+        assert.equal(done.error, undefined);
+        assert.ok(done.log.includes(done.promotionRefused!), done.log.join("\n"));
+        assert.deepEqual((await registry.list()).map((v) => [v.id, v.status]), [["v1", "serving"], ["v2", "candidate"]]);
+        assert.equal((await registry.get("v2"))?.gate?.decision, "promote");
+      } finally {
+        await app.close();
+      }
+    });
+
+    test("POST /v1/retrain/:id/cancel stops the trainer: cancelled, no candidate, serving untouched; 409 once ended, 404 unknown", async () => {
+      const root = join(tempDir(), "models");
+      const registry = tinyRegistry(root, original);
+      let trainer: number | undefined;
+      const app = await reviewedApp(await freshDatabase(), registry, { trainArgs: ["--max-steps", "100000", "--batch-size", "1", "--threads", "1"], onTrainer: (_id, pid) => (trainer = pid) });
+      try {
+        assert.equal((await app.inject({ method: "POST", url: "/v1/retrain" })).statusCode, 202);
+        const pid = await waitUntil(() => trainer, "the trainer to start", 60_000);
+        await waitUntil(async () => ((await retrain(app, "r1")).progress > 0.02 ? true : undefined), "the trainer's first step", 60_000, 50);
+        const cancelled = await app.inject({ method: "POST", url: "/v1/retrain/r1/cancel" });
+        assert.equal(cancelled.statusCode, 200, cancelled.body);
+        assert.equal(cancelled.json().status, "cancelled");
+        await waitUntil(() => (alive(pid) ? undefined : true), "the trainer to exit", 15_000, 50);
+        await waitUntil(() => (existsSync(join(root, "v2")) ? undefined : true), "the half-made version folder to go", 15_000, 50);
+        const r = await retrain(app, "r1");
+        assert.deepEqual([r.status, r.phase, r.error, r.candidate, r.promoted], ["cancelled", "cancelled", CANCELLED_BY_REQUEST, undefined, undefined]);
+        assert.equal(r.log.at(-1), `cancelled: ${CANCELLED_BY_REQUEST}`);
+        assert.deepEqual((await registry.list()).map((v) => [v.id, v.status]), [["v1", "serving"]]);
+        const again = await app.inject({ method: "POST", url: "/v1/retrain/r1/cancel" });
+        assert.equal(again.statusCode, 409, again.body);
+        assert.deepEqual(again.json().error, { code: "E_RETRAIN_FINISHED", message: "retrain r1 has ended already (cancelled): nothing to cancel" });
+        for (const unknown of ["r9", "nonsense"]) assert.equal((await app.inject({ method: "POST", url: `/v1/retrain/${unknown}/cancel` })).statusCode, 404);
+        // The end of the cancelled run did not overwrite its row.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.equal((await retrain(app, "r1")).status, "cancelled");
       } finally {
         await app.close();
       }

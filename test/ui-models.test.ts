@@ -3,7 +3,9 @@
 // lists them newest first with their status, shows a retrain's gate record as the candidate's scores
 // beside the serving version's with the difference, promotes the candidate with its button (the
 // server then answers with v2), rolls back to v1 with the retired version's button, and retires the
-// candidate; a server without a registry says so. NERKIT_UI_SCREENSHOTS=docs saves ui-models.png into docs/.
+// candidate; a server without a registry says so; the retrains below the versions show a promotion
+// the registry refused with its reason, and a running retrain's Cancel button cancels it (the row
+// then reads cancelled, serving untouched). NERKIT_UI_SCREENSHOTS=docs saves ui-models.png into docs/.
 // Without /usr/bin/chromium the tests are skipped, except in CI.
 
 import assert from "node:assert/strict";
@@ -16,6 +18,8 @@ import { buildApp } from "../src/serve/app.js";
 import { openModelRegistry } from "../src/serve/models/registry-service.js";
 import { SwappablePipeline } from "../src/serve/models/swappable-pipeline.js";
 import { openRepository } from "../src/serve/storage/open.js";
+import { retrainStore } from "../src/serve/storage/open-retrains.js";
+import { JobRepository } from "../src/serve/storage/repository.js";
 import { TaggedPipeline } from "./fake-pipeline.js";
 import { repoRoot, tempDir } from "./helpers.js";
 
@@ -31,7 +35,8 @@ const gate = {
   maxTypeDrop: 2,
 };
 
-async function withServer(fn: (base: string) => Promise<void>, registered = true): Promise<void> {
+/** An app over a registry of v1 (serving) and v2 (candidate); with `retrains`, the retrain routes on the same job database. */
+async function withServer(fn: (base: string, repository: JobRepository) => Promise<void>, registered = true, retrains = false): Promise<void> {
   const dir = tempDir("nerkit-ui-models-");
   const repository = await openRepository(join(dir, "jobs.db"));
   const registry = openModelRegistry(repository, join(dir, "models"));
@@ -46,9 +51,9 @@ async function withServer(fn: (base: string) => Promise<void>, registered = true
   await registry.addCandidate({ id: v2.id, parent: "v1", madeBy: "retrain r1 (40 reviewed documents)", folder: folder(v2.id), gate, calibration: { method: "temperature", entities: 80 } });
   const pipeline = new SwappablePipeline("v1", new TaggedPipeline("V1"));
   registry.attach({ pipeline, load: async (f) => new TaggedPipeline(basename(f).toUpperCase()) });
-  const app = await buildApp({ pipeline, ...(registered ? { registry } : {}), config: { db: ":memory:" } });
+  const app = await buildApp({ pipeline, ...(registered ? { registry } : {}), ...(retrains ? { retrain: { registry } } : {}), config: { db: retrains ? join(dir, "jobs.db") : ":memory:" } });
   try {
-    await fn(await app.listen({ port: 0, host: "127.0.0.1" }));
+    await fn(await app.listen({ port: 0, host: "127.0.0.1" }), repository);
   } finally {
     await app.close();
     await repository.close();
@@ -123,5 +128,35 @@ describe("the Models page in Chromium", { skip: skipWithoutChromium }, () => {
         assert.equal(await page.locator(".model-version").count(), 0);
       });
     }, false);
+  });
+
+  test("retrains: a refused promotion shows its reason; Cancel cancels a running retrain, serving untouched", async () => {
+    await withServer(
+      async (base, repository) => {
+        // The server's first look at its retrains fails those a stopped server left running: made after it.
+        assert.equal((await fetch(`${base}/v1/retrain`)).status, 200);
+        const store = await retrainStore(repository);
+        const refused = "the gate would promote v2, but the promotion was refused (E_MODEL_CALIBRATION): model version v2 is not promoted: its calibration has no threshold for PER";
+        const r1 = (await store.start(0))!;
+        await store.finish(r1.id, { status: "done", candidate: "v2", gate: { ...gate, decision: "promote", reason: "promoted: micro F1 +0.3 points" }, promoted: false, promotionRefused: refused }, []);
+        const r2 = (await store.start(0))!;
+        await withPage(base, async (page) => {
+          await page.waitForSelector('.retrain[data-retrain="r2"][data-status="running"]');
+          assert.deepEqual(await page.$$eval(".retrain", (nodes: any[]) => nodes.map((n) => [n.dataset.retrain, n.dataset.status])), [["r2", "running"], ["r1", "done"]]);
+          assert.equal(await page.textContent('.retrain[data-retrain="r1"] [data-fact="promotion refused"]'), refused);
+          assert.equal(await page.textContent('.retrain[data-retrain="r1"] [data-fact="candidate"]'), "v2 (not promoted)");
+          assert.match((await page.textContent('.retrain[data-retrain="r1"] [data-fact="gate"]')) ?? "", /^promote — promoted: micro F1/);
+          assert.equal(await page.locator('.retrain[data-retrain="r1"] button').count(), 0, "a finished retrain has no Cancel button");
+          await page.click('.retrain[data-retrain="r2"] button[data-action="cancel"]');
+          await page.waitForSelector('.retrain[data-retrain="r2"][data-status="cancelled"]');
+          assert.match((await page.textContent('.retrain[data-retrain="r2"] [data-fact="cancelled"]')) ?? "", /cancelled by a request/);
+          assert.match((await page.textContent("#retrains-status")) ?? "", /r2 is cancelled/);
+        });
+        assert.equal((await store.get(r2.id))?.status, "cancelled");
+        assert.equal(await servingVersion(base), "v1");
+      },
+      true,
+      true,
+    );
   });
 });

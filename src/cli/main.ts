@@ -21,6 +21,7 @@ import { statsCommand } from "./commands/stats.js";
 import { tokenizerCommand } from "./commands/tokenizer.js";
 import { workerCommand } from "./commands/worker.js";
 import { CommandIO, endQuietlyWhenStdoutCloses, processIO } from "./io.js";
+import { exitWithParent } from "./exit-with-parent.js";
 
 /** Every command (and sub-command) with its options, appended to `nerkit --help`. */
 function commandsWithOptions(program: Command): string {
@@ -56,7 +57,10 @@ export function buildProgram(io: CommandIO): Command {
 }
 
 export async function main(argv: readonly string[], io: CommandIO = processIO): Promise<number> {
-  if (io === processIO) endQuietlyWhenStdoutCloses();
+  if (io === processIO) {
+    endQuietlyWhenStdoutCloses();
+    exitWithParent();
+  }
   const program = buildProgram(io);
   try {
     await program.parseAsync([...argv], { from: "user" });

@@ -2,10 +2,12 @@
 // its calibration, and, for a version a retrain made, the gate's scores beside the serving version's
 // at the time (micro F1 and F1 per type, with the difference) and its decision. Promote (a candidate),
 // roll back (a retired version: promoting it again) and retire (a candidate) call the API and reload.
-// "No registry" when the server keeps none. Reloaded on each visit and by the button.
+// "No registry" when the server keeps none. Reloaded on each visit and by the button, with the
+// latest retrains below the versions (retrains.js).
 
 import { api } from "./api.js";
 import { el, say } from "./dom.js";
+import { retrainsPanel } from "./retrains.js";
 
 const percent = (f1) => (typeof f1 === "number" ? (f1 * 100).toFixed(1) : "–");
 const signed = (points) => (points >= 0 ? "+" : "−") + Math.abs(points).toFixed(1);
@@ -37,6 +39,7 @@ export function modelsPage(section) {
   const status = section.querySelector("#models-status");
   const list = section.querySelector("#models-list");
   const serving = section.querySelector("#models-serving");
+  const retrains = retrainsPanel(section.querySelector("#retrains-list"), section.querySelector("#retrains-status"), () => load());
 
   const act = async (version, action, doing) => {
     say(status, `${doing} ${version.id}…`);
@@ -97,6 +100,7 @@ export function modelsPage(section) {
     say(status, `${answer.models.length} version${answer.models.length === 1 ? "" : "s"}.`);
   }
 
-  section.querySelector("#models-refresh").addEventListener("click", () => void load());
-  return { show: () => void load() };
+  const both = () => Promise.all([load(), retrains.load()]);
+  section.querySelector("#models-refresh").addEventListener("click", () => void both());
+  return { show: () => void both() };
 }

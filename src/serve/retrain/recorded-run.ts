@@ -3,7 +3,9 @@
 // (at most once a second, and at each change of phase), its end recorded as done (candidate, gate
 // record, promoted or not) or failed (why). Shared by the server's own retrains (service.ts) and
 // those a `nerkit worker --retrain` takes from the queue (retrain-worker.ts), so both write the
-// same rows the same way.
+// same rows the same way. The row is looked at every second while the run lasts: a retrain cancelled
+// (POST /v1/retrain/:id/cancel, on any server) or failed by a sweep stops its trainer here, wherever
+// it runs, and its row is left as the cancel wrote it; it is read once more just before promoting.
 // What it leaves out: starting the row (the store's start, refused while another runs) and where it runs.
 
 import { NerkitError } from "../../errors.js";
@@ -15,6 +17,8 @@ import { RetrainSettings, allReviewed, runRetrain } from "./run.js";
 /** Lines of a retrain's log kept in its row. */
 export const LOG_TAIL = 50;
 const PROGRESS_EVERY_MS = 1000;
+/** How often the row is read to see whether the retrain was cancelled. */
+const CANCEL_CHECK_MS = 1000;
 
 export interface RecordedRunOptions {
   repository: JobRepository | undefined;
@@ -50,6 +54,22 @@ export async function runRecordedRetrain(store: RetrainStore, id: string, option
     write(false);
   };
   for (const line of options.firstLines ?? []) addLine(line);
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  if (options.signal?.aborted) stop.abort();
+  const stillRunning = async () => (await store.get(id))?.status === "running";
+  let looking = false;
+  const watcher = setInterval(() => {
+    if (looking) return;
+    looking = true;
+    stillRunning()
+      .then((running) => running || stop.abort())
+      // A database that does not answer now stops nothing; the next look tries again.
+      .catch(() => undefined)
+      .finally(() => (looking = false));
+  }, CANCEL_CHECK_MS);
+  watcher.unref();
   try {
     const reviewed = options.repository ? await allReviewed(options.repository) : [];
     const registry = await options.registry;
@@ -67,17 +87,22 @@ export async function runRecordedRetrain(store: RetrainStore, id: string, option
         },
         log: addLine,
         trainerStarted: options.onTrainer,
+        mayPromote: stillRunning,
       },
-      options.signal,
+      stop.signal,
     );
     addLine(outcome.promoted ? `${outcome.candidate.id} promoted: it serves now` : `${outcome.candidate.id} kept as a candidate, for a person to promote or retire`);
     await writing;
-    await store.finish(id, { status: "done", candidate: outcome.candidate.id, gate: outcome.gate, promoted: outcome.promoted }, log);
+    const refused = outcome.promotionRefused !== undefined ? { promotionRefused: outcome.promotionRefused } : {};
+    await store.finish(id, { status: "done", candidate: outcome.candidate.id, gate: outcome.gate, promoted: outcome.promoted, ...refused }, log);
   } catch (error) {
     const message = error instanceof NerkitError ? error.describe() : `internal error: ${(error as Error)?.message ?? String(error)}`;
     if (!(error instanceof NerkitError)) options.onError?.(error, `retrain ${id} failed`);
     addLine(`failed: ${message}`);
     await writing;
     await store.finish(id, { status: "failed", error: message }, log).catch((e: unknown) => options.onError?.(e, `cannot record the end of retrain ${id}`));
+  } finally {
+    clearInterval(watcher);
+    options.signal?.removeEventListener("abort", onAbort);
   }
 }

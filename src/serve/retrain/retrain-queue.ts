@@ -9,7 +9,13 @@
 // worker is connected, on two sweeps in a row (one reconnect is not a death) → the row failed,
 // "the worker running it stopped". A failed retrain is never run again by itself: the user starts
 // another (a trainer that was killed, by the OOM killer say, would likely be killed again).
-// A row with no job on the queue is left alone: `nerkit retrain` runs its own, outside the queue.
+// A queued row whose job is gone from the queue (Redis flushed, or restarted without persistence,
+// or the job removed by hand) would otherwise run for ever: on two sweeps in a row (the first may
+// fall between the row's start and the job's add) the row is failed, saying so; a worker still
+// running it sees the row failed and stops its trainer (recorded-run.ts). A row not queued is left
+// alone: `nerkit retrain` runs its own, outside the queue.
+// Cancelling (POST /v1/retrain/:id/cancel) removes a job that still waits; an active one is the
+// worker's to stop, which it does on seeing its row cancelled.
 // BullMQ's and Redis's errors are written through onError, rate-limited as the chunk dispatcher's.
 // What it leaves out: running anything; progress, which the worker writes.
 
@@ -36,8 +42,10 @@ async function within<T>(work: Promise<T>): Promise<T> {
 /** What service.ts needs of a queue (tests may give their own). */
 export interface RetrainQueueLike {
   enqueue(retrain: RetrainRecord, settings: RetrainSettings): Promise<void>;
-  /** Fails the running row when its job failed or its worker is gone. */
+  /** Fails the running row when its job failed, is gone from the queue, or its worker is gone. */
   sweep(store: RetrainStore): Promise<void>;
+  /** The retrain was cancelled: its job is removed if it still waits (never throws: a worker that takes it skips a cancelled row). */
+  cancel(retrain: RetrainRecord): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -48,6 +56,8 @@ export class RetrainQueue implements RetrainQueueLike {
   private orphan: string | undefined;
   /** The running retrain the last sweep said waits for a worker. */
   private waitingSaid: string | undefined;
+  /** The running, queued retrain whose job the last sweep did not find on the queue. */
+  private missing: string | undefined;
 
   constructor(connection: RedisConnection, onError: (line: string) => void = () => undefined, errorLogIntervalMs = ERROR_LOG_INTERVAL_MS) {
     this.queue = new Queue<RetrainJob>(RETRAIN_QUEUE_NAME, { connection });
@@ -70,6 +80,12 @@ export class RetrainQueue implements RetrainQueueLike {
     if (!running) return;
     const jobId = retrainJobId(running);
     const [state, workers] = await within(Promise.all([this.queue.getJobState(jobId), this.queue.getWorkers()]));
+    if (state === "unknown" && running.queued) {
+      if (this.missing === running.id) await this.fail(store, running, "its job is no longer on the retrain queue (Redis was flushed or restarted without persistence, or the job was removed); start another retrain");
+      else this.missing = running.id;
+      return;
+    }
+    this.missing = undefined;
     if (state === "failed") {
       const job = await within(this.queue.getJob(jobId));
       await this.fail(store, running, `the worker running it failed: ${job?.failedReason || "no reason given"}`);
@@ -93,6 +109,17 @@ export class RetrainQueue implements RetrainQueueLike {
     if (now?.status !== "running") return;
     await store.finish(retrain.id, { status: "failed", error: reason }, [...now.log, `failed: ${reason}`]);
     this.orphan = undefined;
+    this.missing = undefined;
+  }
+
+  async cancel(retrain: RetrainRecord): Promise<void> {
+    try {
+      const job = await within(this.queue.getJob(retrainJobId(retrain)));
+      if (job && ["waiting", "prioritized", "delayed"].includes(await within(job.getState()))) await within(job.remove());
+    } catch (error) {
+      // Taken meanwhile, or Redis away: a worker skips a cancelled row, or stops on seeing it.
+      this.errors.report(`cannot remove cancelled retrain ${retrain.id}'s job from the queue: ${(error as Error).message}`);
+    }
   }
 
   async close(): Promise<void> {

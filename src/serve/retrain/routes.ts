@@ -1,7 +1,9 @@
 // The retrain routes: POST /v1/retrain starts one (202 with its id and URL; 409 when one is
 // running, or when there is nothing to retrain on yet), GET /v1/retrain/:id gives its status,
 // progress, phase, the tail of its log and, once done, the candidate and the gate's record (404 for
-// an unknown id), GET /v1/retrain lists retrains newest first. The work is service.ts's.
+// an unknown id), GET /v1/retrain lists retrains newest first, POST /v1/retrain/:id/cancel stops a
+// running one (200 with its row, status cancelled; 409 once it has ended; 404 for an unknown id).
+// The work is service.ts's.
 
 import { FastifyInstance } from "fastify";
 import { HttpError, answeringStorage, validationMessage } from "../http-error.js";
@@ -26,6 +28,7 @@ function body(r: RetrainRecord) {
     log: r.log,
     ...(r.candidate ? { candidate: r.candidate } : {}),
     ...(r.promoted !== undefined ? { promoted: r.promoted } : {}),
+    ...(r.promotionRefused !== undefined ? { promotionRefused: r.promotionRefused } : {}),
     ...(r.gate ? { gate: r.gate } : {}),
     ...(r.error ? { error: r.error } : {}),
   };
@@ -52,6 +55,13 @@ export function retrainRoutes(service: RetrainService) {
       const found = await guard(() => service.get(req.params.id));
       if (!found) throw new HttpError(404, "E_NOT_FOUND", `no retrain ${req.params.id}`);
       return body(found);
+    });
+
+    app.post<{ Params: { id: string } }>("/v1/retrain/:id/cancel", { schema: { summary: "Cancel a running retrain: its trainer is stopped, its candidate never promoted, serving untouched (409 once it has ended)" } }, async (req) => {
+      const outcome = await guard(() => service.cancel(req.params.id));
+      if (!outcome) throw new HttpError(404, "E_NOT_FOUND", `no retrain ${req.params.id}`);
+      if ("finished" in outcome) throw new HttpError(409, "E_RETRAIN_FINISHED", `retrain ${outcome.finished.id} has ended already (${outcome.finished.status}): nothing to cancel`);
+      return body(outcome.cancelled);
     });
   };
 }

@@ -7,6 +7,11 @@
 // bad data) leaves it serving, removes the half-made folder, and throws; the work folder beside
 // it keeps the trainer's log. The files the candidate was trained on stay in its folder
 // (retrain/reviewed.conll, retrain/holdout.conll), so every version traces back to its data.
+// A promotion the registry refuses (E_MODEL_CALIBRATION: serve --target-precision and a calibration
+// that lacks a target; or the version's status changed meanwhile) does not undo the retrain: the
+// candidate stays a candidate with its gate record, and the outcome says why it was not promoted.
+// A stopped retrain (the signal: cancelled, or its process closing) makes no candidate once it is
+// seen, and promotes none: it is looked at after the trainer, before recording, and before promoting.
 // What it leaves out: storing the retrain's progress (the caller's report does: service.ts).
 
 import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
@@ -47,12 +52,20 @@ export interface RetrainReport {
   log?(line: string): void;
   /** The trainer child's process id, once it runs. */
   trainerStarted?(pid: number): void;
+  /** Asked just before promoting (the retrain may have been cancelled elsewhere since the signal was last looked at). */
+  mayPromote?(): Promise<boolean>;
 }
 
 export interface RetrainOutcome {
   candidate: ModelVersion;
   gate: GateRecord;
   promoted: boolean;
+  /** Why the gate's promotion was not made (the registry refused it); the candidate stays a candidate. */
+  promotionRefused?: string;
+}
+
+function stopped(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new NerkitError("E_RETRAIN", "the retrain was stopped (cancelled, or its server or worker is closing)");
 }
 
 /** Every reviewed result, page after page. */
@@ -118,9 +131,13 @@ export async function runRetrain(id: string, registry: ModelRegistry, reviewed: 
       log: join(work, "trainer.log"),
       onLine: log,
       onProgress: (step, steps) => progress(SHARE.preparing + (SHARE.training - SHARE.preparing) * (step / steps), "training"),
-      onStart: report.trainerStarted,
+      onStart: (pid) => {
+        log(`trainer started: process ${pid}`);
+        report.trainerStarted?.(pid);
+      },
       signal,
     });
+    stopped(signal);
     // The data the candidate learnt from goes into its folder, where its record points.
     const kept = join(folder, "retrain");
     mkdirSync(kept);
@@ -143,6 +160,7 @@ export async function runRetrain(id: string, registry: ModelRegistry, reviewed: 
     if (judgement.notCalibrated) log(`the candidate could not be calibrated: ${judgement.notCalibrated}`);
     log(judgement.gate.reason);
     progress(0.99, "recording");
+    stopped(signal);
     const trainingFiles = [...original, join(kept, "reviewed.conll")];
     gate = judgement.gate;
     candidate = await registry.addCandidate({
@@ -162,7 +180,18 @@ export async function runRetrain(id: string, registry: ModelRegistry, reviewed: 
   }
   rmSync(work, { recursive: true, force: true });
   // Recorded first, so that a promotion that fails leaves the candidate for a person to promote.
-  const promoted = gate.decision === "promote";
-  if (promoted) candidate = await registry.promote(versionId);
-  return { candidate, gate, promoted };
+  if (gate.decision !== "promote") return { candidate, gate, promoted: false };
+  if (signal?.aborted || (report.mayPromote && !(await report.mayPromote()))) {
+    return { candidate, gate, promoted: false, promotionRefused: "the retrain was stopped before its candidate was promoted" };
+  }
+  try {
+    candidate = await registry.promote(versionId);
+  } catch (error) {
+    // A refusal the registry explains (a NerkitError); anything else is a fault, and fails the retrain.
+    if (!(error instanceof NerkitError)) throw error;
+    const refused = `the gate would promote ${versionId}, but the promotion was refused (${error.code}): ${error.describe()}`;
+    log(refused);
+    return { candidate, gate, promoted: false, promotionRefused: refused };
+  }
+  return { candidate, gate, promoted: true };
 }

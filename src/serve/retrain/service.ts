@@ -7,6 +7,9 @@
 // With a queue (serve --queue) the row is started here and the retrain handed to a `nerkit worker
 // --retrain` (retrain-queue.ts, retrain-worker.ts), which writes the row; nothing is marked failed at
 // open (a worker may be running it), the queue's sweep fails a row whose worker died instead.
+// Cancelling marks the row cancelled first (the database says which of two racing ends wins), then
+// stops the trainer here, or removes a job still waiting on the queue; a run elsewhere (a worker,
+// another server, `nerkit retrain`) stops on seeing its row cancelled (recorded-run.ts).
 // What it leaves out: the HTTP routes (routes.ts).
 
 import { ModelRegistry } from "../models/registry.js";
@@ -46,6 +49,10 @@ export interface RetrainServiceOptions {
 }
 
 export type StartOutcome = { started: RetrainRecord } | { running: RetrainRecord } | { noReviews: string };
+export type CancelOutcome = { cancelled: RetrainRecord } | { finished: RetrainRecord } | undefined;
+
+/** The reason a cancelled retrain records. */
+export const CANCELLED_BY_REQUEST = "cancelled by a request (POST /v1/retrain/:id/cancel)";
 
 export class RetrainService {
   private opened: Promise<RetrainStore> | undefined;
@@ -91,7 +98,7 @@ export class RetrainService {
   async start(): Promise<StartOutcome> {
     const store = await this.store();
     if (!store) return { noReviews: "no job database yet, so no reviewed document to retrain on" };
-    const started = await store.start(await store.reviewCount());
+    const started = await store.start(await store.reviewCount(), this.options.queue !== undefined);
     if (!started) {
       const running = (await store.list(0, 20)).find((r) => r.status === "running");
       // Finished between the two statements: the caller may simply try again.
@@ -128,7 +135,8 @@ export class RetrainService {
       // The database could not be opened: the row cannot be written either.
       this.options.onError?.(error, `retrain ${id} could not start`);
     } finally {
-      this.current = undefined;
+      // A cancelled run may end after the next retrain started: only its own entry goes.
+      if (this.current?.id === id) this.current = undefined;
     }
   }
 
@@ -161,6 +169,20 @@ export class RetrainService {
 
   async list(offset: number, limit: number): Promise<RetrainRecord[]> {
     return (await (await this.store())?.list(offset, limit)) ?? [];
+  }
+
+  /** Cancels a running retrain: { cancelled } with its row; { finished } when it had ended already; undefined for an unknown id. */
+  async cancel(id: string): Promise<CancelOutcome> {
+    const store = await this.store();
+    if (!store) return undefined;
+    const cancelled = await store.cancel(id, CANCELLED_BY_REQUEST);
+    if (!cancelled) {
+      const found = await store.get(id);
+      return found && { finished: found };
+    }
+    if (this.current?.id === id) this.current.abort.abort();
+    if (cancelled.queued) await this.options.queue?.cancel(cancelled);
+    return { cancelled };
   }
 
   /** Resolves when no retrain runs (tests, shutdown). */

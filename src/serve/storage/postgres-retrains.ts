@@ -6,18 +6,18 @@ import type { PostgresJobRepository } from "./postgres.js";
 import { RetrainEnd, RetrainRecord, RetrainRow, RetrainStore, logColumn, retrainSeq, toRetrain } from "./retrains.js";
 
 const iso = (column: string) => `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const COLUMNS = `seq::text AS seq, status, ${iso("created_at")} AS created_at, ${iso("finished_at")} AS finished_at, progress, phase, log_tail, candidate, gate::text AS gate, promoted, error, reviews_at_start::text AS reviews_at_start`;
+const COLUMNS = `seq::text AS seq, status, ${iso("created_at")} AS created_at, ${iso("finished_at")} AS finished_at, progress, phase, log_tail, candidate, gate::text AS gate, promoted, error, reviews_at_start::text AS reviews_at_start, promotion_refused, queued`;
 
 export class PostgresRetrainStore implements RetrainStore {
   constructor(private readonly repository: PostgresJobRepository) {}
 
-  async start(reviewsAtStart: number): Promise<RetrainRecord | undefined> {
+  async start(reviewsAtStart: number, queued = false): Promise<RetrainRecord | undefined> {
     const rows = await this.repository.sharedQuery<RetrainRow>(
       // Checked before inserting, so that a refused start takes no id from the sequence; the index
       // still refuses the second of two starts at the same moment.
-      `INSERT INTO retrains (status, created_at, phase, reviews_at_start) SELECT 'running', $1::timestamptz, 'queued', $2::bigint
+      `INSERT INTO retrains (status, created_at, phase, reviews_at_start, queued) SELECT 'running', $1::timestamptz, 'queued', $2::bigint, $3::boolean
        WHERE NOT EXISTS (SELECT 1 FROM retrains WHERE status = 'running') ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`,
-      [new Date().toISOString(), reviewsAtStart],
+      [new Date().toISOString(), reviewsAtStart, queued],
     );
     return rows[0] && toRetrain(rows[0]);
   }
@@ -29,9 +29,19 @@ export class PostgresRetrainStore implements RetrainStore {
   async finish(id: string, end: RetrainEnd, log: readonly string[]): Promise<void> {
     const done = end.status === "done";
     await this.repository.sharedQuery(
-      "UPDATE retrains SET status = $1, finished_at = $2, progress = $3, phase = $1, log_tail = $4, candidate = $5, gate = $6::json, promoted = $7, error = $8 WHERE seq = $9",
-      [end.status, new Date().toISOString(), done ? 1 : 0, logColumn(log), done ? end.candidate : null, done ? JSON.stringify(end.gate) : null, done ? end.promoted : null, done ? null : end.error, retrainSeq(id) ?? -1],
+      "UPDATE retrains SET status = $1, finished_at = $2, progress = $3, phase = $1, log_tail = $4, candidate = $5, gate = $6::json, promoted = $7, error = $8, promotion_refused = $9 WHERE seq = $10 AND status = 'running'",
+      [end.status, new Date().toISOString(), done ? 1 : 0, logColumn(log), done ? end.candidate : null, done ? JSON.stringify(end.gate) : null, done ? end.promoted : null, done ? null : end.error, done ? (end.promotionRefused ?? null) : null, retrainSeq(id) ?? -1],
     );
+  }
+
+  async cancel(id: string, reason: string): Promise<RetrainRecord | undefined> {
+    const line = `cancelled: ${reason}`.replace(/[\r\n]+/g, " ");
+    const rows = await this.repository.sharedQuery<RetrainRow>(
+      `UPDATE retrains SET status = 'cancelled', phase = 'cancelled', finished_at = $1, error = $2, log_tail = CASE WHEN log_tail = '' THEN $3::text ELSE log_tail || E'\\n' || $3::text END
+       WHERE seq = $4 AND status = 'running' RETURNING ${COLUMNS}`,
+      [new Date().toISOString(), reason, line, retrainSeq(id) ?? -1],
+    );
+    return rows[0] && toRetrain(rows[0]);
   }
 
   async get(id: string): Promise<RetrainRecord | undefined> {

@@ -12,13 +12,13 @@
 // keep-alive finds dead idle connections, so a database that stops answering makes calls fail as
 // unavailable (retried by the jobs: storage-retry.ts) instead of hanging.
 // What it leaves out: telling other processes of a new job (LISTEN/NOTIFY); choosing a schema, which
-// the URL does (?options=-c search_path=...).
+// the URL does (?options=-c search_path=...); the schema's migrations (postgres-schema.ts).
 
 import { randomUUID } from "node:crypto";
 import pg from "pg";
-import { Migration, pendingMigrations } from "./migrations.js";
-import { POSTGRES_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
-import { MODEL_VERSIONS_MIGRATION, PostgresModelStore } from "./postgres-models.js";
+import { MIGRATIONS, migrate } from "./postgres-schema.js";
+import { reviewOrderBy } from "./review-order-sql.js";
+import { PostgresModelStore } from "./postgres-models.js";
 import type { ModelVersionStore } from "./model-versions.js";
 import { isUnansweredQuery, translatePostgresError } from "./postgres-errors.js";
 import { DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUERY_TIMEOUT_MS } from "./postgres-timeouts.js";
@@ -40,75 +40,9 @@ import {
   ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
-import { POSTGRES_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
-/**
- * Numbered migrations; a new one is appended, never edited once released. Versions match sqlite.ts's;
- * the SQL is PostgreSQL's own (json, timestamptz, a pos column for SQLite's rowid) and is kept apart
- * from SQLite's even where the two read alike, since each database's released migrations are frozen.
- */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE jobs (
-        id text PRIMARY KEY,
-        pos bigserial NOT NULL,
-        created_at timestamptz NOT NULL,
-        status text NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
-        total integer NOT NULL,
-        done_count integer NOT NULL DEFAULT 0,
-        error text
-      );
-      CREATE INDEX jobs_status ON jobs (status, created_at, pos);
-      CREATE TABLE documents (
-        job_id text NOT NULL REFERENCES jobs (id),
-        seq integer NOT NULL,
-        doc_id text,
-        text text NOT NULL,
-        status text NOT NULL CHECK (status IN ('pending', 'done')),
-        PRIMARY KEY (job_id, seq)
-      );
-      CREATE TABLE results (
-        job_id text NOT NULL REFERENCES jobs (id),
-        seq integer NOT NULL,
-        pos bigserial NOT NULL,
-        entities json NOT NULL,
-        decision text NOT NULL,
-        PRIMARY KEY (job_id, seq)
-      );
-      CREATE INDEX results_review ON results (pos) WHERE decision = 'review';`,
-  },
-  {
-    version: 2,
-    sql: `
-      CREATE TABLE reviews (
-        job_id text NOT NULL,
-        seq integer NOT NULL,
-        reviewer text NOT NULL,
-        action text NOT NULL CHECK (action IN ('accept', 'correct', 'reject')),
-        spans json,
-        created_at timestamptz NOT NULL,
-        pos bigserial NOT NULL,
-        UNIQUE (job_id, seq, reviewer),
-        FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
-      );`,
-  },
-  {
-    // The audit sample (jobs/audit-sample.ts): how each job draws it, and which results it drew.
-    version: 3,
-    sql: `
-      ALTER TABLE jobs ADD COLUMN audit_rate double precision, ADD COLUMN audit_seed bigint;
-      ALTER TABLE results ADD COLUMN audit boolean NOT NULL DEFAULT false;
-      CREATE INDEX results_audit ON results (pos) WHERE audit;`,
-  },
-  MODEL_VERSIONS_MIGRATION,
-  POSTGRES_MIGRATION_5,
-  POSTGRES_RETRAINS_MIGRATION,
-];
-
-/** pg_advisory_xact_lock's key for migrating: any constant that nothing else in the database uses. */
-const MIGRATION_LOCK = "7405812634001";
+/** The schema's migrations (postgres-schema.ts), for the tests that build a database at an older one. */
+export { MIGRATIONS };
 
 /** Documents per INSERT: one round trip for most jobs, a bounded message for huge ones. */
 const INSERT_BATCH = 5000;
@@ -426,17 +360,5 @@ export class PostgresJobRepository implements JobRepository {
     } finally {
       client.release(broken);
     }
-  }
-}
-
-/** Applies the migrations not yet recorded; runs inside open's transaction (all or none). */
-async function migrate(client: pg.PoolClient): Promise<void> {
-  // A second process starting now waits here until the first commits, then finds nothing to apply.
-  await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [MIGRATION_LOCK]);
-  await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())");
-  const applied = (await client.query<{ version: number }>("SELECT version FROM schema_migrations")).rows.map((r) => r.version);
-  for (const m of pendingMigrations(MIGRATIONS, applied)) {
-    await client.query(m.sql);
-    await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [m.version]);
   }
 }

@@ -1,7 +1,7 @@
 // Migration 6 of each job database: the retrains table (storage/retrains.ts). At most one row is
 // running, which a partial unique index over running rows keeps. Kept apart from the stores
-// (sqlite-retrains.ts, postgres-retrains.ts) so that sqlite.ts and postgres.ts list it without
-// importing the stores, which import them.
+// (sqlite-retrains.ts, postgres-retrains.ts) so that the schemas (sqlite-schema.ts,
+// postgres-schema.ts) list it without importing the stores, which import the repositories.
 
 import type { Migration } from "./migrations.js";
 

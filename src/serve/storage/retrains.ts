@@ -3,12 +3,15 @@
 // a time, which the database itself keeps (a unique index over running rows), so two requests or
 // two servers cannot start two. Ids are "r1", "r2", ... in the order retrains started. The rows
 // share the job database's connection (sqlite-retrains.ts, postgres-retrains.ts, opened by
-// open-retrains.ts); the schema is migration 6 of each database (retrains-schema.ts).
+// open-retrains.ts); the schema is migration 6 of each database (retrains-schema.ts), with the
+// status 'cancelled', promotion_refused and queued added by migration 7 (retrains-schema-7.ts).
+// A retrain ends once: finish() and cancel() change only a running row, so a run that ends after
+// its retrain was cancelled (or failed by a sweep) leaves the row as it is.
 // What it leaves out: the retrain itself (serve/retrain/).
 
 import type { GateRecord } from "../models/registry.js";
 
-export type RetrainStatus = "running" | "done" | "failed";
+export type RetrainStatus = "running" | "done" | "failed" | "cancelled";
 
 export interface RetrainRecord {
   id: string;
@@ -27,18 +30,26 @@ export interface RetrainRecord {
   gate?: GateRecord;
   /** Whether the candidate was promoted. */
   promoted?: boolean;
+  /** Why a candidate the gate would promote was not: the registry refused the promotion (done rows only). */
+  promotionRefused?: string;
+  /** Why it failed, or why it was cancelled. */
   error?: string;
+  /** Handed to the retrain queue (serve --queue): a `nerkit worker --retrain` runs it. */
+  queued: boolean;
   /** Reviews stored when it started (for serve --retrain-after). */
   reviewsAtStart: number;
 }
 
-export type RetrainEnd = { status: "done"; candidate: string; gate: GateRecord; promoted: boolean } | { status: "failed"; error: string };
+export type RetrainEnd = { status: "done"; candidate: string; gate: GateRecord; promoted: boolean; promotionRefused?: string } | { status: "failed"; error: string };
 
 export interface RetrainStore {
-  /** A new running retrain, or undefined when one is running already. */
-  start(reviewsAtStart: number): Promise<RetrainRecord | undefined>;
+  /** A new running retrain (queued: handed to the retrain queue), or undefined when one is running already. */
+  start(reviewsAtStart: number, queued?: boolean): Promise<RetrainRecord | undefined>;
   progress(id: string, progress: number, phase: string, log: readonly string[]): Promise<void>;
+  /** Records the end of a running retrain; a row no longer running is left as it is. */
   finish(id: string, end: RetrainEnd, log: readonly string[]): Promise<void>;
+  /** Marks a running retrain cancelled (reason in its error, a last log line); the row as it is now, or undefined when it was not running (or does not exist). */
+  cancel(id: string, reason: string): Promise<RetrainRecord | undefined>;
   get(id: string): Promise<RetrainRecord | undefined>;
   /** Newest first, from the offset-th, at most limit. */
   list(offset: number, limit: number): Promise<RetrainRecord[]>;
@@ -64,6 +75,8 @@ export interface RetrainRow {
   promoted: number | boolean | null;
   error: string | null;
   reviews_at_start: number | string;
+  promotion_refused: string | null;
+  queued: number | boolean;
 }
 
 export function toRetrain(row: RetrainRow): RetrainRecord {
@@ -78,8 +91,10 @@ export function toRetrain(row: RetrainRow): RetrainRecord {
     ...(row.candidate !== null ? { candidate: row.candidate } : {}),
     ...(row.gate !== null ? { gate: JSON.parse(row.gate) as GateRecord } : {}),
     ...(row.promoted !== null ? { promoted: Boolean(row.promoted) } : {}),
+    ...(row.promotion_refused !== null ? { promotionRefused: row.promotion_refused } : {}),
     ...(row.error !== null ? { error: row.error } : {}),
     reviewsAtStart: Number(row.reviews_at_start),
+    queued: Boolean(row.queued),
   };
 }
 
@@ -93,3 +108,4 @@ export function retrainSeq(id: string): number | undefined {
 export function logColumn(log: readonly string[]): string {
   return log.map((line) => line.replace(/[\r\n]+/g, " ")).join("\n");
 }
+

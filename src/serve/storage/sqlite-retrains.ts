@@ -8,16 +8,16 @@ import { RetrainEnd, RetrainRecord, RetrainRow, RetrainStore, logColumn, retrain
 
 /** Checked before inserting, so that a refused start takes no id (the index alone would, leaving gaps). */
 const RUNNING = "SELECT 1 FROM retrains WHERE status = 'running'";
-const COLUMNS = "seq, status, created_at, finished_at, progress, phase, log_tail, candidate, gate, promoted, error, reviews_at_start";
+const COLUMNS = "seq, status, created_at, finished_at, progress, phase, log_tail, candidate, gate, promoted, error, reviews_at_start, promotion_refused, queued";
 
 export class SqliteRetrainStore implements RetrainStore {
   constructor(private readonly repository: SqliteJobRepository) {}
 
-  start(reviewsAtStart: number): Promise<RetrainRecord | undefined> {
+  start(reviewsAtStart: number, queued = false): Promise<RetrainRecord | undefined> {
     return this.repository.onConnection((db) => {
       const row = db
-        .prepare(`INSERT INTO retrains (status, created_at, phase, reviews_at_start) SELECT 'running', ?, 'queued', ? WHERE NOT EXISTS (${RUNNING}) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`)
-        .get(new Date().toISOString(), reviewsAtStart) as RetrainRow | undefined;
+        .prepare(`INSERT INTO retrains (status, created_at, phase, reviews_at_start, queued) SELECT 'running', ?, 'queued', ?, ? WHERE NOT EXISTS (${RUNNING}) ON CONFLICT DO NOTHING RETURNING ${COLUMNS}`)
+        .get(new Date().toISOString(), reviewsAtStart, queued ? 1 : 0) as RetrainRow | undefined;
       return row && toRetrain(row);
     });
   }
@@ -32,9 +32,31 @@ export class SqliteRetrainStore implements RetrainStore {
     const done = end.status === "done";
     await this.repository.onConnection((db) =>
       db
-        .prepare("UPDATE retrains SET status = ?, finished_at = ?, progress = ?, phase = ?, log_tail = ?, candidate = ?, gate = ?, promoted = ?, error = ? WHERE seq = ?")
-        .run(end.status, new Date().toISOString(), done ? 1 : 0, end.status, storableText(logColumn(log)), done ? end.candidate : null, done ? JSON.stringify(end.gate) : null, done ? (end.promoted ? 1 : 0) : null, done ? null : storableText(end.error), retrainSeq(id) ?? -1),
+        .prepare("UPDATE retrains SET status = ?, finished_at = ?, progress = ?, phase = ?, log_tail = ?, candidate = ?, gate = ?, promoted = ?, error = ?, promotion_refused = ? WHERE seq = ? AND status = 'running'")
+        .run(
+          end.status,
+          new Date().toISOString(),
+          done ? 1 : 0,
+          end.status,
+          storableText(logColumn(log)),
+          done ? end.candidate : null,
+          done ? JSON.stringify(end.gate) : null,
+          done ? (end.promoted ? 1 : 0) : null,
+          done ? null : storableText(end.error),
+          done && end.promotionRefused !== undefined ? storableText(end.promotionRefused) : null,
+          retrainSeq(id) ?? -1,
+        ),
     );
+  }
+
+  cancel(id: string, reason: string): Promise<RetrainRecord | undefined> {
+    const line = storableText(`cancelled: ${reason}`.replace(/[\r\n]+/g, " "));
+    return this.repository.onConnection((db) => {
+      const row = db
+        .prepare(`UPDATE retrains SET status = 'cancelled', phase = 'cancelled', finished_at = ?, error = ?, log_tail = CASE WHEN log_tail = '' THEN ? ELSE log_tail || char(10) || ? END WHERE seq = ? AND status = 'running' RETURNING ${COLUMNS}`)
+        .get(new Date().toISOString(), storableText(reason), line, line, retrainSeq(id) ?? -1) as RetrainRow | undefined;
+      return row && toRetrain(row);
+    });
   }
 
   get(id: string): Promise<RetrainRecord | undefined> {

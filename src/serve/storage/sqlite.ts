@@ -6,13 +6,14 @@
 // event loop, and froze the whole server (/healthz included) for the busy timeout. So SQLite's own
 // wait is kept to BUSY_STEP_MS, and a statement that still finds the lock is tried again after an
 // asynchronous pause, until busyTimeoutMs has passed; then it is StorageUnavailableError (a 503).
-// What it leaves out: connection pooling (one connection; SQLite serialises writers anyway).
+// What it leaves out: connection pooling (one connection; SQLite serialises writers anyway), and the
+// schema's migrations (sqlite-schema.ts).
 
 import { createHash, randomUUID } from "node:crypto";
 import Database from "better-sqlite3";
-import { Migration, pendingMigrations } from "./migrations.js";
-import { SQLITE_MIGRATION_5, reviewOrderBy } from "./review-order-sql.js";
-import { MODEL_VERSIONS_MIGRATION, SqliteModelStore } from "./sqlite-models.js";
+import { MIGRATIONS, migrate } from "./sqlite-schema.js";
+import { reviewOrderBy } from "./review-order-sql.js";
+import { SqliteModelStore } from "./sqlite-models.js";
 import type { ModelVersionStore } from "./model-versions.js";
 import {
   AuditSettings,
@@ -33,64 +34,9 @@ import {
   ReviewOrder,
 } from "./repository.js";
 import { JobRow, PageCursor, ResultRow, ReviewRow, decodeCursor, encodeCursor, storableJson, storableText, toJob, toResult, toStoredResult, withReviews } from "./rows.js";
-import { SQLITE_RETRAINS_MIGRATION } from "./retrains-schema.js";
 
-/** Numbered migrations; a new one is appended, never edited once released. */
-export const MIGRATIONS: readonly Migration[] = [
-  {
-    version: 1,
-    sql: `
-      CREATE TABLE jobs (
-        id TEXT PRIMARY KEY,
-        created_at TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'done', 'failed')),
-        total INTEGER NOT NULL,
-        done_count INTEGER NOT NULL DEFAULT 0,
-        error TEXT
-      );
-      CREATE INDEX jobs_status ON jobs (status, created_at);
-      CREATE TABLE documents (
-        job_id TEXT NOT NULL REFERENCES jobs (id),
-        seq INTEGER NOT NULL,
-        doc_id TEXT,
-        text TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('pending', 'done')),
-        PRIMARY KEY (job_id, seq)
-      );
-      CREATE TABLE results (
-        job_id TEXT NOT NULL REFERENCES jobs (id),
-        seq INTEGER NOT NULL,
-        entities TEXT NOT NULL,
-        decision TEXT NOT NULL,
-        UNIQUE (job_id, seq)
-      );`,
-  },
-  {
-    version: 2,
-    sql: `
-      CREATE TABLE reviews (
-        job_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        reviewer TEXT NOT NULL,
-        action TEXT NOT NULL CHECK (action IN ('accept', 'correct', 'reject')),
-        spans TEXT,
-        created_at TEXT NOT NULL,
-        UNIQUE (job_id, seq, reviewer),
-        FOREIGN KEY (job_id, seq) REFERENCES results (job_id, seq)
-      );`,
-  },
-  {
-    // The audit sample (jobs/audit-sample.ts): how each job draws it, and which results it drew.
-    version: 3,
-    sql: `
-      ALTER TABLE jobs ADD COLUMN audit_rate REAL;
-      ALTER TABLE jobs ADD COLUMN audit_seed INTEGER;
-      ALTER TABLE results ADD COLUMN audit INTEGER NOT NULL DEFAULT 0 CHECK (audit IN (0, 1));`,
-  },
-  MODEL_VERSIONS_MIGRATION,
-  SQLITE_MIGRATION_5,
-  SQLITE_RETRAINS_MIGRATION,
-];
+/** The schema's migrations (sqlite-schema.ts), for the tests that build a database at an older one. */
+export { MIGRATIONS };
 
 /** SQLite's "not now" codes (locked, read-only, cannot open) become StorageUnavailableError. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|CANTOPEN|PERM|IOERR|FULL)/;
@@ -422,25 +368,4 @@ export class SqliteJobRepository implements JobRepository {
       if (this.db.open) this.db.close();
     });
   }
-}
-
-function appliedMigrations(db: Database.Database): number[] {
-  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get();
-  return table ? (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version) : [];
-}
-
-/** Applies the migrations not yet recorded, all in one transaction (all or none). A database that
- * has them all is only read, so opening it takes no write lock: another process's lock does not
- * make the open wait (a read in WAL mode never waits for a writer). */
-function migrate(db: Database.Database): void {
-  if (pendingMigrations(MIGRATIONS, appliedMigrations(db)).length === 0) return;
-  db.transaction(() => {
-    db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)");
-    const applied = (db.prepare("SELECT version FROM schema_migrations").all() as { version: number }[]).map((r) => r.version);
-    const record = db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)");
-    for (const m of pendingMigrations(MIGRATIONS, applied)) {
-      db.exec(m.sql);
-      record.run(m.version, new Date().toISOString());
-    }
-  }).immediate();
 }
