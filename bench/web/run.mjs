@@ -177,6 +177,8 @@ for (const [, side] of open) for (let i = 0; i < 3; i++) await inPage(side.page,
 for (let i = 0; i < latencyRuns; i++) for (const name of alternate()) latencyOf.get(name).push(await inPage(open.get(name).page, "timedRun", ["latency", 1]));
 const chromiumVersion = browser.version();
 const versions = new Map([...open].map(([name, side]) => [name, side.version]));
+const versionOf = (dir) => JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).version;
+versions.set("nerkit", `nerkit/web ${versionOf(root)}, onnxruntime-web ${versionOf(join(root, "node_modules", "onnxruntime-web"))}`);
 const workers = new Map([...open].map(([name, side]) => [name, side.seen.workers]));
 const messages = new Map([...open].map(([name, side]) => [name, [...new Set(side.seen.messages)]]));
 await browser.close();
@@ -237,7 +239,11 @@ lines.push("");
 lines.push(`Bundle: nerkit/web (${relative(root, join(bundle.dir, "nerkit-web.js"))}, esbuild, onnxruntime-web's JavaScript inside) ${kb(bundle.minified)} minified, ` +
   `**${kb(bundle.gzip)} gzip** (goal ≤ 250 KB), ort-wasm-simd-threaded.wasm ${mib(bundle.wasm)} apart` +
   (withTjs ? `; transformers.js ${tjsBuild.version} (dist/transformers.min.js, onnxruntime-web inside) ${kb(tjsBuild.minified)} minified, ${kb(tjsBuild.gzip)} gzip, ort-wasm-simd-threaded.asyncify.wasm ${mib(tjsBuild.wasm)} apart.` : "."));
-for (const [name, list] of messages) if (list.length) lines.push(`\n${name}'s page logged: ${list.slice(0, 5).map((m) => `"${m.slice(0, 200)}"`).join("; ")}${list.length > 5 ? ` and ${list.length - 5} more` : ""}`);
+for (const [name, list] of messages) {
+  // A 404 is a file the loader looks for and the export does not have (special_tokens_map.json, calibration.json): expected.
+  const others = list.filter((m) => !/status of 404/.test(m));
+  if (others.length) lines.push(`\n${name}'s page logged: ${others.slice(0, 5).map((m) => `"${m.slice(0, 200)}"`).join("; ")}${others.length > 5 ? ` and ${others.length - 5} more` : ""}`);
+}
 if (tjsNote) lines.push(`\ntransformers.js: ${tjsNote}`);
 const report = lines.join("\n");
 console.log(`\n${report}`);
