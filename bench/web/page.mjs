@@ -47,9 +47,24 @@ async function loadNerkit({ base, model }) {
   return { importMs, loadMs, run, version: "nerkit/web" };
 }
 
-async function loadTransformers({ base, model, threads }) {
+/**
+ * transformers.js's browser build as shipped (dist/transformers.min.js, its own onnxruntime-web
+ * inside, which loads the asyncify .wasm); or, with `sameRuntime`, its unbundled browser build
+ * (dist/transformers.web.js) on nerkit's onnxruntime-web: an import map sends its two imports
+ * (onnxruntime-web/webgpu, and onnxruntime-common for Tensor) to the plain WASM build nerkit bundles,
+ * whose .wasm is the very file nerkit runs. The second isolates the libraries from the runtimes.
+ */
+async function loadTransformers({ base, model, threads, sameRuntime }) {
+  if (sameRuntime) {
+    const ort = `${base}/ort/ort.wasm.min.mjs`;
+    const map = document.createElement("script");
+    map.type = "importmap";
+    const tensor = `export { Tensor } from "${ort}";`; // the runtime's own Tensor class, which its sessions accept
+    map.textContent = JSON.stringify({ imports: { "onnxruntime-web/webgpu": ort, "onnxruntime-common": `data:text/javascript,${encodeURIComponent(tensor)}` } });
+    document.head.append(map);
+  }
   let start = performance.now();
-  const tjs = await import(`${base}/tjs/transformers.min.js`);
+  const tjs = await import(sameRuntime ? `${base}/tjs/transformers.web.js` : `${base}/tjs/transformers.min.js`);
   const importMs = performance.now() - start;
   const { env } = tjs;
   env.allowRemoteModels = false; // the local server only; never the Hub
@@ -59,8 +74,9 @@ async function loadTransformers({ base, model, threads }) {
   env.localModelPath = new URL(`${base}/models/`).pathname;
   env.useBrowserCache = false; // every load is a cold load, as nerkit's is
   const wasm = env.backends.onnx.wasm; // the same object as onnxruntime-web's env.wasm
-  // transformers.js's own choice of build (the asyncify one), from the local server instead of its CDN.
-  wasm.wasmPaths = { mjs: `${base}/tjs-ort/ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${base}/tjs-ort/ort-wasm-simd-threaded.asyncify.wasm` };
+  // As shipped: transformers.js's own choice of build (asyncify), from the local server instead of
+  // its CDN. Same runtime: the folder of nerkit's onnxruntime-web, which picks its plain build's files.
+  wasm.wasmPaths = sameRuntime ? `${base}/ort/` : { mjs: `${base}/tjs-ort/ort-wasm-simd-threaded.asyncify.mjs`, wasm: `${base}/tjs-ort/ort-wasm-simd-threaded.asyncify.wasm` };
   wasm.numThreads = threads;
   start = performance.now();
   const classifier = await tjs.pipeline("token-classification", model, { device: "wasm", dtype: "fp32" });
@@ -79,13 +95,14 @@ async function loadTransformers({ base, model, threads }) {
     }
     return entities;
   };
-  return { importMs, loadMs, run, version: `transformers.js ${tjs.env.version}, onnxruntime-web ${env.backends.onnx.versions?.web ?? "?"}` };
+  const build = sameRuntime ? "transformers.web.js" : "transformers.min.js";
+  return { importMs, loadMs, run, version: `transformers.js ${tjs.env.version} (${build}), onnxruntime-web ${env.backends.onnx.versions?.web ?? "?"}` };
 }
 
-/** Loads one side in this page: import time and load time (ms), and what it is. */
+/** Loads one side in this page ("nerkit", "tjs" or "tjs-same-runtime"): import time and load time (ms), and what it is. */
 export async function load(name, options) {
   side = { name, record: null };
-  const loaded = await (name === "nerkit" ? loadNerkit(options) : loadTransformers(options));
+  const loaded = await (name === "nerkit" ? loadNerkit(options) : loadTransformers({ ...options, sameRuntime: name === "tjs-same-runtime" }));
   side.run = loaded.run;
   return { importMs: loaded.importMs, loadMs: loaded.loadMs, version: loaded.version };
 }
