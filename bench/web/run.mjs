@@ -36,7 +36,8 @@
 // 2-core machine. nerkit/web has no thread option, so --threads N > 1 serves the page
 // cross-origin isolated (COOP/COEP) and makes it report 2N cores, which gives nerkit/web's
 // runtime N threads; transformers.js gets numThreads = N set. Each side's count is checked by the
-// web workers its page starts (onnxruntime-web starts N − 1).
+// web workers its page starts (onnxruntime-web starts N − 1). Under `nice`, Chromium's processes
+// are held at the same niceness (keep-niced.mjs), since Chromium raises its own priorities.
 // Left out: accuracy (random weights), WebGPU (headless Chromium here has no GPU), memory.
 //
 // Usage (after `npm run build`; TJS_DIR as for bench/infer, e.g.
@@ -51,13 +52,14 @@
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { cpus, loadavg } from "node:os";
+import { cpus, getPriority, loadavg } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { buildWeb } from "../../scripts/build-web.mjs";
 import { benchModel, parseModelOptions } from "../infer/make-model.mjs";
 import { benchTexts } from "../infer/texts.mjs";
+import { keepNiced } from "./keep-niced.mjs";
 import { launchChromium } from "../../dist/test/chromium.js";
 import { serveStatic } from "../../dist/test/static-server.js";
 
@@ -135,6 +137,7 @@ if (withTjs) {
 mounts.set("/", here); // index.html
 const server = await serveStatic(mounts, isolated ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" } : {});
 const browser = await launchChromium();
+const niced = keepNiced(); // under `nice`, the browser too (Chromium raises its own priorities)
 const LABELS = new Map([
   ["nerkit", "nerkit/web"],
   ["tjs", "transformers.js"],
@@ -206,6 +209,7 @@ const versionOf = (dir) => JSON.parse(readFileSync(join(dir, "package.json"), "u
 versions.set("nerkit", `nerkit/web ${versionOf(root)}, onnxruntime-web ${versionOf(join(root, "node_modules", "onnxruntime-web"))}`);
 const workers = new Map([...open].map(([name, side]) => [name, side.seen.workers]));
 const messages = new Map([...open].map(([name, side]) => [name, [...new Set(side.seen.messages)]]));
+niced.stop();
 await browser.close();
 await server.close();
 const load1 = loadavg()[0];
@@ -235,7 +239,8 @@ lines.push(`- Model: ${modelName} (${modelOptions.heads} heads, feed-forward ${m
   `one onnx/model.onnx (fused kernels) loaded by every side from the same local server.`);
 lines.push(`- Texts: ${texts.length} sentences of CoNLL-2003 dev (${num(first.tokens)} tokens); the latency text ${latencyOf.get("nerkit")[0].tokens} tokens.`);
 lines.push(`- Chromium ${chromiumVersion}, headless; ${plural(threads, "WASM thread")} per side (web workers started: ${sides.map((s) => `${LABELS.get(s)} ${workers.get(s)}`).join(", ")}); ` +
-  `${cpus().length} cores; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after; ${num(seconds)} s in all.`);
+  `${cpus().length} cores; load average ${load0.toFixed(2)} before, ${load1.toFixed(2)} after; ${num(seconds)} s in all` +
+  (getPriority() > 0 ? `; run under nice ${getPriority()}, the browser's threads held there too (${niced.lowered} raised by Chromium lowered again), so the times are those of leftover CPU.` : "."));
 lines.push(`- Versions: ${sides.map((s) => versions.get(s)).join("; ")}.`);
 lines.push("");
 const columns = [" ", ...sides.map((s) => LABELS.get(s)), ...others.map((s) => `nerkit/web vs ${LABELS.get(s)}`)];
