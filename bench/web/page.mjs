@@ -3,9 +3,9 @@
 // times its runs with performance.now(): whole runs (text in, entities out) and, inside them, each
 // call of the ONNX Runtime session (the model alone), with the tokens and padded positions each call
 // fed. One library per page (each side in a browser context of its own). Left out: choosing the
-// texts, repeating, and the statistics (run.mjs does them, so that both sides share that code).
+// texts, repeating, and the statistics (run.mjs does them, once for every side).
 //
-// Both sides get the same batches: nerkit sorts a list by token count (longest first, stable) and
+// Every side gets the same batches: nerkit sorts a list by token count (longest first, stable) and
 // pads each batch to its longest; transformers.js pads each call to the longest text of the call,
 // so it is handed the texts in nerkit's order, sliced by the batch size (as bench/infer does).
 
