@@ -1,8 +1,9 @@
 // A static file server on 127.0.0.1 for the browser tests of nerkit/web: URL prefixes mapped to
 // folders ("/web/" → dist/web), the content types a browser insists on (.js/.mjs as JavaScript for
 // module scripts, .wasm as application/wasm for streaming compilation), 404 for anything else. It
-// records every path asked for, so that a test can say what a page fetched. Left out: ranges,
-// caching headers and directory listings.
+// records every path asked for, so that a test can say what a page fetched. Extra headers on every
+// answer when asked (bench/web sends the two that make a page cross-origin isolated, which
+// onnxruntime-web's WASM threads need). Left out: ranges, caching headers and directory listings.
 
 import { createReadStream, statSync } from "node:fs";
 import { Server, createServer } from "node:http";
@@ -25,18 +26,18 @@ export interface StaticServer {
   close(): Promise<void>;
 }
 
-/** Serves each prefix ("/web/") from its folder until close(). */
-export async function serveStatic(mounts: ReadonlyMap<string, string>): Promise<StaticServer> {
+/** Serves each prefix ("/web/") from its folder until close(), with `headers` on every answer. */
+export async function serveStatic(mounts: ReadonlyMap<string, string>, headers: Readonly<Record<string, string>> = {}): Promise<StaticServer> {
   const requests: string[] = [];
   const server: Server = createServer((request, response) => {
     const path = decodeURIComponent(new URL(request.url ?? "/", "http://localhost").pathname);
     requests.push(path);
     const file = resolveFile(mounts, path);
     if (file === undefined) {
-      response.writeHead(404, { "content-type": "text/plain" }).end("not found");
+      response.writeHead(404, { ...headers, "content-type": "text/plain" }).end("not found");
       return;
     }
-    response.writeHead(200, { "content-type": TYPES.get(extname(file)) ?? "application/octet-stream", "cache-control": "no-store" });
+    response.writeHead(200, { ...headers, "content-type": TYPES.get(extname(file)) ?? "application/octet-stream", "cache-control": "no-store" });
     createReadStream(file).pipe(response);
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

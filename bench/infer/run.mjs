@@ -15,8 +15,8 @@ import { spawnSync } from "node:child_process";
 import { cpus, loadavg } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { loadTokenizer, parseConll, readTextFile } from "../../dist/src/index.js";
 import { configJson, makeModel, parseModelOptions } from "./make-model.mjs";
+import { benchTexts } from "./texts.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -52,20 +52,9 @@ if (!cached) {
 }
 
 // 2. The texts: the first sentences of CoNLL-2003 dev, tokens joined by spaces; and one text of
-// about --latency-tokens tokens (special tokens included) from the sentences after them.
-const dev = join(shared, "data", "conll2003", "dev.conll");
-const sentences = parseConll(readTextFile(dev), { file: dev }).sentences.map((s) => s.tokens);
+// about --latency-tokens tokens (special tokens included) from the sentences after them (texts.mjs).
 const count = Number(flags.sentences);
-const texts = sentences.slice(0, count).map((tokens) => tokens.join(" "));
-const tokenizer = loadTokenizer(modelDir, { flavor: "transformers" });
-const tokenCount = (text) => tokenizer.encode(text, { addSpecialTokens: true }).ids.length;
-const words = sentences.slice(count).flat();
-let latencyText = "";
-for (const word of words) {
-  const next = latencyText ? `${latencyText} ${word}` : word;
-  if (tokenCount(next) > Number(flags["latency-tokens"])) break;
-  latencyText = next;
-}
+const { texts, latencyText } = benchTexts({ shared, modelDir, sentences: count, latencyTokens: Number(flags["latency-tokens"]) });
 
 const work = {
   model: modelDir, threads, batchSizes, repeat: Number(flags.repeat), latencyRuns: Number(flags["latency-runs"]), texts, latencyText,

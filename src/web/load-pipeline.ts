@@ -24,7 +24,8 @@ export interface WebLoadOptions {
   /**
    * "wasm" (default). "webgpu": WebGPU where the runtime is built with it (`runtime: await
    * import("onnxruntime-web/webgpu")`) and the browser has it, else WASM. WebGPU itself is untested
-   * here (the tests' headless Chromium has no GPU); the fallback is tested.
+   * here (the tests' headless Chromium has no GPU adapter); the fallback is tested
+   * (test/web-parity.test.ts, test/web-webgpu-fallback.test.ts).
    */
   device?: WebDevice;
   /** Replaces the global fetch for a base URL (a service worker's cache, tests). */
