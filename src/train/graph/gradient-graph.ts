@@ -77,9 +77,9 @@ export function buildGradientGraph(arch: Architecture, options: GradientGraphOpt
   g.ops("Identity", [loss], {}, ["loss"]);
   g.output("loss", DataType.FLOAT, []);
   for (const p of parameters) {
-    g.ops("Identity", [grads.get(p.name)!], {}, [gradName(p.name)]);
+    g.rename(grads.get(p.name)!, gradName(p.name));
     g.output(gradName(p.name), DataType.FLOAT, p.shape);
   }
-  addGradNorm(g, parameters.map((p) => grads.get(p.name)!));
+  addGradNorm(g, parameters.map((p) => gradName(p.name)));
   return { model: g.build(`${arch.modelType} training: loss, gradients and their norm`), parameters, batchInputs, dropoutSites };
 }
