@@ -94,12 +94,13 @@ export class StepRunner {
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
     private readonly classWeights?: Float32Array,
     private readonly distillation?: DistillationSettings,
+    private readonly sliceElements = SLICE_ELEMENTS,
   ) {}
 
   static async create(
     arch: Architecture,
     weights: (name: string) => Float32Array,
-    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings } = {},
+    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings; sliceElements?: number } = {},
   ): Promise<StepRunner> {
     const built = buildGradientGraph(arch, { classWeights: options.classWeights !== undefined, distillation: options.distillation });
     const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1 };
@@ -126,7 +127,7 @@ export class StepRunner {
         state.views.set(name, view);
       }
     }
-    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, gradients, optimizer, state, sessionOptions, options.classWeights, options.distillation);
+    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, gradients, optimizer, state, sessionOptions, options.classWeights, options.distillation, options.sliceElements);
   }
 
   /** The current value of a parameter or moment (a view that the next step overwrites: copy it to keep it). */
@@ -202,7 +203,7 @@ export class StepRunner {
     }
     const { params, firstMoments, secondMoments } = this.state;
     const flats = [params, firstMoments, secondMoments, grads];
-    for (const slice of this.state.layout.slices(SLICE_ELEMENTS)) {
+    for (const slice of this.state.layout.slices(this.sliceElements)) {
       const dims = [slice.end - slice.start];
       const feeds = this.scalarFeeds(lr, settings, gradNorm, slice.decay);
       const fetches: Record<string, ort.Tensor> = {};
