@@ -103,7 +103,10 @@ export class StepRunner {
     options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings; sliceElements?: number } = {},
   ): Promise<StepRunner> {
     const built = buildGradientGraph(arch, { classWeights: options.classWeights !== undefined, distillation: options.distillation });
-    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1 };
+    // The memory pattern off: with it, ONNX Runtime's second run allocates one block for the whole
+    // plan beside what the arena already holds from the first (BERT-base 8 × 128: 4,203 MiB
+    // against 3,104 MiB without it, no slower; bench/RESULTS.md).
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1, enableMemPattern: false };
     if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
     const gradients = await ort.InferenceSession.create(built.model, sessionOptions);
     const optimizer = await ort.InferenceSession.create(buildOptimizerGraph(), sessionOptions);
