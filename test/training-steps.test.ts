@@ -1,4 +1,5 @@
-// Three AdamW steps in one ONNX Runtime run each (forward, backward, clipping, update) reproduce
+// Three AdamW steps (forward, backward and the gradient norm in one ONNX Runtime run, then clipping
+// and the update in place, slice by slice) reproduce
 // PyTorch's: the fixture recipe of ../shared/fixtures/README.md (lr 1e-3, linear schedule with one
 // warm-up step of three, weight decay 0.01 except biases and LayerNorm weights, clipping at 1.0,
 // the same batch each step). Parameters within 1e-6 (1e-5 where the first gradient is round-off,

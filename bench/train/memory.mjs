@@ -5,6 +5,7 @@
 // training file sorted longest sentence first (--no-shuffle), so its first batch is the largest one
 // of any epoch, and scores dev once: the peak of one largest batch in a minute, without that growth.
 // Usage (after `npm run build`): node bench/train/memory.mjs [--full] [--threads 2]
+//   [--sizes bert-tiny,bert-mini] [--batches 8,32]
 
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -15,7 +16,10 @@ import { fileURLToPath } from "node:url";
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const argv = process.argv.slice(2);
 const full = argv.includes("--full");
-const threads = argv.includes("--threads") ? argv[argv.indexOf("--threads") + 1] : "2";
+const flag = (name, fallback) => (argv.includes(`--${name}`) ? argv[argv.indexOf(`--${name}`) + 1] : fallback);
+const threads = flag("threads", "2");
+const sizes = flag("sizes", "bert-tiny,bert-mini").split(",");
+const batches = flag("batches", "8,32").split(",");
 const data = join(process.env.NERKIT_SHARED ?? join(root, "..", "shared"), "data", "conll2003");
 const work = mkdtempSync(join(tmpdir(), "nerkit-memory-bench-"));
 
@@ -36,8 +40,8 @@ try {
   }
   console.log(`| model | batch | run | estimate | peak RSS | estimate / peak |`);
   console.log(`|---|---|---|---|---|---|`);
-  for (const size of ["bert-tiny", "bert-mini"]) {
-    for (const batch of ["8", "32"]) {
+  for (const size of sizes) {
+    for (const batch of batches) {
       const schedule = full ? ["--epochs", "1"] : ["--max-steps", "3", "--no-shuffle"];
       const args = ["train", "--init", size, "--tokenizer", join(work, "tokenizer"), "--train", train, "--dev", join(data, "dev.conll"), "--out", join(work, "out"), "--overwrite", "--batch-size", batch, "--lr", "1e-3", "--threads", threads, ...schedule];
       const stderr = nerkit(args);

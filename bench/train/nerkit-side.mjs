@@ -1,5 +1,6 @@
 // nerkit's side of the training benchmark, in a process of its own: random weights of the given
-// shape, dropout 0.1, random batches of 8 x 128, timing StepRunner.step (one ONNX Runtime run).
+// shape, dropout 0.1, random batches of 8 x 128, timing StepRunner.step (the gradient graph, then
+// the AdamW update in place, slice by slice).
 // Peak memory is the kernel's high-water mark (process.resourceUsage().maxRSS, as getrusage's
 // ru_maxrss on the PyTorch side), which includes the peak inside a step; sampling the resident set
 // between steps missed it.

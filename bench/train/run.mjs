@@ -1,5 +1,5 @@
 // The training benchmark: one `nerkit train` step (forward, backward, clipping, AdamW, dropout 0.1:
-// one ONNX Runtime run) against the same step in plain PyTorch, BERT-base and DistilBERT shapes,
+// StepRunner.step) against the same step in plain PyTorch, BERT-base and DistilBERT shapes,
 // random weights and random batches of 8 x 128 tokens, the same thread count, each side in its own
 // process. Reports tokens/s, the ratio, GFLOP/s achieved and peak memory.
 // Usage (after `npm run build`): node bench/train/run.mjs [--threads 2] [--steps 6] [--no-torch]

@@ -11,7 +11,7 @@ import { loadCheckpoint } from "../model/checkpoint/load-checkpoint.js";
 import { ModelConfig, parseModelConfig } from "../model/checkpoint/config.js";
 import { initConfig } from "./init-config.js";
 import { Architecture, architectureOf, maxTokens } from "../model/architecture.js";
-import { parameterCount, parameterTable } from "../model/parameters.js";
+import { estimateMemory } from "./memory-estimate.js";
 import { loadTokenizer, readTokenizerFiles, tokenizerFromFiles } from "../text/tokenizers/index.js";
 import { tokenizerExtras } from "../infer/tokenizer-extras.js";
 import { Example, LabelledSentence, buildExamples, checkLabels, labelListOf } from "./examples.js";
@@ -56,32 +56,6 @@ export function readLabelledFile(path: string): LabelledSentence[] {
 export function labelledSentencesOf(corpus: Corpus, path: string): LabelledSentence[] {
   if (corpus.kind === "tokens") return corpus.conll.sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
   return toTokenSentences(corpus, SCHEMES.IOB2).sentences.map((s) => ({ tokens: s.tokens, tags: s.tags, file: path, line: s.line }));
-}
-
-/**
- * Peak memory of a run, in bytes. Each term's coefficient was calibrated against measured peak RSS
- * (bench/train/memory.mjs, bench/RESULTS.md: bert-tiny and bert-mini on CoNLL-2003, BERT-base and
- * DistilBERT shapes from the training-step bench):
- * - Node.js, ONNX Runtime and its sessions, whatever the model: 120 MiB (a 3-step run of a 2-layer,
- *   hidden-32 model on 20 sentences peaks at 0.17 GiB);
- * - 12 float32 copies of the parameters: weights, both AdamW moments and the spare set of all three
- *   (double buffering), gradients, ONNX Runtime's temporaries of the optimizer, the starting weights;
- * - per layer, 17 MiB of graph and session structures, and the activations kept for the backward
- *   pass, 1.1 × 4 bytes × (16 H + 2 I + 3 A T) per token of the largest batch (B × the longest example);
- * - 9.5 KiB per token of the largest batch outside the layers (embeddings, head, loss, inputs);
- * - both activation terms × 1.17: over a shuffled run, batches of ever different shapes grow ONNX
- *   Runtime's arena by about 17% beyond one largest batch (measured on both sizes);
- * - the examples in JavaScript (and the corpus they were read from), with the garbage the heap
- *   gathers between major collections over a long run, which grows with that live data: about 320
- *   bytes per token (180 of them live).
- */
-export function estimateMemory(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): number {
-  const MiB = 2 ** 20;
-  const params = parameterCount(parameterTable(arch));
-  const batchTokens = batchSize * length;
-  const perLayerToken = 1.1 * 4 * (16 * arch.hidden + 2 * arch.intermediate + 3 * arch.heads * length);
-  const activations = 1.17 * batchTokens * (arch.layers * perLayerToken + 9.5 * 1024);
-  return 120 * MiB + 12 * 4 * params + arch.layers * 17 * MiB + activations + 320 * exampleTokens;
 }
 
 /** transformers' compute_class_weight("balanced"): N / (C · count), over first sub-token labels. */

@@ -1,17 +1,28 @@
-// Runs training steps on ONNX Runtime with the parameters and AdamW moments held in JavaScript
-// memory: each step feeds the current buffers and has ONNX Runtime write the updated values into
-// a second set of preallocated buffers, then the two sets swap (double buffering: no allocation
-// per step, and the previous values stay intact until the step has succeeded).
+// Runs training steps on ONNX Runtime with the parameters, the AdamW moments and the gradients
+// held in JavaScript memory, each kind in one flat array (flat-layout.ts). A step is one run of the
+// gradient graph (forward, backward, gradient norm; the gradients written into the flat gradient
+// array) and then, if the loss and the norm are finite, the update graph run slice by slice with
+// each slice's outputs written back into the buffers it read (in place: one copy of the state).
+// A step that diverges stops before the update, so the last good state stays. Why the update is
+// a graph of its own, run in slices: graph/optimizer-graph.ts.
 
 import { ort } from "../model/onnx-runtime.js";
 import { NerkitError } from "../errors.js";
 import { Architecture } from "../model/architecture.js";
 import { ParameterSpec } from "../model/parameters.js";
-import { OPTIMIZER_SCALARS, OptimizerScalar, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
+import { OPTIMIZER_SCALARS, OPTIMIZER_SLICES, OptimizerScalar, buildGradNormGraph, buildOptimizerGraph, firstMomentName, secondMomentName, updatedName } from "./graph/optimizer-graph.js";
 import { buildGradientGraph, gradName, teacherHiddenName } from "./graph/gradient-graph.js";
 import { biasCorrection } from "./schedule.js";
 import { DropoutSite } from "../model/graph/dropout.js";
 import { DistillationSettings } from "../model/graph/distillation-loss.js";
+import { FlatLayout } from "./flat-layout.js";
+
+/**
+ * Elements per update run: onnxruntime-node copies each run's outputs into new JavaScript
+ * buffers (3 × 4 MiB here) and ONNX Runtime keeps a few temporaries of this size; 2^20 costs
+ * about 100 runs per step for BERT-base, a few milliseconds in all.
+ */
+const SLICE_ELEMENTS = 2 ** 20;
 
 /** Fills `out` with pseudo-random 16-bit values (mulberry32, two values per draw); returns the new state. */
 export function fillNoise(out: Uint16Array, state: number): number {
@@ -27,7 +38,6 @@ export function fillNoise(out: Uint16Array, state: number): number {
   }
   return s;
 }
-import { buildOptimizerGraph, buildTrainStepGraph } from "./graph/train-step-graph.js";
 
 export interface TrainingBatch {
   rows: number;
@@ -56,73 +66,94 @@ export interface StepResult {
   gradNorm: number;
 }
 
-/** Every tensor the step updates: parameters and both moments, by graph name. */
-type TensorSet = Map<string, Float32Array>;
+/** The flat arrays of a run; `views` holds each parameter's and moment's view, by graph name. */
+interface TrainingState {
+  layout: FlatLayout;
+  params: Float32Array;
+  firstMoments: Float32Array;
+  secondMoments: Float32Array;
+  grads: Float32Array;
+  views: Map<string, Float32Array>;
+}
 
 export class StepRunner {
-  private current: TensorSet;
-  private next: TensorSet;
   /** Number of optimizer updates done so far (AdamW's t). */
   updates = 0;
   /** State of the generator of dropout noise (saved in checkpoints, so a resumed run drops the same units). */
   dropoutState = 0;
 
-  /** Sessions for gradient accumulation (forward-backward alone, then the optimizer alone), made on first use. */
-  private split?: { gradients: ort.InferenceSession; optimizer: ort.InferenceSession; sums: Map<string, Float32Array> };
+  /** For gradient accumulation, made on first use: the norm of summed gradients, and their sum. */
+  private accumulation?: { norm: ort.InferenceSession; sums: Float32Array };
 
   private constructor(
     readonly arch: Architecture,
     readonly parameters: ParameterSpec[],
     private readonly batchInputs: string[],
     private readonly dropoutSites: DropoutSite[],
-    private readonly session: ort.InferenceSession,
-    initial: TensorSet,
+    private readonly gradients: ort.InferenceSession,
+    private readonly optimizer: ort.InferenceSession,
+    private readonly state: TrainingState,
     private readonly sessionOptions: ort.InferenceSession.SessionOptions,
     private readonly classWeights?: Float32Array,
     private readonly distillation?: DistillationSettings,
-  ) {
-    this.current = initial;
-    this.next = new Map([...initial].map(([name, data]) => [name, new Float32Array(data.length)]));
-  }
+    private readonly sliceElements = SLICE_ELEMENTS,
+  ) {}
 
   static async create(
     arch: Architecture,
     weights: (name: string) => Float32Array,
-    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings } = {},
+    options: { threads?: number; classWeights?: Float32Array; moments?: (name: string) => Float32Array | undefined; distillation?: DistillationSettings; sliceElements?: number } = {},
   ): Promise<StepRunner> {
-    const built = buildTrainStepGraph(arch, { classWeights: options.classWeights !== undefined, distillation: options.distillation });
-    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1 };
+    const built = buildGradientGraph(arch, { classWeights: options.classWeights !== undefined, distillation: options.distillation });
+    // The memory pattern off: with it, ONNX Runtime's second run allocates one block for the whole
+    // plan beside what the arena already holds from the first (BERT-base 8 × 128: 4,203 MiB
+    // against 3,104 MiB without it, no slower; bench/RESULTS.md).
+    const sessionOptions: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: "all", interOpNumThreads: 1, enableMemPattern: false };
     if (options.threads) sessionOptions.intraOpNumThreads = options.threads;
-    const session = await ort.InferenceSession.create(built.model, sessionOptions);
-    const initial: TensorSet = new Map();
+    const gradients = await ort.InferenceSession.create(built.model, sessionOptions);
+    const optimizer = await ort.InferenceSession.create(buildOptimizerGraph(), sessionOptions);
+    const layout = new FlatLayout(built.parameters);
+    const state: TrainingState = {
+      layout,
+      params: new Float32Array(layout.size),
+      firstMoments: new Float32Array(layout.size),
+      secondMoments: new Float32Array(layout.size),
+      grads: new Float32Array(layout.size),
+      views: new Map(),
+    };
     for (const p of built.parameters) {
-      initial.set(p.name, Float32Array.from(weights(p.name)));
-      for (const moment of [firstMomentName(p.name), secondMomentName(p.name)]) {
-        const saved = options.moments?.(moment);
-        initial.set(moment, saved ? Float32Array.from(saved) : new Float32Array(p.shape.reduce((a, b) => a * b, 1)));
+      for (const [name, flat] of [[p.name, state.params], [firstMomentName(p.name), state.firstMoments], [secondMomentName(p.name), state.secondMoments]] as const) {
+        const view = layout.view(flat, p.name);
+        const start = name === p.name ? weights(name) : options.moments?.(name);
+        if (start) {
+          if (start.length !== view.length) throw new NerkitError("E_FORMAT", `${name} has ${start.length} values where the model needs ${view.length}`);
+          view.set(start);
+        }
+        state.views.set(name, view);
       }
     }
-    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, session, initial, sessionOptions, options.classWeights, options.distillation);
+    return new StepRunner(arch, built.parameters, built.batchInputs, built.dropoutSites, gradients, optimizer, state, sessionOptions, options.classWeights, options.distillation, options.sliceElements);
   }
 
-  /** The current value of a parameter or moment (a view: copy it to keep it). */
+  /** The current value of a parameter or moment (a view that the next step overwrites: copy it to keep it). */
   tensor(name: string): Float32Array {
-    const data = this.current.get(name);
+    const data = this.state.views.get(name);
     if (!data) throw new NerkitError("E_USAGE", `no training tensor named ${name}`);
     return data;
   }
 
-  private scalarFeeds(lr: number, settings: AdamWSettings): Record<string, ort.Tensor> {
+  private scalarFeeds(lr: number, settings: AdamWSettings, gradNorm: number, decay: boolean): Record<string, ort.Tensor> {
     const t = this.updates + 1;
     const scalars: Record<OptimizerScalar, number> = {
       lr,
       beta1: settings.beta1,
       beta2: settings.beta2,
       eps: settings.eps,
-      weight_decay: settings.weightDecay,
+      weight_decay: decay ? settings.weightDecay : 0,
       bias_correction1: biasCorrection(settings.beta1, t),
       bias_correction2: biasCorrection(settings.beta2, t),
       max_grad_norm: settings.maxGradNorm > 0 ? settings.maxGradNorm : 3.4e38,
+      grad_norm: gradNorm,
     };
     return Object.fromEntries(OPTIMIZER_SCALARS.map((name) => [name, new ort.Tensor("float32", Float32Array.of(scalars[name]), [])]));
   }
@@ -155,46 +186,51 @@ export class StepRunner {
     return feeds;
   }
 
-  /** Shape of every parameter and moment, by graph name (looked up on every step). */
-  private readonly shapes = new Map<string, number[]>();
-
-  private shapeOf(name: string): number[] {
-    if (this.shapes.size === 0) {
-      for (const p of this.parameters) for (const n of [p.name, firstMomentName(p.name), secondMomentName(p.name)]) this.shapes.set(n, p.shape);
-    }
-    return this.shapes.get(name)!;
+  /** Feeds of every parameter, by checkpoint name. */
+  private parameterFeeds(): Record<string, ort.Tensor> {
+    return Object.fromEntries(this.parameters.map((p) => [p.name, new ort.Tensor("float32", this.state.views.get(p.name)!, p.shape)]));
   }
 
-  /** Feeds of every parameter and moment, and fetches writing their updates into the spare buffers. */
-  private stateFeeds(): { feeds: Record<string, ort.Tensor>; fetches: Record<string, ort.Tensor> } {
-    const feeds: Record<string, ort.Tensor> = {};
-    const fetches: Record<string, ort.Tensor> = {};
-    for (const [name, data] of this.current) {
-      const shape = this.shapeOf(name);
-      feeds[name] = new ort.Tensor("float32", data, shape);
-      fetches[updatedName(name)] = new ort.Tensor("float32", this.next.get(name)!, shape);
-    }
-    return { feeds, fetches };
+  /** Forward and backward on one batch: the gradients into the flat gradient array; the loss and the gradient norm. */
+  private async computeGradients(batch: TrainingBatch): Promise<StepResult> {
+    const { layout, grads } = this.state;
+    const loss = new Float32Array(1);
+    const gradNorm = new Float32Array(1);
+    const fetches: Record<string, ort.Tensor> = { loss: new ort.Tensor("float32", loss, []), grad_norm: new ort.Tensor("float32", gradNorm, []) };
+    for (const p of this.parameters) fetches[gradName(p.name)] = new ort.Tensor("float32", layout.view(grads, p.name), p.shape);
+    await this.gradients.run({ ...this.batchFeeds(batch), ...this.parameterFeeds() }, fetches);
+    return { loss: loss[0], gradNorm: gradNorm[0] };
   }
 
-  /** Keeps the update if loss and norm are finite; otherwise the last good values stay. */
-  private commit(loss: number, gradNorm: number): StepResult {
+  /**
+   * Clipping and AdamW with the gradients in `grads` (flat), slice by slice, each slice's outputs
+   * written back into the buffers it read; nothing is touched unless the loss and the norm are finite.
+   */
+  private async update(grads: Float32Array, { loss, gradNorm }: StepResult, lr: number, settings: AdamWSettings): Promise<StepResult> {
     const t = this.updates + 1;
     if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
       throw new NerkitError("E_DIVERGED", `the loss became ${loss} (gradient norm ${gradNorm}) at update ${t}`);
     }
-    [this.current, this.next] = [this.next, this.current];
+    const { params, firstMoments, secondMoments } = this.state;
+    const flats = [params, firstMoments, secondMoments, grads];
+    for (const slice of this.state.layout.slices(this.sliceElements)) {
+      const dims = [slice.end - slice.start];
+      const feeds = this.scalarFeeds(lr, settings, gradNorm, slice.decay);
+      const fetches: Record<string, ort.Tensor> = {};
+      OPTIMIZER_SLICES.forEach((name, i) => {
+        const data = flats[i].subarray(slice.start, slice.end);
+        feeds[name] = new ort.Tensor("float32", data, dims);
+        if (name !== "grad") fetches[updatedName(name)] = new ort.Tensor("float32", data, dims);
+      });
+      await this.optimizer.run(feeds, fetches);
+    }
     this.updates = t;
     return { loss, gradNorm };
   }
 
-  /** One optimizer update on one batch: a single session run (forward, backward, clipping, AdamW). */
+  /** One optimizer update on one batch: forward, backward, clipping, AdamW. */
   async step(batch: TrainingBatch, lr: number, settings: AdamWSettings): Promise<StepResult> {
-    const { feeds, fetches } = this.stateFeeds();
-    const loss = new ort.Tensor("float32", new Float32Array(1), []);
-    const gradNorm = new ort.Tensor("float32", new Float32Array(1), []);
-    await this.session.run({ ...this.batchFeeds(batch), ...this.scalarFeeds(lr, settings), ...feeds }, { ...fetches, loss, grad_norm: gradNorm });
-    return this.commit((loss.data as Float32Array)[0], (gradNorm.data as Float32Array)[0]);
+    return this.update(this.state.grads, await this.computeGradients(batch), lr, settings);
   }
 
   /**
@@ -203,42 +239,35 @@ export class StepRunner {
    */
   async accumulatedStep(batches: readonly TrainingBatch[], lr: number, settings: AdamWSettings): Promise<StepResult> {
     if (batches.length === 1) return this.step(batches[0], lr, settings);
-    if (!this.split) {
-      const gradients = await ort.InferenceSession.create(buildGradientGraph(this.arch, { classWeights: this.classWeights !== undefined, distillation: this.distillation }).model, this.sessionOptions);
-      const optimizer = await ort.InferenceSession.create(buildOptimizerGraph(this.parameters), this.sessionOptions);
-      this.split = { gradients, optimizer, sums: new Map(this.parameters.map((p) => [p.name, new Float32Array(p.shape.reduce((a, b) => a * b, 1))])) };
+    if (!this.accumulation) {
+      const norm = await ort.InferenceSession.create(buildGradNormGraph(this.parameters, gradName), this.sessionOptions);
+      this.accumulation = { norm, sums: new Float32Array(this.state.layout.size) };
     }
-    const { gradients, optimizer, sums } = this.split;
-    for (const sum of sums.values()) sum.fill(0);
+    const { norm, sums } = this.accumulation;
+    const grads = this.state.grads;
+    sums.fill(0);
     let loss = 0;
     const scale = 1 / batches.length;
     for (const batch of batches) {
-      const params = Object.fromEntries(this.parameters.map((p) => [p.name, new ort.Tensor("float32", this.current.get(p.name)!, p.shape)]));
-      const out = await gradients.run({ ...this.batchFeeds(batch), ...params });
-      loss += (out.loss.data as Float32Array)[0] * scale;
-      for (const p of this.parameters) {
-        const g = out[gradName(p.name)].data as Float32Array;
-        const sum = sums.get(p.name)!;
-        for (let i = 0; i < g.length; i++) sum[i] += g[i] * scale;
-      }
+      loss += (await this.computeGradients(batch)).loss * scale;
+      for (let i = 0; i < grads.length; i++) sums[i] += grads[i] * scale;
     }
-    const { feeds, fetches } = this.stateFeeds();
-    const grads = Object.fromEntries(this.parameters.map((p) => [gradName(p.name), new ort.Tensor("float32", sums.get(p.name)!, p.shape)]));
-    const gradNorm = new ort.Tensor("float32", new Float32Array(1), []);
-    await optimizer.run({ ...feeds, ...grads, ...this.scalarFeeds(lr, settings) }, { ...fetches, grad_norm: gradNorm });
-    return this.commit(loss, (gradNorm.data as Float32Array)[0]);
+    const gradNorm = new Float32Array(1);
+    const feeds = Object.fromEntries(this.parameters.map((p) => [gradName(p.name), new ort.Tensor("float32", this.state.layout.view(sums, p.name), p.shape)]));
+    await norm.run(feeds, { grad_norm: new ort.Tensor("float32", gradNorm, []) });
+    return this.update(sums, { loss, gradNorm: gradNorm[0] }, lr, settings);
   }
 
   /** Replaces a parameter or moment (when resuming from a checkpoint). */
   load(name: string, data: Float32Array): void {
-    const target = this.current.get(name);
+    const target = this.state.views.get(name);
     if (!target || target.length !== data.length) throw new NerkitError("E_FORMAT", `cannot restore ${name}: wrong size`);
     target.set(data);
   }
 
   async release(): Promise<void> {
-    await this.session.release();
-    await this.split?.gradients.release();
-    await this.split?.optimizer.release();
+    await this.gradients.release();
+    await this.optimizer.release();
+    await this.accumulation?.norm.release();
   }
 }

@@ -146,6 +146,21 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Renames a node's output and every use of it: a graph output named this way is written by the
+   * node itself, into the caller's preallocated buffer, where an Identity would copy it there.
+   */
+  rename(from: string, to: string): string {
+    const node = this.nodes.find((n) => n.outputs.includes(from));
+    if (!node) throw new Error(`no node outputs ${from}`);
+    this.used.add(to);
+    for (const n of this.nodes) {
+      (n.outputs as string[]).forEach((output, i, list) => output === from && (list[i] = to));
+      (n.inputs as string[]).forEach((input, i, list) => input === from && (list[i] = to));
+    }
+    return to;
+  }
+
   build(docString?: string): Uint8Array {
     return this.message(docString).finish();
   }

@@ -1,7 +1,7 @@
 // The graph of one forward and backward pass for training: batch and parameters in, the mean
-// cross-entropy loss (or distill's loss) and every parameter's gradient out. Parameters are graph
-// inputs (named as in the checkpoint), so one session serves every step; gradients are outputs
-// named "grad.<name>".
+// cross-entropy loss (or distill's loss), every parameter's gradient and the gradients' norm out.
+// Parameters are graph inputs (named as in the checkpoint), so one session serves every step;
+// gradients are outputs named "grad.<name>". The AdamW update runs apart (optimizer-graph.ts).
 
 import { DataType } from "../../model/onnx/proto.js";
 import { GraphBuilder } from "../../model/onnx/graph-builder.js";
@@ -13,6 +13,7 @@ import { encoderBackward, encoderForward } from "../../model/graph/encoder-layer
 import { DropoutSite } from "../../model/graph/dropout.js";
 import { DistillationSettings, distillationBackward, distillationForward } from "../../model/graph/distillation-loss.js";
 import { hiddenMatchingBackward, hiddenMatchingForward, projectionTable } from "../../model/graph/hidden-matching-loss.js";
+import { addGradNorm } from "./optimizer-graph.js";
 
 export interface GradientGraphOptions {
   /** Take a (L) class-weight input for the loss. */
@@ -99,8 +100,9 @@ export function buildGradientGraph(arch: Architecture, options: GradientGraphOpt
   g.ops("Identity", [loss], {}, ["loss"]);
   g.output("loss", DataType.FLOAT, []);
   for (const p of parameters) {
-    g.ops("Identity", [grads.get(p.name)!], {}, [gradName(p.name)]);
+    g.rename(grads.get(p.name)!, gradName(p.name));
     g.output(gradName(p.name), DataType.FLOAT, p.shape);
   }
-  return { model: g.build(`${arch.modelType} training: loss and gradients`), parameters, batchInputs, dropoutSites };
+  addGradNorm(g, parameters.map((p) => gradName(p.name)));
+  return { model: g.build(`${arch.modelType} training: loss, gradients and their norm`), parameters, batchInputs, dropoutSites };
 }
