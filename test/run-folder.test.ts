@@ -29,6 +29,8 @@ test("which folders a run may use", (t) => {
     { names: ["config.json"], resume: false, overwrite: false, error: /is not empty \(config\.json\): give --resume .* --overwrite/ },
     { names: ["checkpoint-4/"], resume: true, overwrite: false },
     { names: ["checkpoint-4/", "training_log.jsonl"], resume: false, overwrite: true },
+    // A finished run with --dev wrote its reference profile: training again with --overwrite replaces it.
+    { names: ["config.json", "model.safetensors", "reference-profile.json"], resume: false, overwrite: true },
     { names: ["checkpoint-4/", "notes.txt", "data/"], resume: false, overwrite: true, error: /holds files nerkit did not write \(data, notes\.txt\); nothing was removed/ },
     { names: [], resume: true, overwrite: true, error: /give --resume or --overwrite, not both/ },
   ];

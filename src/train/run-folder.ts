@@ -10,6 +10,7 @@ import { existsSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { NerkitError } from "../errors.js";
 import { TOKENIZER_FILES } from "../text/tokenizers/tokenizer-files.js";
+import { REFERENCE_PROFILE_FILE } from "../metrics/reference-profile.js";
 
 export interface RunFolderOptions {
   resume: boolean;
@@ -18,8 +19,9 @@ export interface RunFolderOptions {
   reads?: (string | undefined)[];
 }
 
-/** Files of the trained model and the run's records, written by the trainer into --out. */
-const RUN_FILES = new Set(["config.json", "model.safetensors", "trainer_state.json", "training_log.jsonl", ...TOKENIZER_FILES]);
+/** Files of the trained model and the run's records, written by the trainer into --out (the
+ * reference profile at the end, from --dev: a run that wrote it must be replaceable by --overwrite). */
+const RUN_FILES = new Set(["config.json", "model.safetensors", "trainer_state.json", "training_log.jsonl", REFERENCE_PROFILE_FILE, ...TOKENIZER_FILES]);
 const CHECKPOINT = /^checkpoint-\d+$/;
 /** saveCheckpoint's temporary folder and the replaced checkpoint it keeps until the rename. */
 const CHECKPOINT_TEMPORARY = /^\.(checkpoint-\d+)\.(\d+)\.(tmp|old)$/;
