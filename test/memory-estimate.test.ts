@@ -26,10 +26,10 @@ test("each part of the estimate, by hand, for batches of 2 × 5 tokens and 1,000
   assert.equal(PARAMETER_COPIES, 6);
   assert.equal(parts.runtime, 120 * MiB);
   assert.equal(parts.parameters, 6 * 4 * 479);
-  assert.equal(parts.layers, 2 * 17 * MiB);
-  // Per token and layer 1.1 × 4 × (16·4 + 2·8 + 3·2·5) = 484 bytes; 2 layers + 9.5 KiB = 10,696 bytes; 10 tokens; × 1.17.
-  assert.ok(Math.abs(parts.activations - 1.17 * 10 * (2 * 484 + 9728)) < 1e-6, `${parts.activations}`);
-  assert.equal(parts.data, 320 * 1000);
+  assert.equal(parts.layers, 2 * 8.5 * MiB);
+  // Per token and layer 1.1 × 4 × (16·4 + 2·8 + 3·2·5) = 484 bytes; 2 layers + 9.5 KiB = 10,696 bytes; 10 tokens.
+  assert.ok(Math.abs(parts.activations - 10 * (2 * 484 + 9728)) < 1e-6, `${parts.activations}`);
+  assert.equal(parts.data, 260 * 1000);
   assert.equal(estimateMemory(arch, 2, 5, 1000), parts.runtime + parts.parameters + parts.layers + parts.activations + parts.data);
 });
 

@@ -26,16 +26,18 @@ export interface MemoryParts {
 
 /**
  * The parts, in bytes, for batches of `batchSize` × `length` tokens and `exampleTokens` tokens of
- * data. Coefficients calibrated against measured peak RSS (bench/RESULTS.md):
+ * data. Coefficients fitted by least squares to measured peak RSS (bench/RESULTS.md, "Training memory:
+ * the estimate refitted"): bert-tiny, bert-mini and bert-small at batches 8 and 32 (3 steps, longest
+ * batch first, `bench/train/memory.mjs`) and BERT-base 8 × 128; every row within 7%:
  * - runtime: 120 MiB (a 3-step run of a 2-layer, hidden-32 model on 20 sentences peaks at 0.17 GiB);
  * - parameters: 6 copies: the parameters and both AdamW moments (updated in place), the gradients,
  *   the copy of the gradients that onnxruntime-node makes when it returns them (garbage after each
  *   step), and the starting weights, which the caller of the trainer keeps;
- * - layers: 17 MiB per encoder layer;
+ * - layers: 8.5 MiB per encoder layer (graph and session structures);
  * - activations: 1.1 × 4 bytes × (16 H + 2 I + 3 A T) per token and layer, and 9.5 KiB per token
- *   outside the layers (embeddings, head, loss, inputs), both × 1.17: over a shuffled run, batches
- *   of ever different shapes grow ONNX Runtime's arena by about 17% beyond one largest batch;
- * - data: about 320 bytes per token (180 of them live, the rest garbage between major collections).
+ *   outside the layers (embeddings, head, loss, inputs): with ONNX Runtime's memory pattern off
+ *   (step-runner.ts) the fit leaves no room for the 17% of arena growth the previous code needed;
+ * - data: about 260 bytes per token (live examples and the heap's garbage between major collections).
  */
 export function memoryParts(arch: Architecture, batchSize: number, length: number, exampleTokens = 0): MemoryParts {
   const params = parameterCount(parameterTable(arch));
@@ -44,9 +46,9 @@ export function memoryParts(arch: Architecture, batchSize: number, length: numbe
   return {
     runtime: 120 * MiB,
     parameters: PARAMETER_COPIES * 4 * params,
-    layers: arch.layers * 17 * MiB,
-    activations: 1.17 * batchTokens * (arch.layers * perLayerToken + 9.5 * 1024),
-    data: 320 * exampleTokens,
+    layers: arch.layers * 8.5 * MiB,
+    activations: batchTokens * (arch.layers * perLayerToken + 9.5 * 1024),
+    data: 260 * exampleTokens,
   };
 }
 
