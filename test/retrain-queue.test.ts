@@ -65,20 +65,26 @@ test("a retrain queue that cannot be reached: the start fails as unavailable, th
   assert.equal((await service.get("r2"))?.status, "running");
 });
 
-describe("a retrain whose worker died, seen by another --retrain worker", { skip: redisSkipReason() }, () => {
-  let redis: RedisServer;
-  const dir = tempDir();
+/** Inside a describe: a Redis started before its tests and a temp folder, both removed after them. */
+function redisAndFolder(): { readonly redis: RedisServer; readonly dir: string } {
+  const suite = { redis: undefined as RedisServer | undefined, dir: tempDir() };
   before(async () => {
-    redis = await startRedis();
+    suite.redis = await startRedis();
   });
   after(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await suite.redis?.stop();
+    rmSync(suite.dir, { recursive: true, force: true });
   });
+  return { get redis() { return suite.redis!; }, dir: suite.dir };
+}
+
+describe("a retrain whose worker died, seen by another --retrain worker", { skip: redisSkipReason() }, () => {
+  const suite = redisAndFolder();
+  const dir = suite.dir;
 
   test("BullMQ fails the stalled job and the other worker records the row failed; the retrain is not run again", async () => {
     const repository = await openRepository(join(dir, "jobs.db"));
-    const connection = redisConnection(redis.url);
+    const connection = redisConnection(suite.redis.url);
     const queue = new Queue<RetrainJob>(RETRAIN_QUEUE_NAME, { connection });
     let dead: Worker<RetrainJob> | undefined;
     let other: RetrainWorker | undefined;
@@ -144,23 +150,16 @@ test("a run whose row was cancelled elsewhere (as a worker sees a cancel made on
 });
 
 describe("the server's sweep and cancel on a real Redis", { skip: redisSkipReason() }, () => {
-  let redis: RedisServer;
-  const dir = tempDir();
-  before(async () => {
-    redis = await startRedis();
-  });
-  after(async () => {
-    await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = redisAndFolder();
+  const dir = suite.dir;
 
   /** A service on `file` whose retrains go to the real queue, swept every 100 ms. */
   async function queuedService(file: string) {
     const repository = await openRepository(join(dir, file));
     const lines: string[] = [];
-    const queue = new RetrainQueue(redisConnection(redis.url), (line) => lines.push(line), 0);
+    const queue = new RetrainQueue(redisConnection(suite.redis.url), (line) => lines.push(line), 0);
     const service = new RetrainService({ repository: async () => repository, registry: tinyRegistry(join(dir, "models"), originalTraining(dir)), settings: DEFAULT_RETRAIN, queue, sweepEveryMs: 100 });
-    const reader = new Queue<RetrainJob>(RETRAIN_QUEUE_NAME, { connection: redisConnection(redis.url) });
+    const reader = new Queue<RetrainJob>(RETRAIN_QUEUE_NAME, { connection: redisConnection(suite.redis.url) });
     const close = async () => {
       await service.close();
       await reader.close();
@@ -204,7 +203,7 @@ describe("the server's sweep and cancel on a real Redis", { skip: redisSkipReaso
       assert.ok("started" in outcome, JSON.stringify(outcome));
       const row = outcome.started;
       assert.equal(await reader.getJobState(retrainJobId(row)), "waiting");
-      await redis.restart();
+      await suite.redis.restart();
       assert.equal(await reader.getJobState(retrainJobId(row)), "unknown", "the new Redis does not know the job");
       const failed = await waitUntil(async () => {
         const r = await store.get(row.id);
