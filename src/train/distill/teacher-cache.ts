@@ -19,6 +19,7 @@ import { HOST_IS_LITTLE_ENDIAN, f32ToF16 } from "../../model/checkpoint/dtypes.j
 import { Tensor } from "../../model/graph/encoder.js";
 import { TokenClassifierSession } from "../../model/session.js";
 import { Example } from "../examples.js";
+import { teacherBatches } from "./teacher-batches.js";
 
 export interface Teacher {
   dir: string;
@@ -96,19 +97,7 @@ async function runTeacher(teacher: Teacher, examples: readonly Example[], positi
   const out = new Uint16Array(total);
   const session = await TokenClassifierSession.create(teacher.arch, teacher.weights, { threads: options.threads });
   try {
-    // Longest first, so each batch pads little; the order does not change any row's logits.
-    const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
-    for (let start = 0; start < order.length; start += options.batchSize) {
-      const rows = order.slice(start, start + options.batchSize);
-      const length = examples[rows[0]].inputIds.length;
-      const inputIds = new BigInt64Array(rows.length * length).fill(BigInt(options.padTokenId));
-      const attentionMask = new BigInt64Array(rows.length * length);
-      rows.forEach((i, r) => {
-        examples[i].inputIds.forEach((id, t) => {
-          inputIds[r * length + t] = BigInt(id);
-          attentionMask[r * length + t] = 1n;
-        });
-      });
+    for (const { rows, length, inputIds, attentionMask } of teacherBatches(examples, options.batchSize, options.padTokenId)) {
       const logits = await session.run({ rows: rows.length, length, inputIds, attentionMask }); // (B, T, L)
       rows.forEach((i, r) => {
         positions[i].forEach((t, p) => {

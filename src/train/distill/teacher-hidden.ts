@@ -22,6 +22,7 @@ import { ort } from "../../model/onnx-runtime.js";
 import { HOST_IS_LITTLE_ENDIAN, f32ToF16 } from "../../model/checkpoint/dtypes.js";
 import { buildHiddenStatesModel, hiddenStatesOutput } from "../../model/graph/hidden-states-graph.js";
 import { Example } from "../examples.js";
+import { teacherBatches } from "./teacher-batches.js";
 import { Teacher } from "./teacher-cache.js";
 import { TeacherHiddenStore } from "./hidden-targets.js";
 
@@ -108,18 +109,7 @@ async function runTeacher(teacher: Teacher, examples: readonly Example[], store:
   const temp = `${store.file}.${process.pid}.tmp`;
   const fd = openSync(temp, "w");
   try {
-    const order = examples.map((_, i) => i).sort((a, b) => examples[b].inputIds.length - examples[a].inputIds.length);
-    for (let start = 0; start < order.length; start += options.batchSize) {
-      const rows = order.slice(start, start + options.batchSize);
-      const T = examples[rows[0]].inputIds.length;
-      const inputIds = new BigInt64Array(rows.length * T).fill(BigInt(options.padTokenId));
-      const attentionMask = new BigInt64Array(rows.length * T);
-      rows.forEach((i, r) =>
-        examples[i].inputIds.forEach((id, t) => {
-          inputIds[r * T + t] = BigInt(id);
-          attentionMask[r * T + t] = 1n;
-        }),
-      );
+    for (const { rows, length: T, inputIds, attentionMask } of teacherBatches(examples, options.batchSize, options.padTokenId)) {
       const dims = [rows.length, T];
       const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor("int64", inputIds, dims), attention_mask: new ort.Tensor("int64", attentionMask, dims) };
       if (teacher.arch.modelType === "bert") feeds.token_type_ids = new ort.Tensor("int64", new BigInt64Array(rows.length * T), dims);
