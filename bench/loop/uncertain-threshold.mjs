@@ -18,10 +18,10 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseConll, loadPipeline } from "../../dist/src/index.js";
-import { readScoredTexts } from "../../dist/src/serve/reading.js";
+import { SERVICE_WINDOWS } from "../../dist/src/serve/reading.js";
 import { modelEntities } from "../../dist/src/serve/jobs/annotate.js";
 import { route } from "../../dist/src/postprocess/routing.js";
-import { LEAST_CERTAIN_WORDS, normalisedEntropy } from "../../dist/src/metrics/informativeness.js";
+import { LEAST_CERTAIN_WORDS, informativeness, normalisedEntropy } from "../../dist/src/metrics/informativeness.js";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const argv = process.argv.slice(2);
@@ -36,13 +36,18 @@ const sentences = remaining.slice(0, slice);
 
 const pipeline = await loadPipeline(model, { threads: Number(flag("threads", 2)) });
 const texts = sentences.map((s) => s.tokens.join(" "));
+// One run, read as the service reads batch jobs (reading.ts's readScoredTexts), keeping the words'
+// distributions too: the informativeness the server stores, and the entropies the other scores need.
 const reads = [];
 const wordEntropies = new Map(); // document → its words' normalised entropies, largest first
 for (let i = 0; i < texts.length; i += 64) {
-  const batch = await readScoredTexts(pipeline, texts.slice(i, i + 64));
-  reads.push(...batch);
-  // The same run again, for the words themselves (readScoredTexts keeps only their summary).
-  await pipeline.run(texts.slice(i, i + 64), { aggregation: "first", windows: "overlap", onWordDistributions: (t, words) => wordEntropies.set(i + t, words.map(normalisedEntropy).sort((a, b) => b - a)) });
+  const distributions = new Map();
+  const items = await pipeline.run(texts.slice(i, i + 64), { aggregation: "first", windows: SERVICE_WINDOWS, onWordDistributions: (t, words) => distributions.set(t, words) });
+  items.forEach((list, t) => {
+    const words = distributions.get(t);
+    reads.push({ items: list, informativeness: informativeness(words) });
+    wordEntropies.set(i + t, words.map(normalisedEntropy).sort((a, b) => b - a));
+  });
 }
 await pipeline.close();
 
