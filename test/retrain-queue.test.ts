@@ -28,13 +28,19 @@ import { waitUntil } from "./processes.js";
 import { RedisServer, redisSkipReason, startRedis } from "./redis-server.js";
 import { demoGold, storeReviewedDocuments, tinyRegistry, originalTraining } from "./retrain-cases.js";
 
-test("a retrain queue that cannot be reached: the start fails as unavailable, the row is failed, the next start is allowed", async (t) => {
+/** A job database in a temp folder of its own, closed and removed after the test. */
+async function repositoryInTempFolder(t: { after: (fn: () => Promise<void>) => void }) {
   const dir = tempDir();
   const repository = await openRepository(join(dir, "jobs.db"));
   t.after(async () => {
     await repository.close();
     rmSync(dir, { recursive: true, force: true });
   });
+  return { dir, repository };
+}
+
+test("a retrain queue that cannot be reached: the start fails as unavailable, the row is failed, the next start is allowed", async (t) => {
+  const { dir, repository } = await repositoryInTempFolder(t);
   let enqueued = 0;
   let reachable = false;
   const service = new RetrainService({
@@ -119,12 +125,7 @@ describe("a retrain whose worker died, seen by another --retrain worker", { skip
 });
 
 test("a run whose row was cancelled elsewhere (as a worker sees a cancel made on a server) stops its trainer; the row stays cancelled", async (t) => {
-  const dir = tempDir();
-  const repository = await openRepository(join(dir, "jobs.db"));
-  t.after(async () => {
-    await repository.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const { dir, repository } = await repositoryInTempFolder(t);
   await storeReviewedDocuments(repository, 12);
   const store = await retrainStore(repository);
   const registry = tinyRegistry(join(dir, "models"), originalTraining(dir));
