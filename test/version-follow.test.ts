@@ -103,6 +103,16 @@ async function jobDecisions(app: Awaited<ReturnType<typeof twoVersions>>["app"])
   return { version: result.model_version, byType: new Map(result.entities.map((e) => [e.type, [e.decision, e.threshold]])) };
 }
 
+
+/** Promotes `version` as another process would (`nerkit retrain`): through a connection of its own to the folder's job database. */
+async function promoteFromAnotherProcess(dir: string, version: string): Promise<void> {
+  const other = await openRepository(join(dir, "jobs.db"));
+  try {
+    await openModelRegistry(other, join(dir, "models")).promote(version);
+  } finally {
+    await other.close();
+  }
+}
 test("after POST /v1/models/v2/promote, /v1/entities and batch jobs route on v2's calibration.json thresholds", async (t) => {
   const dir = tempDir("nerkit-follow-routing-");
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -139,12 +149,7 @@ test("a version whose calibration lacks serve's target: promotion refused (409, 
   assert.deepEqual(await entities(app), { version: "v1", byType: new Map([["PER", ["review", 0.995]], ["ORG", ["review", null]]]) });
 
   // `nerkit retrain` (no pipeline, no targets) promotes v2; this server follows the database.
-  const other = await openRepository(join(dir, "jobs.db"));
-  try {
-    await openModelRegistry(other, join(dir, "models")).promote("v2");
-  } finally {
-    await other.close();
-  }
+  await promoteFromAnotherProcess(dir, "v2");
   await registry.followServing();
   // PER at 0.99 would be accepted on the raw --accept 0.95: it goes to review instead, with no threshold.
   const followed = await entities(app);
@@ -243,12 +248,7 @@ test("nerkit worker routes each chunk on the thresholds of the version it follow
   t.after(async () => (stop(), await running));
   assert.deepEqual(await jobDecisions(app), { version: "v1", byType: new Map([["PER", ["review", 0.995]], ["ORG", ["review", null]]]) });
   // Promoted by another process (`nerkit retrain`); the worker reads the serving row before the next chunk.
-  const other = await openRepository(join(dir, "jobs.db"));
-  try {
-    await openModelRegistry(other, join(dir, "models")).promote("v2");
-  } finally {
-    await other.close();
-  }
+  await promoteFromAnotherProcess(dir, "v2");
   assert.deepEqual(await jobDecisions(app), { version: "v2", byType: new Map([["PER", ["accept", 0.97]], ["ORG", ["accept", 0.8]]]) });
   assert.deepEqual(swaps, ["v2"]);
 });
